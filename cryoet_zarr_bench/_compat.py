@@ -1,0 +1,111 @@
+"""The one place that knows zarr-python 2.18 from 3.x.
+
+Everything else in the project creates, opens and inspects arrays through these functions.  A store is given
+as a local directory path (``str``/``Path``), an fsspec URL, or a ``dict`` that holds the store's objects in
+memory (key -> bytes in zarr 2, key -> zarr Buffer in zarr 3; :func:`object_bytes` reads either).
+"""
+
+from __future__ import annotations
+
+from collections.abc import MutableMapping
+from pathlib import Path
+from typing import Any
+
+import numcodecs
+import numpy as np
+import zarr
+
+from .codecs import CodecSpec
+
+__all__ = [
+    "SUPPORTED_FORMATS",
+    "ZARR_MAJOR",
+    "UnsupportedFormatError",
+    "create_array",
+    "library_versions",
+    "object_bytes",
+    "open_array",
+]
+
+ZARR_MAJOR = int(zarr.__version__.split(".")[0])
+#: Zarr formats the installed zarr-python can write.
+SUPPORTED_FORMATS: tuple[int, ...] = (2,) if ZARR_MAJOR == 2 else (2, 3)
+
+StoreLike = str | Path | MutableMapping
+
+
+class UnsupportedFormatError(NotImplementedError):
+    """The installed zarr-python cannot write the requested Zarr format."""
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of the libraries whose releases this project compares."""
+    return {"zarr": zarr.__version__, "numcodecs": numcodecs.__version__, "numpy": np.__version__}
+
+
+def _store_arg(store: StoreLike) -> Any:
+    if isinstance(store, Path):
+        return str(store)
+    if isinstance(store, MutableMapping) and ZARR_MAJOR >= 3:
+        return zarr.storage.MemoryStore(store_dict=store)
+    return store
+
+
+def create_array(
+    store: StoreLike,
+    *,
+    shape: tuple[int, ...],
+    chunks: tuple[int, ...],
+    dtype: np.dtype,
+    codec: CodecSpec,
+    zarr_format: int,
+) -> Any:
+    """Create an empty array that writes every chunk (even all-zero ones) compressed with ``codec``."""
+    if zarr_format not in SUPPORTED_FORMATS:
+        raise UnsupportedFormatError(
+            f"zarr-python {zarr.__version__} cannot write Zarr format {zarr_format}; "
+            f"it supports format(s) {', '.join(map(str, SUPPORTED_FORMATS))}"
+        )
+    config = codec.numcodecs_config()
+    compressor = None if config is None else numcodecs.get_codec(dict(config))
+    if ZARR_MAJOR == 2:
+        return zarr.open_array(
+            store,
+            mode="w",
+            shape=shape,
+            chunks=chunks,
+            dtype=dtype,
+            compressor=compressor,
+            filters=None,
+            fill_value=0,
+            write_empty_chunks=True,
+        )
+    if zarr_format == 3:
+        v3_codec = codec.zarr_v3_codec()
+        compressors: Any = None if v3_codec is None else [v3_codec]
+    else:
+        compressors = compressor
+    return zarr.create_array(
+        _store_arg(store),
+        shape=shape,
+        chunks=chunks,
+        dtype=dtype,
+        compressors=compressors,
+        filters=None,
+        fill_value=0,
+        zarr_format=zarr_format,
+        overwrite=True,
+        config={"write_empty_chunks": True},
+    )
+
+
+def open_array(store: StoreLike, storage_options: dict[str, Any] | None = None) -> Any:
+    """Open an existing array read-only (a local path, an fsspec URL such as ``s3://...``, or a dict)."""
+    if storage_options is None:
+        return zarr.open_array(_store_arg(store), mode="r")
+    return zarr.open_array(_store_arg(store), mode="r", storage_options=storage_options)
+
+
+def object_bytes(value: Any) -> bytes:
+    """The bytes of one object held in an in-memory store."""
+    return value if isinstance(value, bytes) else value.to_bytes()

@@ -1,0 +1,186 @@
+import json
+
+import numpy as np
+import pytest
+
+from cryoet_zarr_bench import _compat
+from cryoet_zarr_bench.measure import same_bits
+from cryoet_zarr_bench.stores import (
+    DirectoryStore,
+    MemoryStore,
+    decode_chunks,
+    open_store,
+    parse_chunks,
+    set_blosc_threads,
+)
+
+FORMATS = [
+    2,
+    pytest.param(
+        3, marks=pytest.mark.skipif(3 not in _compat.SUPPORTED_FORMATS, reason="zarr 2 cannot write format 3")
+    ),
+]
+# One configuration per codec family, Blosc compressor and Blosc shuffle.
+CODECS = [
+    "none",
+    "blosc-blosclz-5-shuffle",
+    "blosc-lz4-1-noshuffle",
+    "blosc-lz4hc-9-bitshuffle",
+    "blosc-zlib-5-shuffle",
+    "blosc-zstd-5-bitshuffle",
+    "zstd-1",
+    "zstd-22",
+    "gzip-9",
+]
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(7)
+    smooth = np.cumsum(rng.standard_normal((40, 48, 56)), axis=2)
+    return (smooth * 1e-5).astype(np.float32)
+
+
+@pytest.fixture(params=["directory", "memory"])
+def store(request, tmp_path):
+    return DirectoryStore(tmp_path / "array.zarr") if request.param == "directory" else MemoryStore()
+
+
+@pytest.mark.parametrize("zarr_format", FORMATS)
+@pytest.mark.parametrize("codec", CODECS)
+def test_every_codec_family_round_trips_exactly(store, data, codec, zarr_format):
+    store.write(data, codec=codec, chunks=(16, 16, 16), zarr_format=zarr_format)
+    assert same_bits(store.read(), data)
+    decoded = decode_chunks(store.chunk_payloads(), codec=codec, shape=data.shape, chunks=(16, 16, 16), dtype=data.dtype)
+    assert same_bits(decoded, data)
+
+
+@pytest.mark.parametrize("zarr_format", FORMATS)
+def test_uncompressed_store_holds_raw_bytes_plus_metadata(store, zarr_format):
+    data = np.arange(32 * 32 * 32, dtype=np.float32).reshape(32, 32, 32)
+    store.write(data, codec="none", chunks=(16, 16, 16), zarr_format=zarr_format)
+    stored = store.stored_bytes()
+    assert stored.chunks == data.nbytes
+    assert 100 < stored.metadata < 2000
+    assert stored.total == data.nbytes + stored.metadata
+    assert len(store.chunk_payloads()) == 8
+
+
+@pytest.mark.parametrize("zarr_format", FORMATS)
+def test_compressed_bytes_are_the_sum_of_the_chunk_objects(tmp_path, data, zarr_format):
+    store = DirectoryStore(tmp_path / "a.zarr")
+    store.write(data, codec="blosc-zstd-5-shuffle", chunks=(16, 16, 16), zarr_format=zarr_format)
+    payloads = store.chunk_payloads()
+    assert len(payloads) == 3 * 3 * 4  # edge chunks included
+    assert store.stored_bytes().chunks == sum(len(p) for p in payloads.values()) < data.nbytes
+    memory = MemoryStore()
+    memory.write(data, codec="blosc-zstd-5-shuffle", chunks=(16, 16, 16), zarr_format=zarr_format)
+    assert memory.stored_bytes().chunks == store.stored_bytes().chunks
+
+
+def test_format_2_metadata_names_the_compressor(tmp_path, data):
+    store = DirectoryStore(tmp_path / "a.zarr")
+    store.write(data, codec="blosc-lz4-5-shuffle", chunks=(16, 16, 16), zarr_format=2)
+    zarray = json.loads((tmp_path / "a.zarr" / ".zarray").read_text())
+    assert zarray["zarr_format"] == 2
+    assert zarray["compressor"]["id"] == "blosc"
+    assert (zarray["compressor"]["cname"], zarray["compressor"]["clevel"], zarray["compressor"]["shuffle"]) == ("lz4", 5, 1)
+    assert zarray["chunks"] == [16, 16, 16]
+
+
+@pytest.mark.skipif(3 not in _compat.SUPPORTED_FORMATS, reason="zarr 2 cannot write format 3")
+def test_format_3_metadata_names_the_codec(tmp_path, data):
+    store = DirectoryStore(tmp_path / "a.zarr")
+    store.write(data, codec="zstd-7", chunks=(16, 16, 16), zarr_format=3)
+    meta = json.loads((tmp_path / "a.zarr" / "zarr.json").read_text())
+    assert meta["zarr_format"] == 3
+    assert [c["name"] for c in meta["codecs"]] == ["bytes", "zstd"]
+    assert meta["codecs"][1]["configuration"]["level"] == 7
+
+
+@pytest.mark.skipif(3 in _compat.SUPPORTED_FORMATS, reason="this zarr writes format 3")
+def test_format_3_on_zarr_2_is_a_clear_not_implemented(tmp_path, data):
+    store = DirectoryStore(tmp_path / "a.zarr")
+    with pytest.raises(_compat.UnsupportedFormatError, match="cannot write Zarr format 3; it supports format"):
+        store.write(data, codec="none", chunks=(16, 16, 16), zarr_format=3)
+    assert list(tmp_path.iterdir()) == []
+
+
+def _failing_halfway(monkeypatch):
+    """Make the next write put real chunks on disk, then fail, as a full disk would."""
+    real_create_array = _compat.create_array
+
+    class HalfWrittenArray:
+        def __init__(self, array):
+            self.array = array
+
+        def __setitem__(self, key, value):
+            self.array[:16] = value[:16]
+            raise OSError("No space left on device")
+
+    monkeypatch.setattr(_compat, "create_array", lambda *a, **kw: HalfWrittenArray(real_create_array(*a, **kw)))
+
+
+def test_a_write_that_fails_midway_leaves_no_store(tmp_path, data, monkeypatch):
+    _failing_halfway(monkeypatch)
+    store = DirectoryStore(tmp_path / "a.zarr")
+    with pytest.raises(OSError, match="No space left"):
+        store.write(data, codec="blosc-lz4-5-shuffle", chunks=(16, 16, 16), zarr_format=2)
+    assert not store.exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failed_rewrite_keeps_the_previous_store(tmp_path, data, monkeypatch):
+    store = DirectoryStore(tmp_path / "a.zarr")
+    store.write(data, codec="zstd-3", chunks=(16, 16, 16), zarr_format=2)
+    _failing_halfway(monkeypatch)
+    with pytest.raises(OSError):
+        store.write(data * 2, codec="none", chunks=(8, 8, 8), zarr_format=2)
+    assert same_bits(store.read(), data)
+    assert [p.name for p in tmp_path.iterdir()] == ["a.zarr"]
+
+
+def test_a_rewrite_replaces_the_store_and_leaves_nothing_beside_it(tmp_path, data):
+    store = DirectoryStore(tmp_path / "a.zarr")
+    store.write(data, codec="zstd-3", chunks=(16, 16, 16), zarr_format=2)
+    store.write(data[:8], codec="none", chunks=(8, 8, 8), zarr_format=2)
+    assert same_bits(store.read(), data[:8])
+    assert [p.name for p in tmp_path.iterdir()] == ["a.zarr"]
+    store.clear()
+    assert not store.exists()
+
+
+def test_a_failed_memory_write_keeps_the_previous_array(data, monkeypatch):
+    store = MemoryStore()
+    store.write(data, codec="zstd-3", chunks=(16, 16, 16), zarr_format=2)
+    _failing_halfway(monkeypatch)
+    with pytest.raises(OSError):
+        store.write(data * 2, codec="none", chunks=(16, 16, 16), zarr_format=2)
+    assert same_bits(store.read(), data)
+
+
+def test_reading_an_empty_store_says_so(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no Zarr array at .*write one first"):
+        DirectoryStore(tmp_path / "missing.zarr").read()
+    with pytest.raises(LookupError, match="memory store is empty"):
+        MemoryStore().read()
+
+
+def test_open_store_and_chunk_shapes(tmp_path):
+    assert isinstance(open_store("memory"), MemoryStore)
+    assert open_store(tmp_path / "x.zarr").path == tmp_path / "x.zarr"
+    assert parse_chunks("64") == (64, 64, 64)
+    assert parse_chunks("32x128X128") == (32, 128, 128)
+    for bad in ("0", "64x64", "big", "1x2x3x4"):
+        with pytest.raises(ValueError, match="is not a chunk shape"):
+            parse_chunks(bad)
+
+
+def test_blosc_thread_count_is_set_and_restorable():
+    previous = set_blosc_threads(1)
+    try:
+        assert set_blosc_threads(2) == 1
+    finally:
+        set_blosc_threads(previous)
+    with pytest.raises(ValueError, match="at least 1 thread"):
+        set_blosc_threads(0)
