@@ -1,0 +1,1 @@
+"""Turning measurements and asv results into tables and figures."""
