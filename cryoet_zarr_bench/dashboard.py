@@ -1,0 +1,278 @@
+"""Publish the asv dashboard so that it works with no network.
+
+``asv publish`` writes an html dashboard whose pages load jQuery, flot,
+bootstrap and a few plugins from public CDNs; offline, the page shows asv's
+error page instead of the graphs.  :func:`make_offline` points those
+references at copies shipped in ``cryoet_zarr_bench/_vendor/asv_www`` (taken
+from the npm registry, listed with their sha256 in its ``MANIFEST.json``), and
+:func:`publish` runs ``asv publish`` and then :func:`make_offline`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.resources
+import importlib.util
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
+
+__all__ = ["DashboardError", "make_offline", "publish"]
+
+VENDOR_DIR_NAME = "vendor"
+"""Sub-directory of the published html directory that receives the vendored files."""
+
+_MANIFEST = "MANIFEST.json"
+_UPDATE_HINT = (
+    "add its npm package to cryoet_zarr_bench/_vendor/asv_www/MANIFEST.json "
+    "and run tools/vendor_dashboard_assets.py --update"
+)
+
+# Start tags of elements whose src/href the browser fetches while loading the page
+# (not <a href>, which is only a link).
+_RESOURCE_TAG = re.compile(r"<(?:script|link|img|iframe|source|embed|audio|video)\b[^>]*>", re.IGNORECASE)
+_URL_ATTRIBUTE = re.compile(
+    r"""(?<![\w-])(?P<name>src|href)\s*=\s*(?:"(?P<double>[^"]*)"|'(?P<single>[^']*)'|(?P<bare>[^\s"'>]+))""",
+    re.IGNORECASE,
+)
+# Subresource-integrity attributes: the hashes are the CDN files', and some
+# vendored files differ from them (see the manifest's notes).
+_INTEGRITY_ATTRIBUTE = re.compile(
+    r"""\s+(?:integrity|crossorigin)(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'>]+))?""",
+    re.IGNORECASE,
+)
+
+
+class DashboardError(RuntimeError):
+    """The dashboard could not be published or made to work offline."""
+
+
+@dataclass(frozen=True)
+class _VendoredFile:
+    """One entry of the vendor manifest."""
+
+    package: str
+    version: str
+    file: str
+    sha256: str
+    cdn_url: str | None
+
+    @property
+    def relative_path(self) -> str:
+        """Path of the file inside the vendor directory."""
+        return f"{self.package}-{self.version}/{self.file}"
+
+
+def make_offline(html_dir: Path) -> list[str]:
+    """Make a published asv dashboard load its libraries from local copies.
+
+    Every CDN reference in the ``*.html`` files of `html_dir` is replaced by a
+    relative path under ``html_dir/vendor/`` (dropping its ``integrity`` and
+    ``crossorigin`` attributes) and the vendored files are copied there.
+    Running it again changes nothing.
+
+    Parameters
+    ----------
+    html_dir : Path
+        The ``html_dir`` that ``asv publish`` wrote.
+
+    Returns
+    -------
+    list of str
+        The external URLs that were rewritten, in order of first appearance;
+        empty if the pages had been made offline already.
+
+    Raises
+    ------
+    DashboardError
+        If `html_dir` holds no html page, or a page loads an external URL that
+        has no vendored copy (nothing is written in that case).
+    """
+    html_dir = Path(html_dir)
+    vendored = _read_manifest()
+    local_paths = {
+        entry.cdn_url: f"{VENDOR_DIR_NAME}/{entry.relative_path}" for entry in vendored if entry.cdn_url
+    }
+    pages = sorted(html_dir.glob("*.html"))
+    if not pages:
+        raise DashboardError(
+            f"{html_dir} holds no .html page; expected the html_dir written by `asv publish`."
+        )
+
+    new_texts: dict[Path, str] = {}
+    rewritten: list[str] = []
+    missing: list[str] = []
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        new_text, page_rewritten, page_missing = _rewrite_page(text, local_paths)
+        if new_text != text:
+            new_texts[page] = new_text
+        rewritten.extend(page_rewritten)
+        missing.extend(f"{page.name} loads {url}" for url in page_missing)
+    if missing:
+        raise DashboardError(
+            "The dashboard loads files that have no vendored copy, so it would not work offline:\n  "
+            + "\n  ".join(missing)
+            + f"\nFor each, {_UPDATE_HINT}."
+        )
+
+    _copy_vendored_files(vendored, html_dir / VENDOR_DIR_NAME)
+    for page, new_text in new_texts.items():
+        _atomic_write_bytes(page, new_text.encode("utf-8"))
+    return list(dict.fromkeys(rewritten))
+
+
+def publish(config: Path = Path("asv.conf.json")) -> Path:
+    """Run ``asv publish`` and make the resulting dashboard work offline.
+
+    asv runs in a subprocess of this Python interpreter, in the directory of
+    `config`, so that the paths in the config file are read relative to it.
+
+    Parameters
+    ----------
+    config : Path
+        The asv config file (``//`` comments and trailing commas allowed, as in asv).
+
+    Returns
+    -------
+    Path
+        The html directory, ready to be opened or served without network.
+
+    Raises
+    ------
+    DashboardError
+        If the config file is missing or unreadable, asv is not installed,
+        there are no benchmark results, ``asv publish`` fails, or the dashboard
+        loads a file that has no vendored copy.
+    """
+    config = Path(config).resolve()
+    if not config.is_file():
+        raise DashboardError(f"asv config file {config} does not exist.")
+    if importlib.util.find_spec("asv") is None:
+        raise DashboardError(f"asv is not installed in {sys.executable}; install it with `pip install asv`.")
+    settings = _read_asv_config(config)
+    project_dir = config.parent
+    results_dir = project_dir / settings.get("results_dir", "results")
+    if not _has_results(results_dir):
+        raise DashboardError(
+            f"No benchmark results in {results_dir}; run `asv run` (with --config {config}) first."
+        )
+
+    completed = subprocess.run(
+        [sys.executable, "-m", "asv", "publish", "--config", str(config)],
+        cwd=project_dir,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if completed.returncode != 0:
+        output = (completed.stdout + completed.stderr).strip()
+        raise DashboardError(
+            f"`asv publish --config {config}` failed (exit {completed.returncode}):\n{output}"
+        )
+
+    html_dir = project_dir / settings.get("html_dir", "html")
+    make_offline(html_dir)
+    return html_dir
+
+
+def _read_manifest() -> list[_VendoredFile]:
+    """The entries of the vendor manifest."""
+    manifest = json.loads(_vendor_root().joinpath(_MANIFEST).read_text(encoding="utf-8"))
+    return [
+        _VendoredFile(
+            package=entry["package"],
+            version=entry["version"],
+            file=entry["file"],
+            sha256=entry["sha256"],
+            cdn_url=entry["cdn_url"],
+        )
+        for entry in manifest["files"]
+    ]
+
+
+def _vendor_root() -> Traversable:
+    """The directory of vendored files inside the installed package."""
+    return importlib.resources.files(__package__).joinpath("_vendor", "asv_www")
+
+
+def _rewrite_page(text: str, local_paths: dict[str, str]) -> tuple[str, list[str], list[str]]:
+    """Rewrite the external resource URLs of one html page.
+
+    Returns the new text, the URLs rewritten, and the external URLs that have
+    no entry in `local_paths`.
+    """
+    rewritten: list[str] = []
+    missing: list[str] = []
+
+    def rewrite_tag(tag_match: re.Match[str]) -> str:
+        tag = tag_match.group(0)
+        attribute = _URL_ATTRIBUTE.search(tag)
+        if attribute is None:
+            return tag
+        url = attribute.group("double") or attribute.group("single") or attribute.group("bare") or ""
+        if not urlsplit(url).netloc:
+            return tag
+        if url not in local_paths:
+            missing.append(url)
+            return tag
+        rewritten.append(url)
+        tag = f'{tag[: attribute.start()]}{attribute.group("name")}="{local_paths[url]}"{tag[attribute.end() :]}'
+        return _INTEGRITY_ATTRIBUTE.sub("", tag)
+
+    return _RESOURCE_TAG.sub(rewrite_tag, text), rewritten, missing
+
+
+def _copy_vendored_files(vendored: list[_VendoredFile], destination: Path) -> None:
+    """Copy every vendored file to `destination`, checking it against its sha256."""
+    root = _vendor_root()
+    for entry in vendored:
+        data = root.joinpath(*entry.relative_path.split("/")).read_bytes()
+        if hashlib.sha256(data).hexdigest() != entry.sha256:
+            raise DashboardError(
+                f"Vendored file {entry.relative_path} does not match its sha256 in {_MANIFEST}; "
+                "re-create the vendor directory with tools/vendor_dashboard_assets.py."
+            )
+        target = destination / entry.relative_path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _atomic_write_bytes(target, data)
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write `data` to a temporary file next to `path`, then rename it over `path`."""
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(descriptor, "wb") as stream:
+            stream.write(data)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+
+
+def _read_asv_config(config: Path) -> dict:
+    """The settings in an asv config file, parsed as asv does (JSON5)."""
+    import json5  # a dependency of asv, which publish() has found installed
+
+    try:
+        return json5.loads(config.read_text(encoding="utf-8"))
+    except ValueError as error:
+        raise DashboardError(f"Cannot parse asv config file {config}: {error}") from None
+
+
+def _has_results(results_dir: Path) -> bool:
+    """Whether `results_dir` holds asv's benchmark list and at least one result file."""
+    return (results_dir / "benchmarks.json").is_file() and any(
+        path.name != "machine.json" for path in results_dir.glob("*/*.json")
+    )
