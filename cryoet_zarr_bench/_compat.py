@@ -103,6 +103,10 @@ def open_array(store: StoreLike, storage_options: dict[str, Any] | None = None) 
     """Open an existing array read-only (a local path, an fsspec URL such as ``s3://...``, or a dict)."""
     if storage_options is None:
         return zarr.open_array(_store_arg(store), mode="r")
+    if ZARR_MAJOR == 2:
+        # zarr 2's FSStore reads any OSError (access denied, a dropped connection) as a missing chunk and
+        # fills it with zeros; only a KeyError (the object does not exist) should mean that.
+        storage_options = {**storage_options, "exceptions": (KeyError,)}
     return zarr.open_array(_store_arg(store), mode="r", storage_options=storage_options)
 
 
