@@ -1,0 +1,117 @@
+"""Where volumes come from: one source syntax (:mod:`.spec`) for the CLI, the asv suite and the Python API.
+
+>>> volume = acquire("portal:10445/TS_100_3?crop=centre:128&level=0")  # doctest: +SKIP
+
+Sources read over the network or with optional packages (the portal, ``s3://``/``https://`` OME-Zarr URLs,
+MRC files) are cached on disk after the first read (:mod:`.cache`), so the asv environments, which have only
+numpy, zarr and numcodecs, read them with numpy alone. Synthetic volumes (cheap and deterministic), ``.npy``
+files and local OME-Zarr directories (already on local disk, readable in every environment) are read directly;
+a cache entry for them would only be a second copy.
+
+Only this module and :mod:`.cache` are imported up front; ``mrcfile``, ``s3fs``, ``cryoet_data_portal`` and
+``tqdm`` are imported when a source needs them.
+"""
+
+from __future__ import annotations
+
+from ..volume import Volume
+from . import cache as volume_cache
+from .errors import SourceError, one_line
+from .spec import SourceSpec, parse_source
+
+__all__ = ["SourceError", "SourceSpec", "acquire", "describe_cache_entry", "parse_source"]
+
+
+def _spec(source: str | SourceSpec) -> SourceSpec:
+    spec = source if isinstance(source, SourceSpec) else parse_source(source)
+    return spec.with_absolute_path()
+
+
+def _is_cached(spec: SourceSpec) -> bool:
+    return spec.is_remote or spec.kind == "mrc"
+
+
+def _fingerprint(spec: SourceSpec) -> str | None:
+    if spec.kind != "mrc":
+        return None
+    from .local import file_fingerprint
+
+    return file_fingerprint(spec.location)
+
+
+def _read(spec: SourceSpec, progress: bool) -> Volume:
+    if spec.kind == "synthetic":
+        from .synthetic import synthetic_volume
+
+        assert spec.shape is not None and spec.seed is not None  # filled in by SourceSpec
+        generated = synthetic_volume(shape=spec.shape, seed=spec.seed)
+        if spec.crop is None:
+            return generated
+        bounds = spec.crop.bounds(generated.shape)
+        cropped = generated.data[tuple(slice(start, stop) for start, stop in bounds)].copy()
+        provenance = {
+            **generated.provenance,
+            "full_shape": list(generated.shape),
+            "crop": [list(b) for b in bounds],
+        }
+        return Volume(cropped, generated.voxel_spacing, str(spec), provenance)
+    if spec.kind == "portal":
+        from .portal import read_portal
+
+        return read_portal(spec, progress=progress)
+    from .local import read_local
+
+    return read_local(spec, progress=progress)
+
+
+def _converted(volume: Volume, spec: SourceSpec) -> Volume:
+    """``volume`` under its canonical source string, converted to the spec's dtype if it names one."""
+    data = volume.data
+    if spec.dtype is not None and data.dtype != spec.dtype:
+        data = data.astype(spec.dtype)
+    provenance = {**volume.provenance, "dtype": data.dtype.name}
+    return Volume(data, volume.voxel_spacing, str(spec), provenance)
+
+
+def acquire(source: str | SourceSpec, *, cache: bool = True, progress: bool = False) -> Volume:
+    """The volume a source names, read from the cache when possible.
+
+    Parameters
+    ----------
+    source
+        A source string (see :mod:`cryoet_zarr_bench.sources.spec`) or a parsed :class:`SourceSpec`.
+        Local paths are made absolute; ``Volume.source`` is the canonical string.
+    cache
+        Read from and write to the on-disk cache (for the sources that are cached; see the module docstring).
+        False reads the source and leaves the cache untouched.
+    progress
+        Show a progress bar while OME-Zarr chunks are fetched.
+
+    Raises
+    ------
+    SourceError
+        For a malformed source, missing or unreadable data, or an unreachable or forbidden store; the message
+        is one line saying what was wrong and what to do. No cache entry is written when reading fails.
+    """
+    spec = _spec(source)
+    if not (cache and _is_cached(spec)):
+        return _converted(_read(spec, progress), spec)
+    key = str(spec)
+    fingerprint = _fingerprint(spec)
+    volume = volume_cache.load(key, fingerprint=fingerprint)
+    if volume is None:
+        volume = _converted(_read(spec, progress), spec)
+        try:
+            volume_cache.save(volume, fingerprint=fingerprint)
+        except OSError as error:
+            raise SourceError(
+                f"cannot write the cache entry for {key} in {volume_cache.cache_dir()} ({one_line(error)}); "
+                f"set {volume_cache.CACHE_ENV} to a writable directory, or read without the cache"
+            ) from error
+    return volume
+
+
+def describe_cache_entry(source: str | SourceSpec) -> str | None:
+    """One line saying where the cached copy of ``source`` is, its size and checksum; None if not cached."""
+    entry = volume_cache.find_entry(str(_spec(source)))
+    return None if entry is None else entry.describe()

@@ -1,0 +1,220 @@
+"""The CryoET Data Portal source: ``portal:DATASET/RUN`` -> one tomogram -> a crop of its OME-Zarr.
+
+The run's tomograms come from the portal's GraphQL API (through the ``cryoet-data-portal`` client); the
+tomogram's OME-Zarr is read anonymously from S3 with s3fs, fetching only the chunks the crop touches.
+
+Choosing the tomogram
+---------------------
+The source's options (``spacing``, ``processing``, ``method``, ``tomogram``) keep only the tomograms that
+match them. Among those, the first in this order is read:
+
+1. processing ``raw`` before derived versions (denoised, filtered, ...): the reconstruction as deposited;
+2. portal-standard reconstructions before others;
+3. the finest voxel spacing;
+4. the lowest tomogram id.
+
+So the choice never depends on the order the API lists tomograms in; the provenance records the tomogram
+read and the ids of all candidates.
+
+Configuration
+-------------
+``CRYOET_ZARR_BENCH_PORTAL_URL`` replaces the portal's GraphQL endpoint, and botocore's
+``AWS_ENDPOINT_URL_S3`` the S3 endpoint (both for mirrors and tests). Retries and timeouts are those of
+:data:`cryoet_zarr_bench.sources.local.NETWORK`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import os
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from ..volume import Volume
+from . import local
+from .errors import SourceError, one_line
+from .spec import SourceSpec, TomogramFilter
+
+__all__ = ["PORTAL_API_ENV", "PORTAL_REGION", "choose_tomogram", "read_portal"]
+
+PORTAL_API_ENV = "CRYOET_ZARR_BENCH_PORTAL_URL"
+#: Region of the portal's public bucket (``cryoet-data-portal-public``).
+PORTAL_REGION = "us-west-2"
+_PORTAL_WEBSITE = "https://cryoetdataportal.czscience.com"
+_SPACING_TOLERANCE = 5e-4  # the portal writes voxel spacings with three decimals
+
+T = TypeVar("T")
+
+
+def _import_portal_client(source: str) -> Any:
+    try:
+        import cryoet_data_portal
+        import s3fs  # noqa: F401  (needed to read the tomogram; fail before any query)
+    except ImportError as error:
+        raise SourceError(
+            f"reading {source} needs {error.name}: pip install 'cryoet-zarr-bench[portal]', "
+            f"or run `cryoet-zarr-bench fetch {source}` where it is installed"
+        ) from None
+    return cryoet_data_portal
+
+
+@functools.lru_cache(maxsize=4)
+def _client(url: str | None) -> Any:
+    """A portal client for ``url`` (None: the portal's own) whose requests use ``local.NETWORK``.
+
+    Kept per URL: building one parses the client's GraphQL schema, which takes about half a second.
+    """
+    import cryoet_data_portal
+
+    client = cryoet_data_portal.Client(url=url)
+    make_gql_client = client.get_client
+
+    def get_client_with_timeouts() -> Any:
+        # The client builds a new transport for every query, with 3 retries and no timeout.
+        gql_client = make_gql_client()
+        gql_client.transport.default_timeout = (local.NETWORK.connect_timeout, local.NETWORK.read_timeout)
+        gql_client.transport.retries = local.NETWORK.attempts - 1
+        return gql_client
+
+    client.get_client = get_client_with_timeouts
+    return client
+
+
+def _query(client: Any, run_query: Callable[[], T]) -> T:
+    """Run one API query, turning transport failures into a one-line :class:`SourceError`."""
+    import requests
+    from gql.transport.exceptions import TransportError, TransportQueryError
+
+    try:
+        return run_query()
+    except TransportQueryError as error:
+        raise SourceError(
+            f"the CryoET Data Portal API at {client.url} rejected a query ({one_line(error)}); "
+            "its schema may have changed: pip install -U cryoet-data-portal"
+        ) from error
+    except (requests.RequestException, TransportError) as error:
+        raise SourceError(
+            f"cannot reach the CryoET Data Portal API at {client.url} ({one_line(error)}); check the network "
+            "connection and retry, or use a source that needs no network: synthetic or a local file"
+        ) from error
+
+
+def _suggestion(wanted: str, known: Sequence[str], what: str) -> str:
+    close = difflib.get_close_matches(wanted, known, n=3)
+    if close:
+        return f"did you mean {' or '.join(close)}?"
+    examples = ", ".join(sorted(known)[:5])
+    return f"it has {len(known)} {what}, e.g. {examples}" if known else f"it has no {what}"
+
+
+def _find_run(client: Any, portal: Any, dataset_id: int, run_name: str) -> Any:
+    """The run ``run_name`` of dataset ``dataset_id``, or a :class:`SourceError` suggesting close names."""
+    Dataset, Run = portal.Dataset, portal.Run
+    runs = _query(client, lambda: Run.find(client, [Run.dataset_id == dataset_id, Run.name == run_name]))
+    if runs:
+        return min(runs, key=lambda run: run.id)
+    names = [run.name for run in _query(client, lambda: Run.find(client, [Run.dataset_id == dataset_id]))]
+    if names:
+        raise SourceError(
+            f"dataset {dataset_id} has no run {run_name!r}; {_suggestion(run_name, names, 'runs')}"
+        )
+    if _query(client, lambda: Dataset.find(client, [Dataset.id == dataset_id])):
+        raise SourceError(f"dataset {dataset_id} has no runs; choose another dataset on {_PORTAL_WEBSITE}")
+    dataset_ids = [str(dataset.id) for dataset in _query(client, lambda: Dataset.find(client))]
+    raise SourceError(
+        f"the CryoET Data Portal has no dataset {dataset_id}; "
+        f"{_suggestion(str(dataset_id), dataset_ids, 'datasets')} (browse {_PORTAL_WEBSITE})"
+    )
+
+
+def _matches(tomogram: Any, wanted: TomogramFilter) -> bool:
+    def same_text(value: str | None, wanted_value: str | None) -> bool:
+        return wanted_value is None or (value or "").lower() == wanted_value.lower()
+
+    return (
+        (wanted.tomogram_id is None or tomogram.id == wanted.tomogram_id)
+        and (
+            wanted.voxel_spacing is None
+            or abs(tomogram.voxel_spacing - wanted.voxel_spacing) < _SPACING_TOLERANCE
+        )
+        and same_text(tomogram.processing, wanted.processing)
+        and same_text(tomogram.reconstruction_method, wanted.reconstruction_method)
+    )
+
+
+def _rank(tomogram: Any) -> tuple:
+    """Sort key of the default choice (see the module docstring)."""
+    return (
+        tomogram.processing != "raw",
+        not tomogram.is_portal_standard,
+        tomogram.voxel_spacing,
+        tomogram.id,
+    )
+
+
+def _describe(tomogram: Any) -> str:
+    standard = ", portal standard" if tomogram.is_portal_standard else ""
+    return (
+        f"tomogram={tomogram.id} (spacing={tomogram.voxel_spacing:g} Å, processing={tomogram.processing}, "
+        f"method={tomogram.reconstruction_method}{standard})"
+    )
+
+
+def choose_tomogram(tomograms: Sequence[Any], wanted: TomogramFilter, *, where: str) -> Any:
+    """The tomogram to read among ``tomograms`` (portal ``Tomogram`` records) of the run named by ``where``.
+
+    Raises
+    ------
+    SourceError
+        If none matches ``wanted``; the message lists every tomogram of the run.
+    """
+    if not tomograms:
+        raise SourceError(f"{where} has no tomograms; choose another run")
+    matching = [tomogram for tomogram in tomograms if _matches(tomogram, wanted)]
+    if not matching:
+        listing = "; ".join(_describe(t) for t in sorted(tomograms, key=lambda t: t.id))
+        raise SourceError(f"no tomogram of {where} matches {wanted}; it has {listing}")
+    return min(matching, key=_rank)
+
+
+def read_portal(spec: SourceSpec, *, progress: bool = False) -> Volume:
+    """Resolve a ``portal:`` source to one tomogram and read its crop (see the module docstring)."""
+    source = str(spec)
+    portal = _import_portal_client(source)
+    client = _client(os.environ.get(PORTAL_API_ENV) or None)
+    run = _find_run(client, portal, spec.dataset_id, spec.run_name)
+    Tomogram = portal.Tomogram
+    tomograms = _query(client, lambda: Tomogram.find(client, [Tomogram.run_id == run.id]))
+    where = f"run {run.name} of dataset {spec.dataset_id}"
+    tomogram = choose_tomogram(tomograms, spec.tomogram or TomogramFilter(), where=where)
+    if not tomogram.s3_omezarr_dir:
+        raise SourceError(
+            f"tomogram {tomogram.id} of {where} has no OME-Zarr on the portal; pick another with ?tomogram=ID"
+        )
+    assert spec.level is not None  # portal sources always have a level
+    volume = local.read_ome_zarr(
+        tomogram.s3_omezarr_dir,
+        level=spec.level,
+        crop=spec.crop,
+        source=source,
+        storage_options=local.s3_storage_options(region=PORTAL_REGION),
+        progress=progress,
+    )
+    provenance = {
+        **volume.provenance,
+        "kind": "portal",
+        "portal_api": client.url,
+        "dataset_id": spec.dataset_id,
+        "run_name": run.name,
+        "run_id": run.id,
+        "tomogram_id": tomogram.id,
+        "tomogram_name": tomogram.name,
+        "tomogram_voxel_spacing": tomogram.voxel_spacing,
+        "processing": tomogram.processing,
+        "reconstruction_method": tomogram.reconstruction_method,
+        "is_portal_standard": tomogram.is_portal_standard,
+        "tomogram_filter": str(spec.tomogram or TomogramFilter()),
+        "candidate_tomograms": sorted(t.id for t in tomograms),
+    }
+    return Volume(volume.data, volume.voxel_spacing, source, provenance)

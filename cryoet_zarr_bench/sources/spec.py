@@ -1,0 +1,386 @@
+"""The source syntax: one string names a volume for the CLI, the asv suite and the Python API.
+
+A source is a base, optionally followed by ``?`` and ``&``-separated options::
+
+    synthetic                                   the synthetic 128³ volume, seed 0
+    synthetic?shape=256&seed=3                  shape N (a cube) or Z,Y,X
+    portal:10445/TS_100_3                       CryoET Data Portal dataset/run (centred 128³ crop, level 0)
+    portal:10445/TS_100_3?processing=denoised&crop=centre:64,128,128
+    path/to/tomo.mrc?crop=0:64,0:128,0:128      MRC/REC file (.mrc, .rec, .map)
+    path/to/tomo.zarr?level=1                   OME-Zarr directory, or an s3:// / https:// URL
+    path/to/vol.npy?dtype=float32               NumPy .npy file
+
+Options, and the kinds of source that accept them:
+
+==================  ==============  ===========================================================
+``shape=N|Z,Y,X``   synthetic       volume shape (default 128)
+``seed=N``          synthetic       generator seed (default 0)
+``spacing=Å``       portal          voxel spacing of the tomogram to choose
+``processing=P``    portal          tomogram processing: raw, denoised, filtered, ...
+``method=M``        portal          reconstruction method: WBP, SART, SIRT, ...
+``tomogram=ID``     portal          one tomogram by its portal id
+``level=N``         portal, zarr    OME-Zarr multiscale level (default 0)
+``crop=C``          all             ``centre:N``, ``centre:Z,Y,X``, ``z0:z1,y0:y1,x0:x1`` or ``full``
+``dtype=D``         all             convert to this numpy dtype (default: keep the stored dtype)
+==================  ==============  ===========================================================
+
+A portal source without ``crop`` means ``crop=centre:128``; every other source defaults to the whole volume.
+``str(spec)`` is the canonical form: defaults that shape the array (synthetic shape and seed, crop of a portal
+source, level) are spelled out, options appear in the order of the table above, synthetic shapes as Z,Y,X
+(as in :func:`~cryoet_zarr_bench.sources.synthetic.synthetic_volume`'s ``Volume.source``), centred cubes
+as ``centre:N``, and ``parse_source(str(spec)) == spec``. Portal tomogram filters appear only when given: the
+default choice is a ranking (see :mod:`.portal`), not a value.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from .errors import SourceError
+from .synthetic import DEFAULT_SEED, DEFAULT_SHAPE
+
+__all__ = [
+    "BoxCrop",
+    "CentreCrop",
+    "Crop",
+    "PORTAL_DEFAULT_CROP",
+    "SourceSpec",
+    "TomogramFilter",
+    "parse_source",
+]
+
+KINDS = ("synthetic", "portal", "mrc", "npy", "zarr")
+MRC_SUFFIXES = (".mrc", ".rec", ".map")
+
+_OPTIONS_BY_KIND = {
+    "synthetic": ("shape", "seed", "crop", "dtype"),
+    "portal": ("spacing", "processing", "method", "tomogram", "crop", "level", "dtype"),
+    "zarr": ("crop", "level", "dtype"),
+    "mrc": ("crop", "dtype"),
+    "npy": ("crop", "dtype"),
+}
+_UNSIGNED = re.compile(r"\d+")
+_PORTAL_LOCATION = re.compile(r"(\d+)/([^/]+)")
+
+
+def _unsigned(text: str, what: str) -> int:
+    if not _UNSIGNED.fullmatch(text):
+        raise SourceError(f"{what} must be a non-negative integer, got {text!r}")
+    return int(text)
+
+
+def _triple(text: str, what: str) -> tuple[int, int, int]:
+    """``N`` (a cube) or ``Z,Y,X`` as three positive integers."""
+    parts = text.split(",")
+    if len(parts) not in (1, 3):
+        raise SourceError(f"{what} must be N or Z,Y,X, got {text!r}")
+    sizes = tuple(_unsigned(part, what) for part in parts)
+    if 0 in sizes:
+        raise SourceError(f"{what} must be positive, got {text!r}")
+    return sizes * 3 if len(sizes) == 1 else sizes  # type: ignore[return-value]
+
+
+def _format_triple(sizes: tuple[int, int, int]) -> str:
+    return str(sizes[0]) if len(set(sizes)) == 1 else ",".join(map(str, sizes))
+
+
+def _check_inside(bounds: tuple[tuple[int, int], ...], shape: tuple[int, ...], crop: object) -> None:
+    if any(start < 0 or stop > size for (start, stop), size in zip(bounds, shape)):
+        shape_text = "x".join(map(str, shape))
+        raise SourceError(
+            f"crop {crop} lies outside the volume of shape {shape_text} (z, y, x); "
+            "choose a crop inside it, or crop=full"
+        )
+
+
+@dataclass(frozen=True)
+class CentreCrop:
+    """``size`` (z, y, x) voxels centred in the volume (an odd margin leaves the spare voxel at the end)."""
+
+    size: tuple[int, int, int]
+
+    def bounds(self, shape: tuple[int, ...]) -> tuple[tuple[int, int], ...]:
+        """(start, stop) per axis for a volume of ``shape``; a :class:`SourceError` if it does not fit."""
+        starts = [(n - s) // 2 for n, s in zip(shape, self.size)]
+        bounds = tuple((start, start + s) for start, s in zip(starts, self.size))
+        _check_inside(bounds, shape, self)
+        return bounds
+
+    def __str__(self) -> str:
+        return f"centre:{_format_triple(self.size)}"
+
+
+@dataclass(frozen=True)
+class BoxCrop:
+    """An explicit box: (start, stop) voxel indices per axis, (z, y, x)."""
+
+    box: tuple[tuple[int, int], tuple[int, int], tuple[int, int]]
+
+    def bounds(self, shape: tuple[int, ...]) -> tuple[tuple[int, int], ...]:
+        """(start, stop) per axis; a :class:`SourceError` if the box reaches outside ``shape``."""
+        _check_inside(self.box, shape, self)
+        return self.box
+
+    def __str__(self) -> str:
+        return ",".join(f"{start}:{stop}" for start, stop in self.box)
+
+
+Crop = CentreCrop | BoxCrop
+PORTAL_DEFAULT_CROP = CentreCrop((128, 128, 128))
+
+
+def _parse_crop(text: str) -> Crop | None:
+    """``full`` (None), ``centre:N``, ``centre:Z,Y,X`` (also ``center``) or ``z0:z1,y0:y1,x0:x1``."""
+    if text == "full":
+        return None
+    for word in ("centre:", "center:"):
+        if text.startswith(word):
+            return CentreCrop(_triple(text[len(word) :], "the size of a centred crop"))
+    ranges = text.split(",")
+    if len(ranges) != 3 or any(r.count(":") != 1 for r in ranges):
+        raise SourceError(
+            f"cannot read crop {text!r}: write centre:N, centre:Z,Y,X, z0:z1,y0:y1,x0:x1 or full"
+        )
+    box = []
+    for axis, text_range in zip("zyx", ranges):
+        start, stop = (_unsigned(part, f"crop bound along {axis}") for part in text_range.split(":"))
+        if stop <= start:
+            raise SourceError(f"crop {text!r} is empty along {axis}: {start}:{stop} needs stop > start")
+        box.append((start, stop))
+    return BoxCrop(tuple(box))  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class TomogramFilter:
+    """Which tomogram of a portal run to read; unset fields match anything.
+
+    When several tomograms match, :func:`cryoet_zarr_bench.sources.portal.choose_tomogram` applies a
+    documented ranking, so the choice never depends on the order the portal lists them in.
+    """
+
+    voxel_spacing: float | None = None
+    processing: str | None = None
+    reconstruction_method: str | None = None
+    tomogram_id: int | None = None
+
+    def options(self) -> list[tuple[str, str]]:
+        """The set fields as (option, value) pairs of the source syntax."""
+        pairs = [
+            ("spacing", None if self.voxel_spacing is None else repr(self.voxel_spacing)),
+            ("processing", self.processing),
+            ("method", self.reconstruction_method),
+            ("tomogram", None if self.tomogram_id is None else str(self.tomogram_id)),
+        ]
+        return [(key, value) for key, value in pairs if value is not None]
+
+    def __str__(self) -> str:
+        return ", ".join(f"{key}={value}" for key, value in self.options()) or "no filter"
+
+
+def _is_url(location: str) -> bool:
+    return "://" in location
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """A parsed source. Build one with :func:`parse_source`; ``str()`` gives the canonical string.
+
+    Attributes
+    ----------
+    kind
+        ``synthetic``, ``portal``, ``mrc``, ``npy`` or ``zarr``.
+    location
+        ``DATASET/RUN`` for the portal, a path or URL for files and stores, empty for synthetic volumes.
+    shape, seed
+        Synthetic volume parameters (filled with their defaults for synthetic sources, else None).
+    tomogram
+        Portal tomogram filter (portal only).
+    crop
+        The sub-volume to read; None reads the whole volume (level).
+    level
+        OME-Zarr multiscale level (portal and zarr, default 0; else None).
+    dtype
+        Numpy dtype name to convert to, or None to keep the stored dtype.
+    """
+
+    kind: str
+    location: str = ""
+    shape: tuple[int, int, int] | None = None
+    seed: int | None = None
+    tomogram: TomogramFilter | None = None
+    crop: Crop | None = None
+    level: int | None = None
+    dtype: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise SourceError(f"unknown source kind {self.kind!r}; expected one of {', '.join(KINDS)}")
+        allowed = _OPTIONS_BY_KIND[self.kind]
+        given = {
+            "shape": self.shape,
+            "seed": self.seed,
+            "tomogram": self.tomogram,
+            "level": self.level,
+        }
+        for name, value in given.items():
+            if value is not None and name not in allowed:
+                raise SourceError(f"{self.kind} sources take no {name}")
+        if self.kind == "synthetic":
+            if self.location:
+                raise SourceError(f"a synthetic source has no location, got {self.location!r}")
+            object.__setattr__(self, "shape", self.shape or DEFAULT_SHAPE)
+            object.__setattr__(self, "seed", DEFAULT_SEED if self.seed is None else self.seed)
+        elif self.kind == "portal" and not _PORTAL_LOCATION.fullmatch(self.location):
+            raise SourceError(
+                f"cannot read portal location {self.location!r}: write portal:DATASET_ID/RUN_NAME, "
+                "e.g. portal:10445/TS_100_3"
+            )
+        elif self.kind != "portal" and not self.location:
+            raise SourceError(f"{self.kind} sources need a path")
+        if self.kind in ("portal", "zarr") and self.level is None:
+            object.__setattr__(self, "level", 0)
+        if self.level is not None and self.level < 0:
+            raise SourceError(f"level must be a non-negative integer, got {self.level}")
+        if self.dtype is not None:
+            object.__setattr__(self, "dtype", _dtype_name(self.dtype))
+
+    @property
+    def dataset_id(self) -> int:
+        """The portal dataset id (portal sources only)."""
+        return int(self.location.split("/")[0])
+
+    @property
+    def run_name(self) -> str:
+        """The portal run name (portal sources only)."""
+        return self.location.split("/")[1]
+
+    @property
+    def is_remote(self) -> bool:
+        """True when reading needs the network (the portal or a URL)."""
+        return self.kind == "portal" or _is_url(self.location)
+
+    def with_absolute_path(self) -> SourceSpec:
+        """The same source with a local path made absolute (URLs, portal and synthetic sources unchanged)."""
+        if self.kind in ("synthetic", "portal") or _is_url(self.location):
+            return self
+        return replace(self, location=os.path.abspath(os.path.expanduser(self.location)))
+
+    def _options(self) -> list[tuple[str, str]]:
+        pairs: list[tuple[str, str]] = []
+        if self.shape is not None:
+            pairs.append(("shape", ",".join(map(str, self.shape))))
+        if self.seed is not None:
+            pairs.append(("seed", str(self.seed)))
+        if self.tomogram is not None:
+            pairs.extend(self.tomogram.options())
+        if self.crop is not None:
+            pairs.append(("crop", str(self.crop)))
+        elif self.kind == "portal":
+            pairs.append(("crop", "full"))
+        if self.level is not None:
+            pairs.append(("level", str(self.level)))
+        if self.dtype is not None:
+            pairs.append(("dtype", self.dtype))
+        return pairs
+
+    def __str__(self) -> str:
+        base = f"portal:{self.location}" if self.kind == "portal" else self.location or self.kind
+        options = "&".join(f"{key}={value}" for key, value in self._options())
+        return f"{base}?{options}" if options else base
+
+
+def _dtype_name(text: str) -> str:
+    try:
+        dtype = np.dtype(text)
+    except TypeError:
+        dtype = None
+    if dtype is None or dtype.kind not in "iuf":
+        raise SourceError(f"dtype must name an integer or float numpy dtype (e.g. float32), got {text!r}")
+    return dtype.name
+
+
+def _kind_of(base: str) -> str:
+    if base == "synthetic":
+        return "synthetic"
+    if base.startswith("portal:"):
+        return "portal"
+    name = base.rstrip("/").lower()
+    if name.endswith(".zarr"):
+        return "zarr"
+    if name.endswith(".npy"):
+        return "npy"
+    if name.endswith(MRC_SUFFIXES):
+        return "mrc"
+    raise SourceError(
+        f"cannot tell what kind of source {base!r} is: expected synthetic, portal:DATASET/RUN, "
+        f"or a path or URL ending in {', '.join(MRC_SUFFIXES)}, .npy or .zarr"
+    )
+
+
+def _split_options(query: str, kind: str) -> dict[str, str]:
+    options: dict[str, str] = {}
+    allowed = _OPTIONS_BY_KIND[kind]
+    for item in filter(None, query.split("&")):
+        key, equals, value = item.partition("=")
+        if not equals or not value:
+            raise SourceError(f"option {item!r} needs a value: write {key}=VALUE")
+        if key not in allowed:
+            close = difflib.get_close_matches(key, allowed, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise SourceError(
+                f"unknown option {key!r} for {kind} sources; {hint}they take {', '.join(allowed)}"
+            )
+        if key in options:
+            raise SourceError(f"option {key!r} is given twice")
+        options[key] = value
+    return options
+
+
+def parse_source(text: str) -> SourceSpec:
+    """Parse a source string (see the module docstring for the syntax) into a :class:`SourceSpec`.
+
+    Raises
+    ------
+    SourceError
+        If the string does not follow the syntax; the message says which part and how to write it.
+    """
+    base, _, query = text.strip().partition("?")
+    if not base:
+        raise SourceError("empty source: give synthetic, portal:DATASET/RUN, or a .mrc/.npy/.zarr path")
+    kind = _kind_of(base)
+    options = _split_options(query, kind)
+    tomogram = None
+    if kind == "portal":
+        spacing = options.get("spacing")
+        try:
+            voxel_spacing = None if spacing is None else float(spacing)
+        except ValueError:
+            raise SourceError(f"spacing must be a number of ångström, got {spacing!r}") from None
+        tomogram = TomogramFilter(
+            voxel_spacing=voxel_spacing,
+            processing=options.get("processing"),
+            reconstruction_method=options.get("method"),
+            tomogram_id=None if "tomogram" not in options else _unsigned(options["tomogram"], "tomogram"),
+        )
+        if tomogram == TomogramFilter():
+            tomogram = None
+    crop_text = options.get("crop")
+    if crop_text is not None:
+        crop = _parse_crop(crop_text)
+    else:
+        crop = PORTAL_DEFAULT_CROP if kind == "portal" else None
+    return SourceSpec(
+        kind=kind,
+        location=base[len("portal:") :] if kind == "portal" else ("" if kind == "synthetic" else base),
+        shape=_triple(options["shape"], "shape") if "shape" in options else None,
+        seed=_unsigned(options["seed"], "seed") if "seed" in options else None,
+        tomogram=tomogram,
+        crop=crop,
+        level=_unsigned(options["level"], "level") if "level" in options else None,
+        dtype=options.get("dtype"),
+    )
