@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from browser import chromium_executable, load_page
+from support import require, save_artifact
 
 from cryoet_zarr_bench.dashboard import DashboardError, make_offline, publish
 
@@ -225,18 +226,9 @@ def tiny_asv_project(tmp_path: Path) -> Path:
     return project
 
 
-def save_artifact(path: Path) -> None:
-    """Copy `path` to $CRYOET_ZARR_BENCH_ARTIFACTS, if set."""
-    destination = os.environ.get("CRYOET_ZARR_BENCH_ARTIFACTS")
-    if destination:
-        Path(destination).mkdir(parents=True, exist_ok=True)
-        shutil.copy2(path, Path(destination) / path.name)
-
-
 @pytest.mark.slow
 def test_published_dashboard_renders_offline(tiny_asv_project: Path, tmp_path: Path) -> None:
-    if chromium_executable() is None:
-        pytest.skip("Chromium is not installed (apt-get install -y chromium)")
+    require(chromium_executable() is not None, "Chromium is not installed (apt-get install -y chromium)")
 
     html_dir = publish(tiny_asv_project / "asv.conf.json")
     assert html_dir == tiny_asv_project / "html"
