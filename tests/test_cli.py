@@ -1,0 +1,110 @@
+import json
+import subprocess
+import sys
+
+import mrcfile
+import numpy as np
+import pytest
+
+from cryoet_zarr_bench.cli import main
+
+SEED_RATIOS = {"none": 1.00, "blosc-lz4-5-shuffle": 1.09, "blosc-zstd-5-shuffle": 1.17, "zstd-5": 1.08}
+
+
+@pytest.fixture(scope="module")
+def quick_rows():
+    """`cryoet-zarr-bench quick --json` with the default settings, run in a new process."""
+    result = subprocess.run(
+        [sys.executable, "-m", "cryoet_zarr_bench.cli", "quick", "--json", "--repeats", "2"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(result.stdout)
+
+
+def test_quick_json_reproduces_the_seed_table(quick_rows):
+    assert [row["codec"] for row in quick_rows] == list(SEED_RATIOS)
+    for row in quick_rows:
+        assert {"codec", "write_s", "read_s", "ratio", "stored_bytes", "saved_pct", "lossless_ok"} <= set(row)
+        assert row["lossless_ok"] is True
+        assert row["ratio"] == pytest.approx(SEED_RATIOS[row["codec"]], abs=0.02)
+        assert row["stored_bytes"] == pytest.approx(128**3 * 4 / row["ratio"])
+        assert row["saved_pct"] == pytest.approx(100 * (1 - 1 / row["ratio"]))
+        assert row["write_s"] > 0 and row["read_s"] > 0
+        assert row["source"] == "synthetic?shape=128,128,128&seed=0"
+        assert (row["chunks"], row["zarr_format"], row["blosc_threads"]) == ([64, 64, 64], 3, 1)
+
+
+def test_quick_table_names_source_settings_and_columns(capsys):
+    assert main(["quick", "--size", "32", "--chunks", "16", "--codecs", "zstd-3", "--repeats", "1", "--zarr-format", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "source: synthetic?shape=32,32,32&seed=0 32x32x32 float32" in out
+    assert "chunks 16x16x16, Zarr format 2, directory store, Blosc threads 1" in out
+    header = out.splitlines()[out.splitlines().index("") + 1]
+    assert header.split("  ")[0] == "method"
+    for column in ("write s", "read s", "ratio", "size MB", "saved MB", "saved %", "round trip ok"):
+        assert column in header
+    (row,) = [line for line in out.splitlines() if line.startswith("zstd-3")]
+    assert row.endswith("yes")
+
+
+def test_quick_on_an_integer_file_keeps_and_states_its_dtype(tmp_path, capsys):
+    path = tmp_path / "tomo.mrc"
+    data = np.random.default_rng(0).integers(-300, 300, (20, 40, 40)).astype(np.int16)
+    with mrcfile.new(path) as mrc:
+        mrc.set_data(data)
+        mrc.voxel_size = 7.5
+    assert main(["quick", "--source", str(path), "--size", "16", "--codecs", "none", "--repeats", "1", "--json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert row["dtype"] == "int16"
+    assert row["shape"] == [16, 16, 16]
+    assert row["source"] == f"{path}?crop=centre:16"
+    assert main(["quick", "--source", str(path), "--codecs", "none", "--repeats", "1"]) == 0
+    assert "data benchmarked as stored, in int16" in capsys.readouterr().out
+
+
+def test_fetch_caches_a_file_source_and_says_where(tmp_path, capsys):
+    path = tmp_path / "tomo.mrc"
+    with mrcfile.new(path) as mrc:
+        mrc.set_data(np.ones((8, 8, 8), np.float32))
+    assert main(["fetch", f"{path}?crop=centre:4"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith(f"{path}?crop=centre:4 4x4x4 float32")
+    assert lines[1].startswith("cached ") and "sha256:" in lines[1]
+    assert main(["fetch", "synthetic?shape=8"]) == 0
+    assert "nothing to cache" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["quick", "--codecs", "blosc-lz5-5-shuffle"], "unknown Blosc compressor 'lz5'; valid: blosclz, lz4"),
+        (["quick", "--source", "synthetic?shape=0"], "shape must be positive"),
+        (["quick", "--source", "nowhere/tomo.mrc"], "nowhere/tomo.mrc"),
+        (["bench", "--config", "no-such-asv.conf.json"], "no asv configuration at no-such-asv.conf.json"),
+    ],
+)
+def test_bad_input_is_one_line_on_stderr_and_exit_status_2(argv, message, capsys):
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith("cryoet-zarr-bench: error: ")
+    assert message in captured.err
+    assert len(captured.err.strip().splitlines()) == 1
+    assert "Traceback" not in captured.err
+
+
+@pytest.mark.parametrize("argv", [["quick", "--chunks", "64x64"], ["quick", "--repeats", "0"], ["quick", "--zarr-format", "4"]])
+def test_bad_options_are_usage_errors(argv, capsys):
+    with pytest.raises(SystemExit) as excinfo:
+        main(argv)
+    assert excinfo.value.code == 2
+    assert "usage: cryoet-zarr-bench quick" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", [[], ["quick"], ["fetch"], ["bench"], ["publish"]])
+def test_every_command_has_help(command, capsys):
+    with pytest.raises(SystemExit) as excinfo:
+        main([*command, "--help"])
+    assert excinfo.value.code == 0
+    assert "usage: cryoet-zarr-bench" in capsys.readouterr().out
