@@ -1,0 +1,71 @@
+"""Helpers shared by the benchmark modules; all real work lives in the ``cryoet_zarr_bench`` library.
+
+The suite is configured through environment variables, so ``asv run`` itself needs no extra arguments:
+
+``CRYOET_ZARR_BENCH_SOURCE``         volume to benchmark (default ``synthetic``; see the README's source syntax)
+``CRYOET_ZARR_BENCH_CODECS``         a codec set (``seed``, ``shuffles``, ``all``) or comma-separated codec names
+                                     (default ``seed``: the seed report's four codecs)
+``CRYOET_ZARR_BENCH_CHUNKS``         comma-separated chunk shapes, each ``64`` (a cube) or ``32x128x128``
+                                     (default ``64``)
+``CRYOET_ZARR_BENCH_BLOSC_THREADS``  Blosc threads (default 1)
+"""
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from cryoet_zarr_bench import _compat
+from cryoet_zarr_bench.codecs import codec_set
+from cryoet_zarr_bench.measure import same_bits
+from cryoet_zarr_bench.releases import verify_pins
+from cryoet_zarr_bench.sources import acquire
+from cryoet_zarr_bench.stores import format_chunks, parse_chunks, set_blosc_threads
+
+SOURCE = os.environ.get("CRYOET_ZARR_BENCH_SOURCE", "synthetic")
+CODECS = list(codec_set(os.environ.get("CRYOET_ZARR_BENCH_CODECS", "seed")))
+BLOSC_THREADS = int(os.environ.get("CRYOET_ZARR_BENCH_BLOSC_THREADS", "1"))
+ZARR_FORMATS = [2, 3]
+CHUNKS = [
+    format_chunks(parse_chunks(text))
+    for text in os.environ.get("CRYOET_ZARR_BENCH_CHUNKS", "64").split(",")
+    if text.strip()
+]
+PARAMS = [CODECS, CHUNKS, ZARR_FORMATS]
+PARAM_NAMES = ["codec", "chunks", "zarr_format"]
+
+
+def require_format(zarr_format):
+    """Skip (the asv way) a Zarr format the installed zarr-python cannot write."""
+    if zarr_format not in _compat.SUPPORTED_FORMATS:
+        raise NotImplementedError(f"zarr {_compat.library_versions()['zarr']} cannot write format {zarr_format}")
+
+
+def check_round_trip(store, volume):
+    """Fail the benchmark if a lossless codec did not give back the exact volume."""
+    if not same_bits(store.read(), volume.data):
+        raise AssertionError(f"{store!r} did not round-trip the volume exactly")
+
+
+class VolumeBenchmark:
+    """Base of every benchmark class: one volume, acquired once per environment and shared by all classes.
+
+    ``setup_cache`` is defined here once, so asv computes it once for the whole suite.
+    """
+
+    timeout = 300
+
+    def setup_cache(self):
+        verify_pins()
+        return acquire(SOURCE)
+
+    params = PARAMS
+    param_names = PARAM_NAMES
+
+    def setup(self, volume, codec, chunks, zarr_format):
+        require_format(zarr_format)
+        set_blosc_threads(BLOSC_THREADS)
+        self.workdir = Path(tempfile.mkdtemp(prefix="cryoet-zarr-bench-asv-"))
+
+    def teardown(self, volume, codec, chunks, zarr_format):
+        shutil.rmtree(self.workdir, ignore_errors=True)

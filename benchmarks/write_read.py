@@ -1,0 +1,54 @@
+"""Writing the volume to a local Zarr store and reading it back, per codec, chunk shape and Zarr format."""
+
+from cryoet_zarr_bench.stores import DirectoryStore, parse_chunks
+
+from . import VolumeBenchmark, check_round_trip
+
+
+class Write(VolumeBenchmark):
+    """Each sample writes a fresh store; removing stores happens in ``teardown``, outside the timing."""
+
+    version = "1"
+    number = 1
+    warmup_time = 0
+    repeat = (3, 10, 10.0)
+
+    def setup(self, volume, codec, chunks, zarr_format):
+        super().setup(volume, codec, chunks, zarr_format)
+        self.chunk_shape = parse_chunks(chunks)
+        self.stores = []
+
+    def _write_fresh_store(self, volume, codec, zarr_format):
+        store = DirectoryStore(self.workdir / f"{len(self.stores)}.zarr")
+        self.stores.append(store)
+        store.write(volume.data, codec=codec, chunks=self.chunk_shape, zarr_format=zarr_format)
+
+    def time_write(self, volume, codec, chunks, zarr_format):
+        self._write_fresh_store(volume, codec, zarr_format)
+
+    def peakmem_write(self, volume, codec, chunks, zarr_format):
+        self._write_fresh_store(volume, codec, zarr_format)
+
+    def teardown(self, volume, codec, chunks, zarr_format):
+        for store in self.stores:
+            check_round_trip(store, volume)
+        super().teardown(volume, codec, chunks, zarr_format)
+
+
+class Read(VolumeBenchmark):
+    """The whole array from a local store into numpy."""
+
+    version = "1"
+    repeat = (3, 10, 10.0)
+
+    def setup(self, volume, codec, chunks, zarr_format):
+        super().setup(volume, codec, chunks, zarr_format)
+        self.store = DirectoryStore(self.workdir / "array.zarr")
+        self.store.write(volume.data, codec=codec, chunks=parse_chunks(chunks), zarr_format=zarr_format)
+        check_round_trip(self.store, volume)
+
+    def time_read(self, volume, codec, chunks, zarr_format):
+        self.store.read()
+
+    def peakmem_read(self, volume, codec, chunks, zarr_format):
+        self.store.read()
