@@ -54,6 +54,11 @@ class VolumeBenchmark:
     """
 
     timeout = 300
+    # Every sample gets its own setup (asv re-runs setup between samples), so calibrating ``number`` or
+    # warming up would only repeat setup work.
+    number = 1
+    warmup_time = 0
+    repeat = (3, 6, 3.0)
 
     def setup_cache(self):
         verify_pins()

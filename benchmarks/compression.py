@@ -7,8 +7,6 @@ from . import VolumeBenchmark, check_round_trip
 
 class Compression(VolumeBenchmark):
     version = "1"
-    number = 1
-    repeat = 1
 
     def setup(self, volume, codec, chunks, zarr_format):
         super().setup(volume, codec, chunks, zarr_format)

@@ -12,7 +12,6 @@ from . import VolumeBenchmark, check_round_trip
 
 class ZarrOverhead(VolumeBenchmark):
     version = "1"
-    repeat = (3, 10, 10.0)
 
     def setup(self, volume, codec, chunks, zarr_format):
         super().setup(volume, codec, chunks, zarr_format)

@@ -1,17 +1,18 @@
 """Writing the volume to a local Zarr store and reading it back, per codec, chunk shape and Zarr format."""
 
+import itertools
+from pathlib import Path
+
+from cryoet_zarr_bench import _compat
 from cryoet_zarr_bench.stores import DirectoryStore, parse_chunks
 
-from . import VolumeBenchmark, check_round_trip
+from . import PARAMS, VolumeBenchmark, check_round_trip
 
 
 class Write(VolumeBenchmark):
     """Each sample writes a fresh store; removing stores happens in ``teardown``, outside the timing."""
 
     version = "1"
-    number = 1
-    warmup_time = 0
-    repeat = (3, 10, 10.0)
 
     def setup(self, volume, codec, chunks, zarr_format):
         super().setup(volume, codec, chunks, zarr_format)
@@ -36,19 +37,33 @@ class Write(VolumeBenchmark):
 
 
 class Read(VolumeBenchmark):
-    """The whole array from a local store into numpy."""
+    """The whole array from a local store into numpy.
+
+    ``setup_cache`` writes (and checks) one store per parameter combination, once per environment, in asv's
+    cache directory, which is the working directory of every benchmark of this class.
+    """
 
     version = "1"
-    repeat = (3, 10, 10.0)
+
+    def setup_cache(self):
+        volume = super().setup_cache()
+        for codec, chunks, zarr_format in itertools.product(*PARAMS):
+            if zarr_format in _compat.SUPPORTED_FORMATS:
+                store = _stored(codec, chunks, zarr_format)
+                store.write(volume.data, codec=codec, chunks=parse_chunks(chunks), zarr_format=zarr_format)
+                check_round_trip(store, volume)
+        return volume
 
     def setup(self, volume, codec, chunks, zarr_format):
         super().setup(volume, codec, chunks, zarr_format)
-        self.store = DirectoryStore(self.workdir / "array.zarr")
-        self.store.write(volume.data, codec=codec, chunks=parse_chunks(chunks), zarr_format=zarr_format)
-        check_round_trip(self.store, volume)
+        self.store = _stored(codec, chunks, zarr_format)
 
     def time_read(self, volume, codec, chunks, zarr_format):
         self.store.read()
 
     def peakmem_read(self, volume, codec, chunks, zarr_format):
         self.store.read()
+
+
+def _stored(codec, chunks, zarr_format):
+    return DirectoryStore(Path("read-stores") / f"{codec}_{chunks}_v{zarr_format}.zarr")
