@@ -73,4 +73,6 @@ class VolumeBenchmark:
         self.workdir = Path(tempfile.mkdtemp(prefix="cryoet-zarr-bench-asv-"))
 
     def teardown(self, volume, codec, chunks, zarr_format):
-        shutil.rmtree(self.workdir, ignore_errors=True)
+        # asv calls teardown even when setup skipped the case (before making a workdir).
+        if hasattr(self, "workdir"):
+            shutil.rmtree(self.workdir, ignore_errors=True)
