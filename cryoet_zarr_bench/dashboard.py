@@ -11,6 +11,7 @@ from the npm registry, listed with their sha256 in its ``MANIFEST.json``), and
 from __future__ import annotations
 
 import hashlib
+import html
 import importlib.resources
 import importlib.util
 import json
@@ -27,12 +28,14 @@ from urllib.parse import urlsplit
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
 
-__all__ = ["DashboardError", "make_offline", "publish"]
+__all__ = ["DashboardError", "add_nav_link", "make_offline", "publish"]
 
 VENDOR_DIR_NAME = "vendor"
 """Sub-directory of the published html directory that receives the vendored files."""
 
 _MANIFEST = "MANIFEST.json"
+# The last entry of the navigation bar of asv's index.html (the current graph's title); links go before it.
+_NAV_GRAPH_TITLE = '<li id="nav-li-graphdisplay">'
 _UPDATE_HINT = (
     "add its npm package to cryoet_zarr_bench/_vendor/asv_www/MANIFEST.json "
     "and run tools/vendor_dashboard_assets.py --update"
@@ -184,6 +187,46 @@ def publish(config: Path = Path("asv.conf.json")) -> Path:
     html_dir = project_dir / settings.get("html_dir", "html")
     make_offline(html_dir)
     return html_dir
+
+
+def add_nav_link(html_dir: Path, href: str, label: str) -> bool:
+    """Add a link to another page to the navigation bar of a published asv dashboard.
+
+    The link goes after asv's own entries (grid, list, regressions).  Running it again changes nothing.
+
+    Parameters
+    ----------
+    html_dir : Path
+        The ``html_dir`` that ``asv publish`` wrote.
+    href : str
+        The page, relative to `html_dir`, e.g. ``by-release/index.html``.
+    label : str
+        The link's text.
+
+    Returns
+    -------
+    bool
+        Whether the link was added (False: it was there already).
+
+    Raises
+    ------
+    DashboardError
+        If `html_dir` has no ``index.html`` with asv's navigation bar.
+    """
+    index = Path(html_dir) / "index.html"
+    if not index.is_file():
+        raise DashboardError(f"{index} does not exist; publish the dashboard (`asv publish`) first.")
+    text = index.read_text(encoding="utf-8")
+    link = f'<li><a href="{html.escape(href)}">{html.escape(label)}</a></li>'
+    if link in text:
+        return False
+    position = text.find(_NAV_GRAPH_TITLE)
+    if position < 0:
+        raise DashboardError(
+            f"{index} has no {_NAV_GRAPH_TITLE!r} in its navigation bar; has asv's page layout changed?"
+        )
+    _atomic_write_bytes(index, (text[:position] + link + "\n        " + text[position:]).encode("utf-8"))
+    return True
 
 
 def _read_manifest() -> list[_VendoredFile]:
