@@ -12,6 +12,7 @@ from pathlib import Path
 from . import _compat, dashboard
 from .codecs import CODEC_SETS, CodecSpecError, codec_set
 from .measure import measure_codec
+from .report import by_release
 from .report.tables import seed_table
 from .sources import SourceError, SourceSpec, acquire, describe_cache_entry, parse_source
 from .sources.spec import CentreCrop
@@ -126,15 +127,23 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if args.quick:
         run.append("--quick")
     _run(run)
+    return _publish(config)
+
+
+def _publish(config: Path) -> int:
+    """The dashboard, made to work offline, with the by-release page linked from it."""
     html_dir = dashboard.publish(config)
-    print(f"\ndashboard: {html_dir / 'index.html'} (works offline; or serve it with `asv preview`)")
+    try:
+        _, page, _ = by_release.publish_by_release(config)
+        print(f"by-release page: {page}")
+    except by_release.ReportError as exc:
+        print(f"no by-release page: {exc}", file=sys.stderr)
+    print(f"dashboard: {html_dir / 'index.html'} (works offline; or serve it with `asv preview`)")
     return 0
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
-    html_dir = dashboard.publish(Path(args.config))
-    print(f"dashboard: {html_dir / 'index.html'}")
-    return 0
+    return _publish(Path(args.config))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -198,10 +207,13 @@ def build_parser() -> argparse.ArgumentParser:
     publish = commands.add_parser(
         "publish",
         help="publish the asv results as a dashboard that works offline",
-        description="Run `asv publish` and rewrite the pages to use vendored copies of their JavaScript libraries.",
+        description="Run `asv publish`, rewrite the pages to use vendored copies of their JavaScript libraries, "
+        "and add the by-release page (see the versions command).",
     )
     publish.add_argument("--config", default="asv.conf.json", help="asv configuration (default: asv.conf.json)")
     publish.set_defaults(run=cmd_publish)
+
+    by_release.add_versions_command(commands)
     return parser
 
 
@@ -209,7 +221,14 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
-    except (CommandError, CodecSpecError, SourceError, _compat.UnsupportedFormatError, dashboard.DashboardError) as exc:
+    except (
+        CommandError,
+        CodecSpecError,
+        SourceError,
+        _compat.UnsupportedFormatError,
+        dashboard.DashboardError,
+        by_release.ReportError,
+    ) as exc:
         print(f"cryoet-zarr-bench: error: {exc}", file=sys.stderr)
         return 2
 
