@@ -146,6 +146,27 @@ def cmd_publish(args: argparse.Namespace) -> int:
     return _publish(Path(args.config))
 
 
+def cmd_versions(args: argparse.Namespace) -> int:
+    report, page, linked = by_release.publish_by_release(
+        Path(args.config),
+        machine=args.machine,
+        commit=args.commit,
+        baseline=args.baseline,
+        contender=args.contender,
+        factor=args.factor,
+        ratio_tolerance=args.ratio_tolerance,
+    )
+    print(by_release.format_report(report))
+    print(f"by-release page: {page}")
+    if not linked:
+        print(f"no dashboard in {page.parent.parent} to link it from: run `cryoet-zarr-bench publish` first")
+    return 0
+
+
+def _add_config_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", default="asv.conf.json", help="asv configuration (default: asv.conf.json)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cryoet-zarr-bench",
@@ -201,7 +222,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.add_argument("--matrix", action="store_true", help="run every environment of the release matrix")
     bench.add_argument("--quick", action="store_true", help="one sample per benchmark (a smoke run)")
-    bench.add_argument("--config", default="asv.conf.json", help="asv configuration (default: asv.conf.json)")
+    _add_config_option(bench)
     bench.set_defaults(run=cmd_bench)
 
     publish = commands.add_parser(
@@ -210,10 +231,42 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run `asv publish`, rewrite the pages to use vendored copies of their JavaScript libraries, "
         "and add the by-release page (see the versions command).",
     )
-    publish.add_argument("--config", default="asv.conf.json", help="asv configuration (default: asv.conf.json)")
+    _add_config_option(publish)
     publish.set_defaults(run=cmd_publish)
 
-    by_release.add_versions_command(commands)
+    versions = commands.add_parser(
+        "versions",
+        help="the asv results by zarr/numcodecs release, and one environment against another",
+        description="Read asv's results directory and show, for one machine and commit, each benchmark by "
+        "zarr/numcodecs release, flag compression ratios that changed between releases, and compare two "
+        "environments. Writes <html_dir>/by-release/index.html, linked from the published dashboard.",
+    )
+    _add_config_option(versions)
+    versions.add_argument("--machine", help="whose results to show (needed when there are several machines)")
+    versions.add_argument(
+        "--commit", help="commit hash or prefix (default: the one with results in the most environments)"
+    )
+    versions.add_argument(
+        "--baseline",
+        help="environment to compare against: a unique part of its name, e.g. zarr2.18.7 "
+        "(default: the oldest release)",
+    )
+    versions.add_argument("--contender", help="environment compared with the baseline (default: the newest release)")
+    versions.add_argument(
+        "--factor",
+        type=float,
+        default=by_release.DEFAULT_FACTOR,
+        help="flag values at least this many times the baseline's or at most its inverse "
+        f"(default {by_release.DEFAULT_FACTOR})",
+    )
+    versions.add_argument(
+        "--ratio-tolerance",
+        type=float,
+        default=by_release.DEFAULT_RATIO_TOLERANCE,
+        help="flag compression ratios whose relative change between releases exceeds this "
+        f"(default {by_release.DEFAULT_RATIO_TOLERANCE:g})",
+    )
+    versions.set_defaults(run=cmd_versions)
     return parser
 
 

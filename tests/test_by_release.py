@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import re
@@ -10,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from cryoet_zarr_bench.cli import build_parser
 from cryoet_zarr_bench.dashboard import DashboardError, add_nav_link
 from cryoet_zarr_bench.report.asv_results import Case, ResultsError, read_results
 from cryoet_zarr_bench.report.by_release import (
     COMPRESSION_RATIO,
     Release,
     ReportError,
-    add_versions_command,
     build_report,
     environment_release,
     format_report,
@@ -426,10 +425,10 @@ def test_nav_link_errors(tmp_path: Path) -> None:
         add_nav_link(tmp_path, "x.html", "X")
 
 
-def parse_versions(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser()
-    add_versions_command(parser.add_subparsers())
-    return parser.parse_args(["versions", *argv])
+def versions(*argv: str) -> int:
+    """`cryoet-zarr-bench versions ARGV...`; errors propagate instead of becoming an exit status."""
+    args = build_parser().parse_args(["versions", *argv])
+    return args.run(args)
 
 
 def test_versions_command_reads_the_config_and_links_the_page(
@@ -442,8 +441,7 @@ def test_versions_command_reads_the_config_and_links_the_page(
     (tmp_path / "site").mkdir()
     (tmp_path / "site" / "index.html").write_text(ASV_NAV, encoding="utf-8")
 
-    args = parse_versions(["--config", str(config), "--baseline", "zarr3.0.10"])
-    assert args.run(args) == 0
+    assert versions("--config", str(config), "--baseline", "zarr3.0.10") == 0
 
     output = capsys.readouterr().out
     assert "COMPRESSION RATIO(S) CHANGED" in output
@@ -453,15 +451,13 @@ def test_versions_command_reads_the_config_and_links_the_page(
 
 
 def test_versions_command_errors(tmp_path: Path) -> None:
-    args = parse_versions(["--config", str(tmp_path / "missing.json")])
     with pytest.raises(ReportError, match="no asv configuration at"):
-        args.run(args)
+        versions("--config", str(tmp_path / "missing.json"))
 
     config = tmp_path / "asv.conf.json"
     config.write_text('{"version": 1}')
-    args = parse_versions(["--config", str(config)])
     with pytest.raises(ReportError, match=f"{re.escape(str(tmp_path / 'results'))} has no benchmarks.json"):
-        args.run(args)
+        versions("--config", str(config))
 
 
 def test_versions_command_without_a_dashboard_writes_the_page_unlinked(
@@ -470,8 +466,7 @@ def test_versions_command_without_a_dashboard_writes_the_page_unlinked(
     config = tmp_path / "asv.conf.json"
     config.write_text('{"version": 1, "results_dir": "results", "html_dir": "site"}')
 
-    args = parse_versions(["--config", str(config)])
-    assert args.run(args) == 0
+    assert versions("--config", str(config)) == 0
 
     assert "run `cryoet-zarr-bench publish` first" in capsys.readouterr().out
     assert sorted(path.name for path in (tmp_path / "site").iterdir()) == ["by-release"]

@@ -28,7 +28,8 @@ from support import require, save_artifact
 from cryoet_zarr_bench.dashboard import publish
 from cryoet_zarr_bench.releases import version_number
 from cryoet_zarr_bench.report.asv_results import read_results
-from cryoet_zarr_bench.report.by_release import COMPRESSION_RATIO, add_versions_command, build_report
+from cryoet_zarr_bench.cli import main
+from cryoet_zarr_bench.report.by_release import COMPRESSION_RATIO, build_report
 
 pytestmark = pytest.mark.slow
 
@@ -198,12 +199,7 @@ def html_tables(page: Path) -> dict[str, list[list[str]]]:
 
 def versions_command(config: Path) -> None:
     """`cryoet-zarr-bench versions --config CONFIG`."""
-    import argparse
-
-    parser = argparse.ArgumentParser()
-    add_versions_command(parser.add_subparsers())
-    args = parser.parse_args(["versions", "--config", str(config)])
-    assert args.run(args) == 0
+    assert main(["versions", "--config", str(config)]) == 0
 
 
 def test_by_release_report_shows_the_numbers_of_the_results_files(

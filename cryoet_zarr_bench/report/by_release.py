@@ -12,13 +12,13 @@ commit, puts the releases on the x-axis instead:
 * an environment-versus-environment table: each value's ratio between two environments at the same commit,
   flagged beyond a factor.
 
-``cryoet-zarr-bench versions`` prints the tables and writes ``<html_dir>/by-release/index.html`` (with one PNG
-per benchmark), linked from the dashboard's navigation bar.
+``cryoet-zarr-bench versions`` prints the tables (:func:`format_report`) and writes
+``<html_dir>/by-release/index.html`` with one PNG per benchmark (:func:`publish_by_release`), linked from the
+dashboard's navigation bar.
 """
 
 from __future__ import annotations
 
-import argparse
 import html
 import itertools
 import math
@@ -44,12 +44,10 @@ __all__ = [
     "ReleaseReport",
     "ReleaseTable",
     "ReportError",
-    "add_versions_command",
     "build_report",
     "environment_release",
     "format_report",
     "publish_by_release",
-    "run_versions",
     "write_page",
 ]
 
@@ -332,76 +330,6 @@ def write_page(report: ReleaseReport, html_dir: Path) -> Path:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return html_dir / PAGE_DIR / "index.html"
-
-
-# ----------------------------------------------------------------------------------------------------------
-# The `cryoet-zarr-bench versions` command
-
-
-def add_versions_command(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """Add the ``versions`` command to the CLI's sub-command parsers; it runs :func:`run_versions`."""
-    parser = subparsers.add_parser(
-        "versions",
-        help="the asv results by zarr/numcodecs release, and one environment against another",
-        description="Read asv's results directory and show, for one machine and commit, each benchmark by "
-        "zarr/numcodecs release, flag compression ratios that changed between releases, and compare two "
-        "environments. Writes <html_dir>/by-release/index.html, linked from the published dashboard.",
-    )
-    parser.add_argument(
-        "--config", default="asv.conf.json", help="asv configuration (default: asv.conf.json)"
-    )
-    parser.add_argument("--machine", help="whose results to show (needed when there are several machines)")
-    parser.add_argument(
-        "--commit", help="commit hash or prefix (default: the one with results in the most environments)"
-    )
-    parser.add_argument(
-        "--baseline",
-        help="environment to compare against: a unique part of its name, e.g. zarr2.18.7 "
-        "(default: the oldest release)",
-    )
-    parser.add_argument(
-        "--contender", help="environment compared with the baseline (default: the newest release)"
-    )
-    parser.add_argument(
-        "--factor",
-        type=float,
-        default=DEFAULT_FACTOR,
-        help="flag values at least this many times the baseline's or at most its inverse "
-        f"(default {DEFAULT_FACTOR})",
-    )
-    parser.add_argument(
-        "--ratio-tolerance",
-        type=float,
-        default=DEFAULT_RATIO_TOLERANCE,
-        help="flag compression ratios whose relative change between releases exceeds this "
-        f"(default {DEFAULT_RATIO_TOLERANCE:g})",
-    )
-    parser.set_defaults(run=run_versions)
-    return parser
-
-
-def run_versions(args: argparse.Namespace) -> int:
-    """Print the by-release report and write its page next to the dashboard (the ``versions`` command).
-
-    Raises
-    ------
-    ReportError
-        For any problem the user can fix (missing config or results, ambiguous choices).
-    """
-    report, page, linked = publish_by_release(
-        Path(args.config),
-        machine=args.machine,
-        commit=args.commit,
-        baseline=args.baseline,
-        contender=args.contender,
-        factor=args.factor,
-        ratio_tolerance=args.ratio_tolerance,
-    )
-    print(format_report(report))
-    print(f"by-release page: {page}")
-    if not linked:
-        print(f"no dashboard in {page.parent.parent} to link it from: run `cryoet-zarr-bench publish` first")
-    return 0
 
 
 def publish_by_release(config: Path, **options) -> tuple[ReleaseReport, Path, bool]:
