@@ -10,6 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from . import _compat, dashboard
+from .asv_config import AsvConfig, AsvConfigError
 from .codecs import CODEC_SETS, CodecSpecError, codec_set
 from .measure import measure_codec
 from .report import by_release
@@ -109,14 +110,13 @@ def _run(command: list[str]) -> None:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    config = Path(args.config)
-    if not config.is_file():
-        raise CommandError(f"no asv configuration at {config}; run from the repository root or pass --config")
+    settings = AsvConfig.read(args.config)
+    config = settings.path
     commit = subprocess.run(
-        ["git", "rev-parse", "HEAD"], cwd=config.parent, capture_output=True, text=True
+        ["git", "rev-parse", "HEAD"], cwd=settings.repo, capture_output=True, text=True
     ).stdout.strip()
     if not commit:
-        raise CommandError(f"{config.parent.resolve()} is not a git checkout with a commit; asv records results per commit")
+        raise CommandError(f"{settings.repo} is not a git checkout with a commit; asv records results per commit")
     asv = [sys.executable, "-m", "asv"]
     _run([*asv, "machine", "--yes", "--config", str(config)])
     run = [*asv, "run", "--config", str(config), "--show-stderr"]
@@ -276,6 +276,7 @@ def main(argv: list[str] | None = None) -> int:
         return args.run(args)
     except (
         CommandError,
+        AsvConfigError,
         CodecSpecError,
         SourceError,
         _compat.UnsupportedFormatError,

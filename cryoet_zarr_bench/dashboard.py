@@ -25,6 +25,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from .asv_config import AsvConfig
+
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
 
@@ -153,27 +155,23 @@ def publish(config: Path = Path("asv.conf.json")) -> Path:
 
     Raises
     ------
+    AsvConfigError
+        If the config file is missing or unreadable.
     DashboardError
-        If the config file is missing or unreadable, asv is not installed,
-        there are no benchmark results, ``asv publish`` fails, or the dashboard
-        loads a file that has no vendored copy.
+        If asv is not installed, there are no benchmark results, ``asv publish``
+        fails, or the dashboard loads a file that has no vendored copy.
     """
-    config = Path(config).resolve()
-    if not config.is_file():
-        raise DashboardError(f"asv config file {config} does not exist.")
+    settings = AsvConfig.read(config)
     if importlib.util.find_spec("asv") is None:
         raise DashboardError(f"asv is not installed in {sys.executable}; install it with `pip install asv`.")
-    settings = _read_asv_config(config)
-    project_dir = config.parent
-    results_dir = project_dir / settings.get("results_dir", "results")
-    if not _has_results(results_dir):
+    if not _has_results(settings.results_dir):
         raise DashboardError(
-            f"No benchmark results in {results_dir}; run `asv run` (with --config {config}) first."
+            f"No benchmark results in {settings.results_dir}; run `asv run` (with --config {settings.path}) first."
         )
 
     completed = subprocess.run(
-        [sys.executable, "-m", "asv", "publish", "--config", str(config)],
-        cwd=project_dir,
+        [sys.executable, "-m", "asv", "publish", "--config", str(settings.path)],
+        cwd=settings.path.parent,
         capture_output=True,
         text=True,
         check=False,
@@ -181,12 +179,10 @@ def publish(config: Path = Path("asv.conf.json")) -> Path:
     if completed.returncode != 0:
         output = (completed.stdout + completed.stderr).strip()
         raise DashboardError(
-            f"`asv publish --config {config}` failed (exit {completed.returncode}):\n{output}"
+            f"`asv publish --config {settings.path}` failed (exit {completed.returncode}):\n{output}"
         )
-
-    html_dir = project_dir / settings.get("html_dir", "html")
-    make_offline(html_dir)
-    return html_dir
+    make_offline(settings.html_dir)
+    return settings.html_dir
 
 
 def add_nav_link(html_dir: Path, href: str, label: str) -> bool:
@@ -302,16 +298,6 @@ def _atomic_write_bytes(path: Path, data: bytes) -> None:
     except BaseException:
         os.unlink(temporary)
         raise
-
-
-def _read_asv_config(config: Path) -> dict:
-    """The settings in an asv config file, parsed as asv does (JSON5)."""
-    import json5  # a dependency of asv, which publish() has found installed
-
-    try:
-        return json5.loads(config.read_text(encoding="utf-8"))
-    except ValueError as error:
-        raise DashboardError(f"Cannot parse asv config file {config}: {error}") from None
 
 
 def _has_results(results_dir: Path) -> bool:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from cryoet_zarr_bench.asv_config import AsvConfigError
 from cryoet_zarr_bench.cli import build_parser
 from cryoet_zarr_bench.dashboard import DashboardError, add_nav_link
 from cryoet_zarr_bench.report.asv_results import Case, ResultsError, read_results
@@ -451,7 +452,7 @@ def test_versions_command_reads_the_config_and_links_the_page(
 
 
 def test_versions_command_errors(tmp_path: Path) -> None:
-    with pytest.raises(ReportError, match="no asv configuration at"):
+    with pytest.raises(AsvConfigError, match="no asv configuration at"):
         versions("--config", str(tmp_path / "missing.json"))
 
     config = tmp_path / "asv.conf.json"

@@ -82,7 +82,8 @@ def test_fetch_caches_a_file_source_and_says_where(tmp_path, capsys):
         (["quick", "--codecs", "blosc-lz5-5-shuffle"], "unknown Blosc compressor 'lz5'; valid: blosclz, lz4"),
         (["quick", "--source", "synthetic?shape=0"], "shape must be positive"),
         (["quick", "--source", "nowhere/tomo.mrc"], "nowhere/tomo.mrc"),
-        (["bench", "--config", "no-such-asv.conf.json"], "no asv configuration at no-such-asv.conf.json"),
+        (["bench", "--config", "no-such-asv.conf.json"], "no asv configuration at "),
+        (["versions", "--config", "no-such-asv.conf.json"], "no-such-asv.conf.json; run from the repository root"),
     ],
 )
 def test_bad_input_is_one_line_on_stderr_and_exit_status_2(argv, message, capsys):

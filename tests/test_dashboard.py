@@ -17,6 +17,7 @@ import pytest
 from browser import chromium_executable, load_page
 from support import require, save_artifact
 
+from cryoet_zarr_bench.asv_config import AsvConfigError
 from cryoet_zarr_bench.dashboard import DashboardError, make_offline, publish
 
 asv = pytest.importorskip("asv")
@@ -145,7 +146,7 @@ def test_publish_without_results_fails_clearly(tmp_path: Path) -> None:
 
 
 def test_publish_with_missing_config_fails_clearly(tmp_path: Path) -> None:
-    with pytest.raises(DashboardError, match="does not exist"):
+    with pytest.raises(AsvConfigError, match=f"no asv configuration at {re.escape(str(tmp_path))}"):
         publish(tmp_path / "asv.conf.json")
 
 

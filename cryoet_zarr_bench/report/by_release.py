@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import dashboard
+from ..asv_config import AsvConfig
 from ..releases import TRACKED, version_number
 from .asv_results import Benchmark, Case, EnvironmentRun, Results, ResultsError, read_results
 from .tables import format_table
@@ -355,9 +356,10 @@ def publish_by_release(config: Path, **options) -> tuple[ReleaseReport, Path, bo
     ReportError
         If the configuration or the results are missing or unreadable, or :func:`build_report` refuses.
     """
-    results_dir, html_dir = _asv_directories(Path(config))
+    settings = AsvConfig.read(config)
+    html_dir = settings.html_dir
     try:
-        results = read_results(results_dir)
+        results = read_results(settings.results_dir)
     except ResultsError as error:
         raise ReportError(str(error)) from None
     report = build_report(results, **options)
@@ -746,20 +748,6 @@ def _html_table(
 
 # ----------------------------------------------------------------------------------------------------------
 # Files
-
-
-def _asv_directories(config: Path) -> tuple[Path, Path]:
-    """The results and html directories an asv config names, relative to its own directory."""
-    if not config.is_file():
-        raise ReportError(f"no asv configuration at {config}; run from the repository root or pass --config")
-    import json5  # a dependency of asv
-
-    try:
-        settings = json5.loads(config.read_text(encoding="utf-8"))
-    except ValueError as error:
-        raise ReportError(f"cannot parse asv configuration {config}: {error}") from None
-    base = config.resolve().parent
-    return base / settings.get("results_dir", "results"), base / settings.get("html_dir", "html")
 
 
 def _replace_directory(new: Path, target: Path) -> None:
