@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
 
 import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+#: Suite settings that would replace the default suite; asv runs in tests use the defaults.
+SUITE_VARIABLES = ("CRYOET_ZARR_BENCH_SOURCE", "CRYOET_ZARR_BENCH_CODECS", "CRYOET_ZARR_BENCH_CHUNKS")
 
 #: Set by CI: a missing prerequisite fails the test instead of skipping it, so CI cannot pass by skipping.
 REQUIRE_ALL = os.environ.get("CRYOET_ZARR_BENCH_REQUIRE_ALL") == "1"
@@ -27,3 +32,39 @@ def save_artifact(path: Path) -> None:
     if destination:
         Path(destination).mkdir(parents=True, exist_ok=True)
         shutil.copy2(path, Path(destination) / path.name)
+
+
+def write_asv_config(workdir: Path, **settings) -> Path:
+    """This checkout's asv.conf.json with every directory in ``workdir`` (and ``settings`` on top).
+
+    The commit asv measures is graphed whichever branch (or none) the checkout is on.
+    """
+    import json5  # a dependency of asv
+
+    config = json5.loads((REPO_ROOT / "asv.conf.json").read_text(encoding="utf-8"))
+    config.update(
+        repo=str(REPO_ROOT),
+        benchmark_dir=str(REPO_ROOT / config.get("benchmark_dir", "benchmarks")),
+        branches=["HEAD"],
+        env_dir=str(workdir / "env"),
+        results_dir=str(workdir / "results"),
+        html_dir=str(workdir / "html"),
+        **settings,
+    )
+    path = workdir / "asv.conf.json"
+    path.write_text(json.dumps(config, indent=2), encoding="utf-8")
+    return path
+
+
+def asv_environment(workdir: Path) -> dict[str, str]:
+    """Environment variables for running asv in ``workdir``: its own HOME (asv's machine file) and volume
+    cache, the default suite, and the user's pip cache (so virtualenv installs are warm)."""
+    (workdir / "home").mkdir(exist_ok=True)
+    env = {name: value for name, value in os.environ.items() if name not in SUITE_VARIABLES}
+    env.update(
+        HOME=str(workdir / "home"),
+        PIP_CACHE_DIR=os.environ.get("PIP_CACHE_DIR")
+        or str(Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "pip"),
+        CRYOET_ZARR_BENCH_CACHE=str(workdir / "volume-cache"),
+    )
+    return env

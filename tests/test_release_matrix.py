@@ -12,7 +12,6 @@ import importlib.util
 import itertools
 import json
 import math
-import os
 import re
 import subprocess
 import sys
@@ -23,7 +22,7 @@ from pathlib import Path
 
 import pytest
 from browser import chromium_executable, load_page
-from support import require, save_artifact
+from support import REPO_ROOT, asv_environment, require, save_artifact, write_asv_config
 
 from cryoet_zarr_bench.dashboard import publish
 from cryoet_zarr_bench.releases import version_number
@@ -33,13 +32,10 @@ from cryoet_zarr_bench.report.by_release import COMPRESSION_RATIO, build_report
 
 pytestmark = pytest.mark.slow
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 #: (zarr, numcodecs) environments of asv.conf.json's matrix that the test runs.
 MATRIX = [("2.18.7", "0.15.1"), ("3.0.10", "0.15.1"), ("3.1.6", "0.16.6")]
 MACHINE = "ci-test"
 TIME_READ = "write_read.Read.time_read"
-#: Suite settings that would replace the default suite; the test runs the defaults.
-SUITE_VARIABLES = ("CRYOET_ZARR_BENCH_SOURCE", "CRYOET_ZARR_BENCH_CODECS", "CRYOET_ZARR_BENCH_CHUNKS")
 
 
 @dataclass(frozen=True)
@@ -50,27 +46,17 @@ class MatrixRun:
     commit: str
 
 
-def asv_config(workdir: Path) -> dict:
-    """asv.conf.json for this checkout, with MATRIX's environments only and every directory in `workdir`."""
+def matrix_exclusions() -> list[dict]:
+    """asv ``exclude`` entries that leave only MATRIX's environments of asv.conf.json's matrix."""
     import json5  # a dependency of asv
 
     config = json5.loads((REPO_ROOT / "asv.conf.json").read_text(encoding="utf-8"))
     pinned = config["matrix"]["req"]
     every_pair = set(itertools.product(pinned["zarr"], pinned["numcodecs"]))
     assert set(MATRIX) <= every_pair, f"asv.conf.json's matrix no longer holds {MATRIX}"
-    excluded = every_pair - set(MATRIX)
-    config.update(
-        repo=str(REPO_ROOT),
-        benchmark_dir=str(REPO_ROOT / config.get("benchmark_dir", "benchmarks")),
-        # The commit asv measures is graphed whichever branch (or none) the checkout is on.
-        branches=["HEAD"],
-        env_dir=str(workdir / "env"),
-        results_dir=str(workdir / "results"),
-        html_dir=str(workdir / "html"),
-        exclude=config.get("exclude", [])
-        + [{"req": {"zarr": z, "numcodecs": n}} for z, n in sorted(excluded)],
-    )
-    return config
+    return config.get("exclude", []) + [
+        {"req": {"zarr": z, "numcodecs": n}} for z, n in sorted(every_pair - set(MATRIX))
+    ]
 
 
 def run(command: list[str], env: dict[str, str], log: Path) -> subprocess.CompletedProcess[str]:
@@ -89,16 +75,8 @@ def matrix_run(tmp_path_factory: pytest.TempPathFactory) -> MatrixRun:
     commit = head.stdout.strip()
 
     workdir = tmp_path_factory.mktemp("matrix")
-    config = workdir / "asv.conf.json"
-    config.write_text(json.dumps(asv_config(workdir), indent=2), encoding="utf-8")
-    (workdir / "home").mkdir()
-    env = {name: value for name, value in os.environ.items() if name not in SUITE_VARIABLES}
-    env.update(
-        HOME=str(workdir / "home"),  # asv's machine file, ~/.asv-machine.json
-        PIP_CACHE_DIR=os.environ.get("PIP_CACHE_DIR")
-        or str(Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "pip"),
-        CRYOET_ZARR_BENCH_CACHE=str(workdir / "volume-cache"),
-    )
+    config = write_asv_config(workdir, exclude=matrix_exclusions())
+    env = asv_environment(workdir)
     log = workdir / "asv-run.log"
     asv = [sys.executable, "-m", "asv"]
     machine = run([*asv, "machine", "--yes", "--machine", MACHINE, "--config", str(config)], env, log)
