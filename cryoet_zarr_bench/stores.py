@@ -31,7 +31,6 @@ __all__ = [
     "ZarrStore",
     "decode_chunks",
     "format_chunks",
-    "open_store",
     "parse_chunks",
     "set_blosc_threads",
 ]
@@ -242,11 +241,6 @@ class MemoryStore(ZarrStore):
 
     def _read_object(self, key: str) -> bytes:
         return _compat.object_bytes(self._location()[key])
-
-
-def open_store(where: str | os.PathLike) -> ZarrStore:
-    """``"memory"`` for a :class:`MemoryStore`, anything else is a directory path."""
-    return MemoryStore() if str(where) == "memory" else DirectoryStore(where)
 
 
 def decode_chunks(
