@@ -104,7 +104,7 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 
 def _run(command: list[str]) -> None:
     print("$", " ".join(command), flush=True)
-    result = subprocess.run(command)
+    result = subprocess.run(command, check=False)
     if result.returncode != 0:
         raise CommandError(f"`{' '.join(command)}` failed with exit status {result.returncode} (see above)")
 
@@ -113,7 +113,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     settings = AsvConfig.read(args.config)
     config = settings.path
     commit = subprocess.run(
-        ["git", "rev-parse", "HEAD"], cwd=settings.repo, capture_output=True, text=True
+        ["git", "rev-parse", "HEAD"], cwd=settings.repo, capture_output=True, text=True, check=False
     ).stdout.strip()
     if not commit:
         raise CommandError(f"{settings.repo} is not a git checkout with a commit; asv records results per commit")

@@ -96,12 +96,13 @@ def measure_codec(
             def fresh_store(i: int) -> ZarrStore:
                 return MemoryStore() if in_memory else DirectoryStore(Path(workdir) / f"{i}.zarr")
 
+            def write(store: ZarrStore) -> float:
+                return _timed(lambda: store.write(volume.data, codec=spec, chunks=chunks, zarr_format=zarr_format))
+
             write_times = []
             for i in range(repeats):
                 store = fresh_store(i)
-                write_times.append(
-                    _timed(lambda: store.write(volume.data, codec=spec, chunks=chunks, zarr_format=zarr_format))
-                )
+                write_times.append(write(store))
                 if i < repeats - 1:
                     store.clear()
             lossless_ok = same_bits(store.read(), volume.data)

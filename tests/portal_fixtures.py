@@ -235,7 +235,7 @@ class S3Portal:
 
 class _ProxyHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "proxy-connection", "te", "upgrade"}
+    _HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "proxy-connection", "te", "upgrade"})
 
     def _forward(self) -> None:
         proxy: CountingProxy = self.server.proxy  # type: ignore[attr-defined]
@@ -268,7 +268,7 @@ class _ProxyHandler(BaseHTTPRequestHandler):
 
     do_GET = do_HEAD = do_PUT = do_POST = do_DELETE = _forward
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002  (silence per-request logging)
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
 
@@ -436,7 +436,7 @@ class GraphQLPortal:
                 self.end_headers()
                 self.wfile.write(body)
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: Any) -> None:
                 pass
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -525,12 +525,12 @@ def expected_crop(tomogram_id: int, level: int, bounds: tuple[tuple[int, int], .
 
 __all__ = [
     "BUCKET",
+    "PRIVATE_BUCKET",
+    "TOMOGRAMS",
     "CountingProxy",
     "GraphQLPortal",
-    "PRIVATE_BUCKET",
     "Portal",
     "S3Portal",
-    "TOMOGRAMS",
     "closed_port_url",
     "expected_crop",
     "graphql_portal",

@@ -24,10 +24,10 @@ import pytest
 from browser import chromium_executable, load_page
 from support import REPO_ROOT, asv_environment, require, save_artifact, write_asv_config
 
+from cryoet_zarr_bench.cli import main
 from cryoet_zarr_bench.dashboard import publish
 from cryoet_zarr_bench.releases import version_number
 from cryoet_zarr_bench.report.asv_results import read_results
-from cryoet_zarr_bench.cli import main
 from cryoet_zarr_bench.report.by_release import COMPRESSION_RATIO, build_report
 
 pytestmark = pytest.mark.slow
@@ -70,7 +70,7 @@ def run(command: list[str], env: dict[str, str], log: Path) -> subprocess.Comple
 def matrix_run(tmp_path_factory: pytest.TempPathFactory) -> MatrixRun:
     require(importlib.util.find_spec("asv") is not None, "asv is not installed (pip install asv)")
     require(importlib.util.find_spec("virtualenv") is not None, "virtualenv is not installed")
-    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True)
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, check=False)
     require(head.returncode == 0, f"{REPO_ROOT} is not a git checkout with a commit; asv builds a commit")
     commit = head.stdout.strip()
 

@@ -151,10 +151,10 @@ def test_tomogram_choice(portal: Portal, options: str, chosen: int) -> None:
         ("portal:10445/TS_99_9", r"^run TS_99_9 of dataset 10445 has no tomograms; choose another run$"),
         (
             "portal:10445/TS_100_3?processing=filtered",
-            r"^no tomogram of run TS_100_3 of dataset 10445 matches processing=filtered; it has "
+            (r"^no tomogram of run TS_100_3 of dataset 10445 matches processing=filtered; it has "
             r"tomogram=14101 \(spacing=10.012 Å, processing=raw, method=WBP, portal standard\); "
             r"tomogram=14102 \(.*denoised.*\); "
-            r"tomogram=14103 \(spacing=5.006 Å, processing=raw, method=SART\)$",
+            r"tomogram=14103 \(spacing=5.006 Å, processing=raw, method=SART\)$"),
         ),
         (
             "portal:10445/TS_100_3",  # the default crop, centre:128, does not fit the 46-voxel-thick fixture
@@ -162,8 +162,8 @@ def test_tomogram_choice(portal: Portal, options: str, chosen: int) -> None:
         ),
         (
             "portal:10445/TS_100_3?method=SART&crop=centre:8",  # listed by the API, absent from the bucket
-            r"^no Zarr group at s3://cryoet-data-portal-public/10445/TS_100_3/Reconstructions/"
-            r"VoxelSpacing5.006/Tomograms/100/TS_100_3.zarr \(neither .zattrs nor zarr.json\)",
+            (r"^no Zarr group at s3://cryoet-data-portal-public/10445/TS_100_3/Reconstructions/"
+            r"VoxelSpacing5.006/Tomograms/100/TS_100_3.zarr \(neither .zattrs nor zarr.json\)"),
         ),
     ],
 )

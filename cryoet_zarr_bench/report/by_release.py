@@ -278,9 +278,9 @@ def format_report(report: ReleaseReport) -> str:
     lines += ["", "columns are zarr/numcodecs releases; - = skipped, FAILED = no result", ""]
     if report.ratio_changes:
         lines += [
-            f"!!! {len(report.ratio_changes)} COMPRESSION RATIO(S) CHANGED BETWEEN RELEASES "
+            (f"!!! {len(report.ratio_changes)} COMPRESSION RATIO(S) CHANGED BETWEEN RELEASES "
             f"(relative change > {report.ratio_tolerance:g}); a lossless codec with the same settings "
-            "should write the same bytes:",
+            "should write the same bytes:"),
             *(f"!!!   {_describe_change(change)}" for change in report.ratio_changes),
             "",
         ]
@@ -295,8 +295,8 @@ def format_report(report: ReleaseReport) -> str:
     if report.comparison is not None:
         comparison = report.comparison
         lines += [
-            f"{comparison.contender.env_name} / {comparison.baseline.env_name} at the same commit "
-            f"(flagged beyond x{comparison.factor:g}):",
+            (f"{comparison.contender.env_name} / {comparison.baseline.env_name} at the same commit "
+            f"(flagged beyond x{comparison.factor:g}):"),
             format_table(
                 _COMPARISON_HEADER,
                 [texts + numbers for texts, numbers in _comparison_cells(report)],
@@ -479,7 +479,7 @@ def _ratio_changes(table: ReleaseTable, tolerance: float) -> list[RatioChange]:
     changes = []
     for case, values in table.rows.items():
         measured = [(release, value) for release, value in zip(table.releases, values) if _is_number(value)]
-        for (before, before_value), (after, after_value) in zip(measured, measured[1:]):
+        for (before, before_value), (after, after_value) in itertools.pairwise(measured):
             if _changed(before_value, after_value, tolerance):
                 changes.append(RatioChange(case, before, after, before_value, after_value))
     return changes
@@ -684,8 +684,8 @@ def _page_html(report: ReleaseReport, figures: dict[str, str]) -> str:
         parts += [
             '<div class="alarm" id="ratio-changes">',
             f"<h2>{len(report.ratio_changes)} compression ratio(s) changed between releases</h2>",
-            "<p>A lossless codec with the same settings should write the same bytes in every release "
-            f"(relative tolerance {report.ratio_tolerance:g}, for metadata documents).</p><ul>",
+            ("<p>A lossless codec with the same settings should write the same bytes in every release "
+            f"(relative tolerance {report.ratio_tolerance:g}, for metadata documents).</p><ul>"),
             *(f"<li>{esc(_describe_change(change))}</li>" for change in report.ratio_changes),
             "</ul></div>",
         ]
@@ -709,9 +709,9 @@ def _page_html(report: ReleaseReport, figures: dict[str, str]) -> str:
         comparison = report.comparison
         parts += [
             '<h2 id="comparison">Environment against environment</h2>',
-            f"<p>Ratio <b>{esc(comparison.contender.env_name)}</b> / "
+            (f"<p>Ratio <b>{esc(comparison.contender.env_name)}</b> / "
             f"<b>{esc(comparison.baseline.env_name)}</b> at commit <code>{esc(report.commit[:8])}</code>; "
-            f"flagged beyond &times;{comparison.factor:g}.</p>",
+            f"flagged beyond &times;{comparison.factor:g}.</p>"),
             _html_table(
                 _COMPARISON_HEADER,
                 _comparison_cells(report),

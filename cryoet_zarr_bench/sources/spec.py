@@ -45,10 +45,10 @@ from .errors import SourceError
 from .synthetic import DEFAULT_SEED, DEFAULT_SHAPE
 
 __all__ = [
+    "PORTAL_DEFAULT_CROP",
     "BoxCrop",
     "CentreCrop",
     "Crop",
-    "PORTAL_DEFAULT_CROP",
     "SourceSpec",
     "TomogramFilter",
     "parse_source",
