@@ -34,10 +34,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import numcodecs
 import numpy as np
 import pytest
-from numcodecs import Blosc
 
+#: The portal's compressor, as its .zarray documents record it.
+PORTAL_COMPRESSOR = {"id": "blosc", "cname": "lz4", "clevel": 5, "shuffle": 1, "blocksize": 0}
 BUCKET = "cryoet-data-portal-public"
 PRIVATE_BUCKET = "private-fixture"
 REGION = "us-west-2"
@@ -122,7 +124,7 @@ def write_ome_zarr(path: Path, levels: list[np.ndarray], voxel_spacing: float) -
     The metadata documents and chunk objects are written directly (chunks encoded with numcodecs), so the
     store is the same whichever zarr-python version runs the tests, and reading it exercises that version.
     """
-    compressor = Blosc(cname="lz4", clevel=5, shuffle=Blosc.SHUFFLE)
+    compressor = numcodecs.get_codec(dict(PORTAL_COMPRESSOR))
     _write_json(path / ".zgroup", {"zarr_format": 2})
     _write_json(
         path / ".zattrs",
@@ -525,6 +527,7 @@ def expected_crop(tomogram_id: int, level: int, bounds: tuple[tuple[int, int], .
 
 __all__ = [
     "BUCKET",
+    "PORTAL_COMPRESSOR",
     "PRIVATE_BUCKET",
     "TOMOGRAMS",
     "CountingProxy",

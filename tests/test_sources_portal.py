@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from portal_fixtures import (  # noqa: F401  (graphql_portal, portal and s3_portal are fixtures)
     BUCKET,
+    PORTAL_COMPRESSOR,
     PRIVATE_BUCKET,
     Portal,
     closed_port_url,
@@ -55,13 +56,7 @@ def test_portal_crop_is_exact_and_reads_only_the_touched_chunks(portal: Portal) 
     }
     assert provenance["store_url"] == tomogram(14101).url
     assert provenance["store_url"].endswith("VoxelSpacing10.012/Tomograms/100/TS_100_3.zarr")
-    assert provenance["store_array_metadata"]["compressor"] == {
-        "id": "blosc",
-        "cname": "lz4",
-        "clevel": 5,
-        "shuffle": 1,
-        "blocksize": 0,
-    }
+    assert provenance["store_array_metadata"]["compressor"] == PORTAL_COMPRESSOR
     assert provenance["store_array_metadata"]["dimension_separator"] == "/"
     assert provenance["store_array_metadata"]["zarr_format"] == 2
     assert (provenance["chunks_read"], provenance["chunks_total"]) == (4, 9)
