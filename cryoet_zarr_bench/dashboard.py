@@ -15,16 +15,15 @@ import html
 import importlib.resources
 import importlib.util
 import json
-import os
 import re
 import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from . import _atomic
 from .asv_config import AsvConfig
 
 if TYPE_CHECKING:
@@ -133,7 +132,7 @@ def make_offline(html_dir: Path) -> list[str]:
 
     _copy_vendored_files(vendored, html_dir / VENDOR_DIR_NAME)
     for page, new_text in new_texts.items():
-        _atomic_write_bytes(page, new_text.encode("utf-8"))
+        _write_bytes(page, new_text.encode("utf-8"))
     return list(dict.fromkeys(rewritten))
 
 
@@ -221,7 +220,7 @@ def add_nav_link(html_dir: Path, href: str, label: str) -> bool:
         raise DashboardError(
             f"{index} has no {_NAV_GRAPH_TITLE!r} in its navigation bar; has asv's page layout changed?"
         )
-    _atomic_write_bytes(index, (text[:position] + link + "\n        " + text[position:]).encode("utf-8"))
+    _write_bytes(index, (text[:position] + link + "\n        " + text[position:]).encode("utf-8"))
     return True
 
 
@@ -284,20 +283,7 @@ def _copy_vendored_files(vendored: list[_VendoredFile], destination: Path) -> No
             )
         target = destination / entry.relative_path
         target.parent.mkdir(parents=True, exist_ok=True)
-        _atomic_write_bytes(target, data)
-
-
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write `data` to a temporary file next to `path`, then rename it over `path`."""
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(descriptor, "wb") as stream:
-            stream.write(data)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
+        _write_bytes(target, data)
 
 
 def _has_results(results_dir: Path) -> bool:
@@ -305,3 +291,7 @@ def _has_results(results_dir: Path) -> bool:
     return (results_dir / "benchmarks.json").is_file() and any(
         path.name != "machine.json" for path in results_dir.glob("*/*.json")
     )
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    _atomic.write_file(path, lambda stream: stream.write(data))

@@ -22,6 +22,7 @@ import numcodecs.blosc
 import numpy as np
 
 from . import _compat
+from ._atomic import replace_directory
 from .codecs import CodecSpec, parse_codec
 
 __all__ = [
@@ -178,21 +179,12 @@ class DirectoryStore(ZarrStore):
             raise FileNotFoundError(f"no Zarr array at {self.path}; write one first")
         return self.path
 
-    def _sibling(self, kind: str) -> Path:
-        return self.path.with_name(f".{self.path.name}.{kind}-{uuid.uuid4().hex[:12]}")
-
     def _new_staging(self) -> Path:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        return self._sibling("partial")
+        return self.path.with_name(f".{self.path.name}.partial-{uuid.uuid4().hex[:12]}")
 
     def _commit(self, staging: Path) -> None:
-        if not self.path.exists():
-            os.replace(staging, self.path)
-            return
-        retired = self._sibling("old")
-        os.replace(self.path, retired)
-        os.replace(staging, self.path)
-        shutil.rmtree(retired, ignore_errors=True)
+        replace_directory(staging, self.path)
 
     def _discard(self, staging: Path) -> None:
         shutil.rmtree(staging, ignore_errors=True)

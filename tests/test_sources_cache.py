@@ -98,15 +98,3 @@ def test_a_failed_save_leaves_nothing_behind(tmp_path: Path) -> None:
     with pytest.raises(TypeError):
         cache.save(unserialisable, root=tmp_path)
     assert not (tmp_path / "volumes").exists() or list((tmp_path / "volumes").iterdir()) == []
-
-
-def test_an_interrupted_write_leaves_neither_file_nor_temporary(tmp_path: Path) -> None:
-    target = tmp_path / "volumes" / "x.npy"
-
-    def write_half_then_fail(stream) -> None:
-        stream.write(b"\x93NUMPY half an array")
-        raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        cache._write_atomically(target, write_half_then_fail)
-    assert list(target.parent.iterdir()) == []

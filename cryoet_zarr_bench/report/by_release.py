@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import dashboard
+from .._atomic import replace_directory
 from ..asv_config import AsvConfig
 from ..releases import TRACKED, version_number
 from .asv_results import Benchmark, Case, EnvironmentRun, Results, ResultsError, read_results
@@ -326,7 +327,7 @@ def write_page(report: ReleaseReport, html_dir: Path) -> Path:
             _plot(table, report, staging / figures[table.benchmark.name])
         (staging / "index.html").write_text(_page_html(report, figures), encoding="utf-8")
         os.chmod(staging, 0o755)
-        _replace_directory(staging, html_dir / PAGE_DIR)
+        replace_directory(staging, html_dir / PAGE_DIR)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -748,14 +749,3 @@ def _html_table(
 
 # ----------------------------------------------------------------------------------------------------------
 # Files
-
-
-def _replace_directory(new: Path, target: Path) -> None:
-    """Put directory `new` at `target`, replacing what was there with two renames."""
-    if target.exists():
-        retired = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}-old-"))
-        os.replace(target, retired / target.name)
-        os.replace(new, target)
-        shutil.rmtree(retired)
-    else:
-        os.replace(new, target)

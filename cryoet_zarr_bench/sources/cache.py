@@ -17,15 +17,14 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 import warnings
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import numpy as np
 
+from .._atomic import write_file
 from ..volume import Volume, checksum
 
 __all__ = ["CACHE_ENV", "CacheEntry", "cache_dir", "find_entry", "load", "save"]
@@ -68,21 +67,6 @@ def _paths(source: str, root: Path | None) -> tuple[Path, Path]:
     directory = (root or cache_dir()) / "volumes"
     name = _entry_name(source)
     return directory / f"{name}.npy", directory / f"{name}.json"
-
-
-def _write_atomically(path: Path, write: Callable[[IO[bytes]], None]) -> None:
-    """Write ``path`` through a temporary file in the same directory, then rename it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            write(stream)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
 
 
 def _read_sidecar(sidecar_path: Path) -> dict[str, Any] | None:
@@ -161,6 +145,6 @@ def save(volume: Volume, *, fingerprint: str | None = None, root: Path | None = 
         "provenance": volume.provenance,
     }
     sidecar_text = json.dumps(sidecar, indent=2, sort_keys=True)
-    _write_atomically(data_path, lambda stream: np.save(stream, volume.data, allow_pickle=False))
-    _write_atomically(sidecar_path, lambda stream: stream.write(sidecar_text.encode()))
+    write_file(data_path, lambda stream: np.save(stream, volume.data, allow_pickle=False))
+    write_file(sidecar_path, lambda stream: stream.write(sidecar_text.encode()))
     return CacheEntry(volume.source, data_path, sidecar_path, data_path.stat().st_size, digest)
