@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import numcodecs
+import numcodecs.blosc
 import numpy as np
 import zarr
 
@@ -21,10 +22,13 @@ __all__ = [
     "SUPPORTED_FORMATS",
     "ZARR_MAJOR",
     "UnsupportedFormatError",
+    "concurrency_settings",
     "create_array",
     "library_versions",
     "object_bytes",
     "open_array",
+    "restore_concurrency",
+    "set_concurrency",
 ]
 
 ZARR_MAJOR = int(zarr.__version__.split(".")[0])
@@ -113,3 +117,55 @@ def open_array(store: StoreLike, storage_options: dict[str, Any] | None = None) 
 def object_bytes(value: Any) -> bytes:
     """The bytes of one object held in an in-memory store."""
     return value if isinstance(value, bytes) else value.to_bytes()
+
+
+def set_concurrency(threads: int) -> None:
+    """Let a read or write use ``threads`` threads, through every knob the installed releases have.
+
+    zarr 2.18 works chunk by chunk, so only Blosc's own threads can run in parallel there.  zarr 3 encodes and
+    decodes ``async.concurrency`` chunks at a time on a pool of ``threading.max_workers`` threads, and turns
+    Blosc's own threads off when it is imported (each chunk is then compressed on the pool thread that took
+    it); the pool is made anew, since zarr sizes it once, when first used.
+    """
+    numcodecs.blosc.set_nthreads(threads)
+    if ZARR_MAJOR == 2:
+        numcodecs.blosc.use_threads = threads > 1
+        return
+    zarr.config.set({"async.concurrency": threads, "threading.max_workers": threads})
+    _renew_zarr_thread_pool()
+
+
+def concurrency_settings() -> dict[str, Any]:
+    """What each concurrency knob holds now, by name (the zarr 3 ones only under zarr 3)."""
+    settings: dict[str, Any] = {
+        "blosc_nthreads": numcodecs.blosc.get_nthreads(),
+        "blosc_use_threads": numcodecs.blosc.use_threads,
+    }
+    if ZARR_MAJOR >= 3:
+        settings["zarr_async_concurrency"] = zarr.config.get("async.concurrency")
+        settings["zarr_max_workers"] = zarr.config.get("threading.max_workers")
+    return settings
+
+
+def restore_concurrency(settings: dict[str, Any]) -> None:
+    """Put back what :func:`concurrency_settings` returned."""
+    numcodecs.blosc.set_nthreads(settings["blosc_nthreads"])
+    numcodecs.blosc.use_threads = settings["blosc_use_threads"]
+    if ZARR_MAJOR >= 3:
+        zarr.config.set(
+            {
+                "async.concurrency": settings["zarr_async_concurrency"],
+                "threading.max_workers": settings["zarr_max_workers"],
+            }
+        )
+        _renew_zarr_thread_pool()
+
+
+def _renew_zarr_thread_pool() -> None:
+    from zarr.core import sync
+
+    if sync._executor is not None:
+        sync._executor.shutdown(wait=True)
+        sync._executor = None
+    if zarr.config.get("threading.max_workers") is not None:
+        sync._get_executor()
