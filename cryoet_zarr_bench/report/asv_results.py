@@ -74,8 +74,13 @@ class EnvironmentRun:
     commit: str
     date_ms: int
     """When the run started, in milliseconds since the epoch (asv's ``date``)."""
+    python: str
+    """The environment's Python version, e.g. ``"3.11"``."""
     requirements: dict[str, str]
-    """What the environment's matrix entry pinned, e.g. ``{"zarr": "3.1.6", "numcodecs": "0.16.6"}``."""
+    """What the environment's matrix entry pinned, e.g. ``{"zarr": "3.1.6", "numcodecs": "0.16.6"}``.
+
+    An unpinned entry (asv records ``""`` for "the latest" and ``null`` for "not installed") is left out.
+    """
     values: dict[Case, float | None]
     """Every case's value: NaN where the benchmark skipped the case, None where it failed."""
 
@@ -173,7 +178,10 @@ def _read_run(path: Path, benchmarks: dict[str, Benchmark]) -> EnvironmentRun:
             env_name=document["env_name"],
             commit=document["commit_hash"],
             date_ms=int(document["date"]),
-            requirements={key: str(value) for key, value in (document.get("requirements") or {}).items()},
+            python=str(document["python"]),
+            requirements={
+                key: str(value) for key, value in (document.get("requirements") or {}).items() if value
+            },
             values=values,
         )
     except ResultsError:
