@@ -24,6 +24,8 @@ __all__ = ["Panel", "Series", "line_panels", "release_figure"]
 
 #: Above this many x positions the tick labels are slanted so that they cannot overlap.
 _UPRIGHT_TICKS = 4
+#: How far apart, in x positions, the series are drawn around each position.
+_DODGE = 0.06
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,8 @@ def line_panels(
 ) -> Figure:
     """A grid of panels (``rows`` of equally many panels) over the same categorical x positions.
 
-    Each series keeps its colour in every panel; points measured at non-adjacent positions are joined.  The
+    Each series keeps its colour in every panel and is drawn slightly beside the others, so that equal values
+    stay visible; points measured at non-adjacent positions are joined.  The
     legend sits below the panels, the tick labels are slanted when there are many, and a `warning` replaces
     the title in red.
     """
@@ -76,12 +79,21 @@ def line_panels(
     for row, row_axes in zip(rows, axes):
         for ax, panel in zip(row_axes, row):
             for series in panel.series:
+                # Each series a little to the side of its position, so that equal values stay visible.
+                dodge = _DODGE * (labels.index(series.label) - (len(labels) - 1) / 2)
                 measured = [i for i in positions if not math.isnan(series.values[i])]
                 y = [series.values[i] for i in measured]
-                ax.plot(measured, y, marker="o", markersize=4, color=colors[series.label], label=series.label)
+                ax.plot(
+                    [i + dodge for i in measured],
+                    y,
+                    marker="o",
+                    markersize=4,
+                    color=colors[series.label],
+                    label=series.label,
+                )
                 rings = sorted(series.marked)
                 ax.plot(
-                    rings,
+                    [i + dodge for i in rings],
                     [series.values[i] for i in rings],
                     linestyle="none",
                     marker="o",

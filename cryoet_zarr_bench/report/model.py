@@ -74,7 +74,7 @@ FLAG_HIGHER = "higher"
 FLAG_LOWER = "lower"
 #: The chunks differ (a chunk-bytes or compression-ratio value, or stored bytes with changed chunks).
 FLAG_CHUNKS = "CHUNK BYTES CHANGED"
-#: Only the metadata differs: the chunk bytes of the same case are equal.
+#: The metadata bytes differ, or the stored bytes while the chunk bytes of the same case are equal.
 FLAG_METADATA = "metadata changed"
 #: Stored bytes differ and the chunk bytes that would say why were not recorded.
 FLAG_CHANGED = "changed"
@@ -626,6 +626,8 @@ def _flag(
             return ""
         if case.benchmark in (CHUNK_BYTES, COMPRESSION_RATIO):
             return FLAG_CHUNKS
+        if case.benchmark == METADATA_BYTES:
+            return FLAG_METADATA
         chunk_case = Case(CHUNK_BYTES, case.params)
         old_chunks, new_chunks = baseline.values.get(chunk_case), contender.values.get(chunk_case)
         if not (is_number(old_chunks) and is_number(new_chunks)):

@@ -7,6 +7,7 @@ terminal and :mod:`.by_release` puts in html tables, so both show the same digit
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 from .asv_results import Benchmark
 from .model import (
@@ -91,8 +92,7 @@ def comparison_summary(comparison: Comparison) -> str:
     if step.library is not None:
         why = f"they differ in {_LIBRARY_NAMES[step.library]} only"
     else:
-        libraries = " and ".join(_LIBRARY_NAMES[name] for name in step.before.differences(step.after))
-        why = f"they differ in {libraries}, so no difference is one library's alone"
+        why = f"they differ in {_listing(step.before.differences(step.after))}, so no difference is one library's alone"
     return (
         f"{step.after.label} / {step.before.label} at the same commit, flagged beyond x{comparison.factor:g} "
         f"({why})"
@@ -103,7 +103,8 @@ def describe_fact(fact: Fact, *, arrow: str = "->") -> str:
     """One sentence: which library change changed which values, e.g.
 
     ``numcodecs 0.15.1 -> 0.16.6 changes the chunk bytes of blosc-lz4-5-shuffle, blosc-zstd-5-shuffle at
-    chunks=64x64x64, zarr_format=3 (with py3.11 zarr3.0.10; py3.11 zarr3.1.6): -8.5% to -7.3%``
+    chunks=64x64x64, zarr_format=3 (with py3.11 zarr3.0.10; py3.11 zarr3.1.6): -700,500 to -540,000 bytes
+    (-8.76% to -7.3%)``
     """
     quantity = _QUANTITIES.get(fact.benchmark, fact.benchmark)
     where = ", ".join(fact.codecs)
@@ -118,15 +119,28 @@ def describe_fact(fact: Fact, *, arrow: str = "->") -> str:
         )
     else:
         (step,) = fact.steps
-        libraries = " and ".join(_LIBRARY_NAMES[name] for name in step.before.differences(step.after))
         sentence = (
             f"the {quantity} of {where} differ between {step.before.label} and {step.after.label}, which "
-            f"differ in {libraries}; no pair of environments that differ in one library isolates the change"
+            f"differ in {_listing(step.before.differences(step.after))}; no pair of environments that differ in one library isolates the change"
         )
-    changes = sorted(change.relative_change for change in fact.changes)
-    low, high = f"{changes[0]:+.2%}", f"{changes[-1]:+.2%}"
-    spread = low if low == high else f"{low} to {high}"
-    return f"{sentence}: {spread}"
+    return f"{sentence}: {_spread(fact)}"
+
+
+def _spread(fact: Fact) -> str:
+    """How much the values changed: ``-700,500 to -540,000 bytes (-8.76% to -7.3%)`` (facts count bytes)."""
+    changes = sorted(fact.changes, key=lambda change: change.after_value - change.before_value)
+    low, high = changes[0], changes[-1]
+    differences = [f"{change.after_value - change.before_value:+,.0f}" for change in (low, high)]
+    relative = [f"{change.relative_change * 100:+.3g}%" for change in (low, high)]
+    if differences[0] == differences[-1] and relative[0] == relative[-1]:
+        return f"{differences[0]} bytes ({relative[0]})"
+    return f"{differences[0]} to {differences[-1]} bytes ({relative[0]} to {relative[-1]})"
+
+
+def _listing(libraries: Iterable[str]) -> str:
+    """``Python, zarr and numcodecs``."""
+    *rest, last = (_LIBRARY_NAMES[name] for name in libraries)
+    return f"{', '.join(rest)} and {last}" if rest else last
 
 
 def format_report(report: ReleaseReport) -> str:
