@@ -55,8 +55,8 @@ BENCHMARKS = {
 COMMIT = "c0ffee00" + "1" * 32
 OLD_COMMIT = "dec0de00" + "2" * 32
 
-#: The matrix of the fixture: Python 3.11 with zarr 2.18 to 3.1 and numcodecs 0.15/0.16, a bridge to Python 3.13
-#: (zarr 3.1.6, numcodecs 0.16.6) and zarr 3.4.2 with numcodecs 0.17.2 on 3.13 only.
+#: The fixture's matrix: Python 3.11 with zarr 2.18 to 3.1 and numcodecs 0.15/0.16, a bridge to Python
+#: 3.13 (zarr 3.1.6, numcodecs 0.16.6) and zarr 3.4.2 with numcodecs 0.17.2 on 3.13 only.
 MATRIX = [
     Release("3.11", "3.1.6", "0.16.6"),  # listed out of release order on purpose
     Release("3.11", "2.18.7", "0.15.1"),
@@ -74,7 +74,8 @@ def env_name(release: Release) -> str:
 
 
 def chunk_bytes(release: Release, codec: str, zarr_format: int) -> float:
-    """Shuffle does nothing in Zarr format 3 before numcodecs 0.16; zarr 3.4.2 writes zstd format 2 10 B smaller."""
+    """Shuffle does nothing in Zarr format 3 before numcodecs 0.16; zarr 3.4.2 writes zstd in format 2 10 B
+    smaller."""
     if release.zarr.startswith("2.") and zarr_format == 3:
         return math.nan
     if zarr_format == 3 and release.numcodecs == "0.15.1" and codec != NONE:
@@ -215,7 +216,9 @@ def test_reader_unflattens_values_in_parameter_product_order(results_dir: Path) 
 def test_reader_leaves_unpinned_matrix_entries_out_of_the_requirements(tmp_path: Path) -> None:
     directory = new_results_dir(tmp_path / "results")
     # asv records "" for an entry that installs the latest release, null for one that installs nothing.
-    write_run(directory, Release("3.11", "3.1.6", "0.16.6"), pins={"zarr": "", "numcodecs": "0.16.6", "s3fs": None})
+    write_run(
+        directory, Release("3.11", "3.1.6", "0.16.6"), pins={"zarr": "", "numcodecs": "0.16.6", "s3fs": None}
+    )
 
     (run,) = read_results(directory).runs
     assert run.requirements == {"numcodecs": "0.16.6"}
@@ -260,10 +263,14 @@ def test_reader_errors_name_the_problem(tmp_path: Path, results_dir: Path) -> No
 def test_release_comes_from_pins_or_from_the_recorded_release_numbers(tmp_path: Path) -> None:
     directory = new_results_dir(tmp_path / "results")
     pinned = write_run(directory, Release("3.11", "2.18.7", "0.15.1"))
-    existing = write_run(directory, Release("3.13", "3.4.2", "0.17.2"), name="existing-py_venv_bin_python", pins={})
+    existing = write_run(
+        directory, Release("3.13", "3.4.2", "0.17.2"), name="existing-py_venv_bin_python", pins={}
+    )
     # An unpinned matrix entry ("" = the latest) once crashed the report with version_number("").
     latest = write_run(
-        directory, Release("3.13", "3.1.6", "0.16.6"), name="virtualenv-py3.13-numcodecs-zarr3.1.6",
+        directory,
+        Release("3.13", "3.1.6", "0.16.6"),
+        name="virtualenv-py3.13-numcodecs-zarr3.1.6",
         pins={"zarr": "3.1.6", "numcodecs": ""},
     )
     runs = {run.path: run for run in read_results(directory).runs}
@@ -280,7 +287,9 @@ def test_versions_command_reads_an_unpinned_matrix_entry(
     new_results_dir(tmp_path / "results")
     write_run(tmp_path / "results", Release("3.11", "3.0.10", "0.16.6"))
     write_run(
-        tmp_path / "results", Release("3.11", "3.1.6", "0.16.6"), name="virtualenv-py3.11-numcodecs-zarr",
+        tmp_path / "results",
+        Release("3.11", "3.1.6", "0.16.6"),
+        name="virtualenv-py3.11-numcodecs-zarr",
         pins={"zarr": "", "numcodecs": ""},
     )
     config = write_config(tmp_path)
@@ -288,13 +297,17 @@ def test_versions_command_reads_an_unpinned_matrix_entry(
     assert main(["versions", "--config", str(config)]) == 0
 
     output = capsys.readouterr().out
-    assert re.search(r"\n  py3\.11 zarr3\.1\.6 numcodecs0\.16\.6 +virtualenv-py3\.11-numcodecs-zarr\n", output)
+    assert re.search(
+        r"\n  py3\.11 zarr3\.1\.6 numcodecs0\.16\.6 +virtualenv-py3\.11-numcodecs-zarr\n", output
+    )
 
 
 def test_release_errors(tmp_path: Path) -> None:
     directory = new_results_dir(tmp_path / "results")
     release = Release("3.11", "3.1.6", "0.16.6")
-    wrong = write_run(directory, release, name="virtualenv-wrong", values=measured(Release("3.11", "3.1.5", "0.16.6")))
+    wrong = write_run(
+        directory, release, name="virtualenv-wrong", values=measured(Release("3.11", "3.1.5", "0.16.6"))
+    )
     document = json.loads(wrong.read_text())
     document["results"][ZARR_RELEASE][0] = [30105]
     wrong.write_text(json.dumps(document))
@@ -332,7 +345,13 @@ def test_tables_hold_each_release_value_from_the_results(results_dir: Path) -> N
             assert list(map(comparable, values)) == list(map(comparable, expected))
     chunks = report.tables[1].rows
     assert list(map(comparable, chunks[case(CHUNK_BYTES, LZ4, 3)])) == [
-        "NaN", 8_000_500, 7_300_000, 8_000_500, 7_300_000, 7_300_000, 7_300_000
+        "NaN",
+        8_000_500,
+        7_300_000,
+        8_000_500,
+        7_300_000,
+        7_300_000,
+        7_300_000,
     ]
     assert list(chunks)[:3] == [case(CHUNK_BYTES, codec, 2) for codec in CODECS]
 
@@ -343,7 +362,7 @@ def test_tables_hold_each_release_value_from_the_results(results_dir: Path) -> N
 def test_a_numcodecs_change_seen_with_two_zarr_releases_is_one_fact(results_dir: Path) -> None:
     report = build_report(read_results(results_dir))
 
-    shuffle, unattributed = report.chunk_facts
+    shuffle, _ = report.chunk_facts
     assert shuffle.benchmark == CHUNK_BYTES
     assert (shuffle.library, shuffle.versions) == ("numcodecs", ("0.15.1", "0.16.6"))
     assert shuffle.codecs == (LZ4, ZSTD)
@@ -353,11 +372,15 @@ def test_a_numcodecs_change_seen_with_two_zarr_releases_is_one_fact(results_dir:
         Step(Release("3.11", "3.1.6", "0.15.1"), Release("3.11", "3.1.6", "0.16.6")),
     )
     assert sorted((change.before_value, change.after_value) for change in shuffle.changes) == [
-        (7_400_000, 6_860_000), (7_400_000, 6_860_000), (8_000_500, 7_300_000), (8_000_500, 7_300_000)
+        (7_400_000, 6_860_000),
+        (7_400_000, 6_860_000),
+        (8_000_500, 7_300_000),
+        (8_000_500, 7_300_000),
     ]
     assert describe_fact(shuffle, arrow="→") == (
         "numcodecs 0.15.1 → 0.16.6 changes the chunk bytes of blosc-lz4-5-shuffle, blosc-zstd-5-shuffle at "
-        "zarr_format=3 (with py3.11 zarr3.0.10; py3.11 zarr3.1.6): -700,500 to -540,000 bytes (-8.76% to -7.3%)"
+        "zarr_format=3 (with py3.11 zarr3.0.10; py3.11 zarr3.1.6): -700,500 to -540,000 bytes "
+        "(-8.76% to -7.3%)"
     )
 
 
@@ -366,12 +389,19 @@ def test_a_change_no_single_library_explains_is_reported_between_neighbours(resu
     _, unattributed = build_report(read_results(results_dir)).chunk_facts
 
     assert unattributed.library is None and unattributed.versions is None
-    assert unattributed.steps == (Step(Release("3.13", "3.1.6", "0.16.6"), Release("3.13", "3.4.2", "0.17.2")),)
+    assert unattributed.steps == (
+        Step(Release("3.13", "3.1.6", "0.16.6"), Release("3.13", "3.4.2", "0.17.2")),
+    )
     ((change),) = unattributed.changes
-    assert (change.case, change.before_value, change.after_value) == (case(CHUNK_BYTES, ZSTD, 2), 6_860_000, 6_859_990)
+    assert (change.case, change.before_value, change.after_value) == (
+        case(CHUNK_BYTES, ZSTD, 2),
+        6_860_000,
+        6_859_990,
+    )
     assert describe_fact(unattributed) == (
         "the chunk bytes of blosc-zstd-5-shuffle at zarr_format=2 differ between py3.13 zarr3.1.6 "
-        "numcodecs0.16.6 and py3.13 zarr3.4.2 numcodecs0.17.2, which differ in zarr and numcodecs; no pair of "
+        "numcodecs0.16.6 and py3.13 zarr3.4.2 numcodecs0.17.2, which differ in zarr and numcodecs; no pair "
+        "of "
         "environments that differ in one library isolates the change: -10 bytes (-0.000146%)"
     )
 
@@ -384,7 +414,13 @@ def test_metadata_changes_are_listed_apart_and_never_alarmed(results_dir: Path) 
         (fact.library, fact.versions, fact.codecs, fact.setting, [step.before.label for step in fact.steps])
         for fact in report.metadata_facts
     ] == [
-        ("zarr", ("2.18.7", "3.0.10"), tuple(CODECS), (("zarr_format", "2"),), ["py3.11 zarr2.18.7 numcodecs0.15.1"]),
+        (
+            "zarr",
+            ("2.18.7", "3.0.10"),
+            tuple(CODECS),
+            (("zarr_format", "2"),),
+            ["py3.11 zarr2.18.7 numcodecs0.15.1"],
+        ),
         (
             "zarr",
             ("3.0.10", "3.1.6"),
@@ -396,7 +432,7 @@ def test_metadata_changes_are_listed_apart_and_never_alarmed(results_dir: Path) 
 
 
 def two_environment_report(tmp_path: Path, *, chunk_byte_change: int) -> object:
-    """zarr 3.0.10 and 3.1.6 with numcodecs 0.16.6: format 3 metadata grows by 20 B, and zstd's format 2 chunks
+    """zarr 3.0.10 and 3.1.6 with numcodecs 0.16.6: format 3 metadata grows by 20 B, zstd's format 2 chunks
     by `chunk_byte_change` bytes."""
     directory = new_results_dir(tmp_path / f"results-{chunk_byte_change}")
     old, new = Release("3.11", "3.0.10", "0.16.6"), Release("3.11", "3.1.6", "0.16.6")
@@ -411,7 +447,11 @@ def test_one_changed_chunk_byte_trips_the_alarm_and_a_metadata_change_does_not(t
     metadata_only = two_environment_report(tmp_path, chunk_byte_change=0)
     assert metadata_only.chunk_facts == []
     (metadata,) = metadata_only.metadata_facts
-    assert (metadata.library, metadata.codecs, metadata.setting) == ("zarr", tuple(CODECS), (("zarr_format", "3"),))
+    assert (metadata.library, metadata.codecs, metadata.setting) == (
+        "zarr",
+        tuple(CODECS),
+        (("zarr_format", "3"),),
+    )
     assert "chunk bytes: the same in every release for every codec setting" in format_report(metadata_only)
     assert "!!!" not in format_report(metadata_only)
 
@@ -479,7 +519,8 @@ def test_comparison_across_pythons_names_python_as_the_difference(results_dir: P
     assert rows[case(TIME_READ, ZSTD, 3)].flag == FLAG_HIGHER  # 1.5x
     assert rows[case(CHUNK_BYTES, ZSTD, 3)].flag == ""
     assert (
-        "py3.13 zarr3.1.6 numcodecs0.16.6 / py3.11 zarr3.1.6 numcodecs0.16.6 at the same commit, flagged beyond "
+        "py3.13 zarr3.1.6 numcodecs0.16.6 / py3.11 zarr3.1.6 numcodecs0.16.6 at the same commit, flagged "
+        "beyond "
         "x1.1 (they differ in Python only):"
     ) in format_report(report)
 
@@ -497,9 +538,15 @@ def test_comparison_of_chosen_environments_and_their_errors(results_dir: Path) -
     assert failed.baseline is None and failed.ratio is None
 
     choices = ", ".join(release.label for release in IN_ORDER)
-    with pytest.raises(ReportError, match=re.escape(f"3 environments match the baseline 'zarr3.1.6'; choose one of: {choices}")):
+    with pytest.raises(
+        ReportError,
+        match=re.escape(f"3 environments match the baseline 'zarr3.1.6'; choose one of: {choices}"),
+    ):
         build_report(results, baseline="zarr3.1.6")
-    with pytest.raises(ReportError, match=re.escape(f"no environment matches the contender 'zarr9'; choose one of: {choices}")):
+    with pytest.raises(
+        ReportError,
+        match=re.escape(f"no environment matches the contender 'zarr9'; choose one of: {choices}"),
+    ):
         build_report(results, contender="zarr9")
     with pytest.raises(ReportError, match="the baseline and the contender are the same environment"):
         build_report(results, baseline="zarr3.4.2")
@@ -511,8 +558,11 @@ def test_naming_an_environment_with_a_single_environment_is_an_error(tmp_path: P
     results = read_results(directory)
 
     assert build_report(results).comparison is None
-    with pytest.raises(ReportError, match=r"--baseline 'zarr3\.1\.6' needs two environments to compare, but this "
-                       r"commit has results from only py3\.11 zarr3\.1\.6 numcodecs0\.16\.6"):
+    with pytest.raises(
+        ReportError,
+        match=r"--baseline 'zarr3\.1\.6' needs two environments to compare, but this "
+        r"commit has results from only py3\.11 zarr3\.1\.6 numcodecs0\.16\.6",
+    ):
         build_report(results, baseline="zarr3.1.6")
 
 
@@ -547,7 +597,7 @@ def test_two_pinned_environments_of_one_release_are_refused(results_dir: Path) -
         build_report(read_results(results_dir))
 
 
-# ------------------------------------------------------------------------------------------------ text, page, CLI
+# ---------------------------------------------------------------------------------------- text, page, CLI
 
 
 def test_text_report_names_environments_by_python_zarr_and_numcodecs(results_dir: Path) -> None:
@@ -556,12 +606,20 @@ def test_text_report_names_environments_by_python_zarr_and_numcodecs(results_dir
     assert "  py3.11 zarr2.18.7 numcodecs0.15.1  virtualenv-py3.11-numcodecs0.15.1-zarr2.18.7" in text
     assert "!!! CHUNK BYTES CHANGED BETWEEN RELEASES (2 fact(s))" in text
     header = next(line for line in text.splitlines() if line.startswith("codec "))
-    assert header.split() == ["codec", "zarr_format", *("/".join((r.python, r.zarr, r.numcodecs)) for r in IN_ORDER)]
-    zstd_format_2 = next(line for line in text.splitlines() if line.startswith(f"{ZSTD}  ") and "6,860,000" in line)
+    assert header.split() == [
+        "codec",
+        "zarr_format",
+        *(f"{r.python}/{r.zarr}/{r.numcodecs}" for r in IN_ORDER),
+    ]
+    zstd_format_2 = next(
+        line for line in text.splitlines() if line.startswith(f"{ZSTD}  ") and "6,860,000" in line
+    )
     assert zstd_format_2.split()[1:] == ["2", *["6,860,000"] * 6, "6,859,990"]
 
 
-def test_page_shows_figures_tables_and_facts_and_loads_nothing_else(results_dir: Path, tmp_path: Path) -> None:
+def test_page_shows_figures_tables_and_facts_and_loads_nothing_else(
+    results_dir: Path, tmp_path: Path
+) -> None:
     from matplotlib.image import imread
 
     report = build_report(read_results(results_dir))
@@ -575,18 +633,26 @@ def test_page_shows_figures_tables_and_facts_and_loads_nothing_else(results_dir:
         height, width, _ = imread(page.parent / source).shape
         assert width > 600 and height > 300
     assert '<div class="alarm" id="chunk-bytes">' in text
-    assert "<li>numcodecs 0.15.1 → 0.16.6 changes the chunk bytes of blosc-lz4-5-shuffle, blosc-zstd-5-shuffle" in text
+    assert (
+        "<li>numcodecs 0.15.1 → 0.16.6 changes the chunk bytes of blosc-lz4-5-shuffle, blosc-zstd-5-shuffle"
+        in text
+    )
     assert '<div class="note" id="metadata">' in text
     assert "<li>zarr 2.18.7 → 3.0.10 changes the metadata bytes of none" in text
     assert "<th>py3.11 zarr2.18.7 numcodecs0.15.1</th>" in text
-    assert "<tr><td>3.13</td><td>3.4.2</td><td>0.17.2</td><td>virtualenv-py3.13-numcodecs0.17.2-zarr3.4.2</td></tr>" in text
+    assert (
+        "<tr><td>3.13</td><td>3.4.2</td><td>0.17.2</td>"
+        "<td>virtualenv-py3.13-numcodecs0.17.2-zarr3.4.2</td></tr>" in text
+    )
     assert re.search(
         r'<tr class="flag-higher"><td>write_read\.Read\.time_read</td><td>codec=blosc-zstd-5-shuffle, '
-        r'zarr_format=2</td><td class="number">16</td><td class="number">30</td><td class="number">1\.875</td>',
+        r'zarr_format=2</td><td class="number">16</td><td class="number">30</td>'
+        r'<td class="number">1\.875</td>',
         text,
     )
     assert re.search(
-        r'<tr class="flag-alarm"><td>compression\.Compression\.track_chunk_bytes</td><td>codec=blosc-zstd-5-shuffle,'
+        r'<tr class="flag-alarm"><td>compression\.Compression\.track_chunk_bytes</td>'
+        r"<td>codec=blosc-zstd-5-shuffle,"
         r' zarr_format=2</td><td class="number">6,860,000</td><td class="number">6,859,990</td>',
         text,
     )
@@ -630,7 +696,9 @@ def versions(*argv: str) -> int:
 
 def write_config(tmp_path: Path) -> Path:
     config = tmp_path / "asv.conf.json"
-    config.write_text('{\n  // as asv allows\n  "version": 1, "results_dir": "results", "html_dir": "site",\n}\n')
+    config.write_text(
+        '{\n  // as asv allows\n  "version": 1, "results_dir": "results", "html_dir": "site",\n}\n'
+    )
     return config
 
 

@@ -72,7 +72,7 @@ def release_page(report: ReleaseReport) -> Page:
                 Plot(
                     f"{table.benchmark.name}.png",
                     f"{table.benchmark.name} by release",
-                    lambda table=table: release_figure(table, report),
+                    lambda table=table: release_figure(table, report.changed_cells),
                 ),
                 Table(
                     id=f"table-{table.benchmark.name}",
@@ -143,7 +143,9 @@ def publish_by_release(config: Path, **options) -> tuple[ReleaseReport, Path, bo
 
 def _alarm(report: ReleaseReport) -> list[Notice]:
     if not report.chunk_bytes_recorded:
-        return [Notice("note", "Chunk bytes not judged", f"The results have no {CHUNK_BYTES}.", id="chunk-bytes")]
+        return [
+            Notice("note", "Chunk bytes not judged", f"The results have no {CHUNK_BYTES}.", id="chunk-bytes")
+        ]
     notices = []
     if report.chunk_facts:
         notices.append(

@@ -8,13 +8,13 @@ report with it: zarr releases on the x-axis, one line per Python and numcodecs r
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..releases import version_number
 from .asv_results import Case
-from .model import Release, ReleaseReport, ReleaseTable, is_number
+from .model import Release, ReleaseTable, is_number
 from .text import display_scale
 
 if TYPE_CHECKING:
@@ -22,8 +22,10 @@ if TYPE_CHECKING:
 
 __all__ = ["Panel", "Series", "line_panels", "release_figure"]
 
-#: Above this many x positions the tick labels are slanted so that they cannot overlap.
+#: Above this many x positions the tick labels are turned so that they cannot overlap ...
 _UPRIGHT_TICKS = 4
+#: ... slanted up to this many characters (a zarr release such as 3.0.10), vertical beyond.
+_SLANTED_LENGTH = 8
 #: How far apart, in x positions, the series are drawn around each position.
 _DODGE = 0.06
 
@@ -58,7 +60,7 @@ def line_panels(
 
     Each series keeps its colour in every panel and is drawn slightly beside the others, so that equal values
     stay visible; points measured at non-adjacent positions are joined.  The
-    legend sits below the panels, the tick labels are slanted when there are many, and a `warning` replaces
+    legend sits below the panels, the tick labels are turned when there are many, and a `warning` is added to
     the title in red.
     """
     from matplotlib import rcParams
@@ -69,10 +71,17 @@ def line_panels(
     palette = rcParams["axes.prop_cycle"].by_key()["color"]
     colors = {label: palette[i % len(palette)] for i, label in enumerate(labels)}
     positions = list(range(len(x_labels)))
-    slanted = len(x_labels) > _UPRIGHT_TICKS
+    # Many labels are slanted; long ones stand upright, where their boxes are only a line of text wide.
+    rotation = (
+        0 if len(x_labels) <= _UPRIGHT_TICKS else 40 if max(map(len, x_labels)) <= _SLANTED_LENGTH else 90
+    )
 
+    width = 1.5 + 3.8 * n_cols
+    # As many legend entries a row as fit the figure's width (at font size 8, about 0.07 inch a character).
+    entry_width = 0.6 + 0.07 * max(map(len, labels), default=0)
+    legend_columns = max(1, min(len(labels), int(width // entry_width)))
     figure = Figure(
-        figsize=(1.5 + 3.8 * n_cols, 1.6 + 2.6 * n_rows + 0.25 * math.ceil(len(labels) / 4)),
+        figsize=(width, 1.8 + 2.6 * n_rows + 0.25 * math.ceil(len(labels) / legend_columns)),
         layout="constrained",
     )
     axes = figure.subplots(n_rows, n_cols, squeeze=False, sharex=True, sharey="row")
@@ -107,17 +116,19 @@ def line_panels(
         row_axes[0].set_ylabel(y_title)
     for ax in axes[-1]:
         ax.set_xticks(
-            positions, x_labels, fontsize=8, rotation=40 if slanted else 0, ha="right" if slanted else "center"
+            positions, x_labels, fontsize=8, rotation=rotation, ha="right" if rotation == 40 else "center"
         )
         ax.set_xlabel(x_title)
     axes[0][0].set_xlim(-0.5, len(positions) - 0.5)
-    handles = {line.get_label(): line for ax in axes.flat for line in ax.get_lines() if line.get_label() in colors}
+    handles = {
+        line.get_label(): line for ax in axes.flat for line in ax.get_lines() if line.get_label() in colors
+    }
     figure.legend(
         [handles[label] for label in labels if label in handles],
         [label for label in labels if label in handles],
         title=legend_title,
         loc="outside lower center",
-        ncols=min(len(handles), 4) or 1,
+        ncols=legend_columns,
         fontsize=8,
     )
     if warning:
@@ -127,11 +138,15 @@ def line_panels(
     return figure
 
 
-def release_figure(table: ReleaseTable, report: ReleaseReport) -> Figure:
+def release_figure(
+    table: ReleaseTable, marked: Collection[tuple[tuple[tuple[str, str], ...], Release]] = ()
+) -> Figure:
     """One benchmark by release: a row of panels per codec, a column per other setting (chunks, Zarr format).
 
     zarr releases run along the x-axis in release order; each line is one Python and numcodecs release.
-    Values after a change of chunk bytes are ringed in red.
+    The values of `marked` (case parameters, release): those after a change of chunk bytes
+    (:attr:`~cryoet_zarr_bench.report.model.ReleaseReport.changed_cells`), are ringed in red and the title
+    says so.
     """
     zarr_releases = sorted({release.zarr for release in table.releases}, key=version_number)
     lines = sorted(
@@ -141,7 +156,6 @@ def release_figure(table: ReleaseTable, report: ReleaseReport) -> Figure:
     codecs = list(dict.fromkeys(case.param("codec") for case in table.rows))
     settings = list(dict.fromkeys(case.describe(skip=("codec",)) for case in table.rows))
     cases = {(case.param("codec"), case.describe(skip=("codec",))): case for case in table.rows}
-    changed = report.changed_cells
     factor, unit = display_scale(table.benchmark)
 
     def series(case: Case, python: str, numcodecs: str) -> Series:
@@ -150,7 +164,7 @@ def release_figure(table: ReleaseTable, report: ReleaseReport) -> Figure:
         return Series(
             label=releases[0].describe(("python", "numcodecs")),
             values=[value * factor if is_number(value) else math.nan for value in values],
-            marked=frozenset(i for i, release in enumerate(releases) if (case.params, release) in changed),
+            marked=frozenset(i for i, release in enumerate(releases) if (case.params, release) in marked),
         )
 
     rows = [
@@ -165,7 +179,7 @@ def release_figure(table: ReleaseTable, report: ReleaseReport) -> Figure:
         ]
         for codec in codecs
     ]
-    marked = any(series.marked for row in rows for panel in row for series in panel.series)
+    ringed = any(series.marked for row in rows for panel in row for series in panel.series)
     return line_panels(
         rows,
         x_labels=zarr_releases,
@@ -173,5 +187,5 @@ def release_figure(table: ReleaseTable, report: ReleaseReport) -> Figure:
         y_title=unit,
         title=table.benchmark.name,
         legend_title="Python, numcodecs",
-        warning="chunk bytes changed between releases (red rings)" if marked else None,
+        warning="chunk bytes changed between releases (red rings)" if ringed else None,
     )

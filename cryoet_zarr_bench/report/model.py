@@ -341,7 +341,9 @@ def build_report(
 
             def same_chunks(step: Step, case: Case) -> bool:
                 chunk_case = Case(CHUNK_BYTES, case.params)
-                return _equal_numbers(chunks.value(chunk_case, step.before), chunks.value(chunk_case, step.after))
+                return _equal_numbers(
+                    chunks.value(chunk_case, step.before), chunks.value(chunk_case, step.after)
+                )
 
             metadata_facts = _facts(_changes(metadata, steps, keep=same_chunks))
     return ReleaseReport(
@@ -546,7 +548,7 @@ def _facts(changes: list[Change]) -> list[Fact]:
 
 
 def _step_key(step: Step) -> tuple:
-    """What one fact's steps share: the library and its two versions, or the two releases when unattributed."""
+    """What one fact's steps share: the library and its two versions, or the two releases if unattributed."""
     if step.library is None:
         return (None, step.before, step.after)
     return (step.library, step.before.version(step.library), step.after.version(step.library))
@@ -569,7 +571,11 @@ def _comparison(
     factor: float,
 ) -> Comparison | None:
     if len(runs) < 2:
-        named = [f"--{role} {query!r}" for role, query in (("baseline", baseline), ("contender", contender)) if query]
+        named = [
+            f"--{role} {query!r}"
+            for role, query in (("baseline", baseline), ("contender", contender))
+            if query
+        ]
         if named:
             raise ReportError(
                 f"{' and '.join(named)} needs two environments to compare, but this commit has results from "
@@ -588,11 +594,7 @@ def _comparison(
     base_run, contender_run = runs[before], runs[after]
     names = [benchmark.name for benchmark in benchmarks]
     cases = sorted(
-        (
-            case
-            for case in _ordered_cases([base_run.values, contender_run.values])
-            if case.benchmark in names
-        ),
+        (case for case in _ordered_cases([base_run.values, contender_run.values]) if case.benchmark in names),
         key=lambda case: names.index(case.benchmark),
     )
     rows = []

@@ -70,7 +70,9 @@ def release_table_cells(table: ReleaseTable) -> list[tuple[list[str], list[str]]
     ]
 
 
-def comparison_cells(comparison: Comparison, benchmarks: dict[str, Benchmark]) -> list[tuple[list[str], list[str]]]:
+def comparison_cells(
+    comparison: Comparison, benchmarks: dict[str, Benchmark]
+) -> list[tuple[list[str], list[str]]]:
     """Each row of the comparison as ([benchmark, case], [baseline, contender, ratio, flag])."""
     return [
         (
@@ -92,7 +94,8 @@ def comparison_summary(comparison: Comparison) -> str:
     if step.library is not None:
         why = f"they differ in {_LIBRARY_NAMES[step.library]} only"
     else:
-        why = f"they differ in {_listing(step.before.differences(step.after))}, so no difference is one library's alone"
+        libraries = _listing(step.before.differences(step.after))
+        why = f"they differ in {libraries}, so no difference is one library's alone"
     return (
         f"{step.after.label} / {step.before.label} at the same commit, flagged beyond x{comparison.factor:g} "
         f"({why})"
@@ -121,7 +124,8 @@ def describe_fact(fact: Fact, *, arrow: str = "->") -> str:
         (step,) = fact.steps
         sentence = (
             f"the {quantity} of {where} differ between {step.before.label} and {step.after.label}, which "
-            f"differ in {_listing(step.before.differences(step.after))}; no pair of environments that differ in one library isolates the change"
+            f"differ in {_listing(step.before.differences(step.after))}; no pair of environments that differ "
+            "in one library isolates the change"
         )
     return f"{sentence}: {_spread(fact)}"
 
@@ -178,8 +182,10 @@ def _alarm_lines(report: ReleaseReport) -> list[str]:
         return [f"chunk bytes not judged: the results have no {CHUNK_BYTES}"]
     if report.chunk_facts:
         lines = [
-            f"!!! CHUNK BYTES CHANGED BETWEEN RELEASES ({len(report.chunk_facts)} fact(s)); a lossless codec "
-            "with the same settings should write the same chunks in every release:",
+            (
+                f"!!! CHUNK BYTES CHANGED BETWEEN RELEASES ({len(report.chunk_facts)} fact(s)); a lossless "
+                "codec with the same settings should write the same chunks in every release:"
+            ),
             *(f"!!!   {describe_fact(fact)}" for fact in report.chunk_facts),
         ]
     else:
