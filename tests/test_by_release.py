@@ -400,9 +400,8 @@ def test_a_change_no_single_library_explains_is_reported_between_neighbours(resu
     )
     assert describe_fact(unattributed) == (
         "the chunk bytes of blosc-zstd-5-shuffle at zarr_format=2 differ between py3.13 zarr3.1.6 "
-        "numcodecs0.16.6 and py3.13 zarr3.4.2 numcodecs0.17.2, which differ in zarr and numcodecs; no pair "
-        "of "
-        "environments that differ in one library isolates the change: -10 bytes (-0.000146%)"
+        "numcodecs0.16.6 and py3.13 zarr3.4.2 numcodecs0.17.2, which differ in zarr and numcodecs; "
+        "no pair of environments that differ in one library isolates the change: -10 bytes (-0.000146%)"
     )
 
 
