@@ -405,6 +405,28 @@ def test_a_change_no_single_library_explains_is_reported_between_neighbours(resu
     )
 
 
+def test_an_environment_that_failed_a_case_does_not_hide_a_change_around_it(tmp_path: Path) -> None:
+    # zarr 3.0.10 -> 3.1.6 -> Python 3.13: the middle one failed zstd in format 2, the ends differ.
+    directory = new_results_dir(tmp_path / "results")
+    first, failed, last = (
+        Release("3.11", "3.0.10", "0.16.6"),
+        Release("3.11", "3.1.6", "0.16.6"),
+        Release("3.13", "3.1.6", "0.16.6"),
+    )
+    zstd_2 = CODECS.index(ZSTD) * 2
+    write_run(directory, first)
+    values = measured(failed)
+    values[CHUNK_BYTES][zstd_2] = None
+    write_run(directory, failed, values=values)
+    values = measured(last)
+    values[CHUNK_BYTES][zstd_2] += 7
+    write_run(directory, last, values=values)
+
+    (fact,) = build_report(read_results(directory)).chunk_facts
+    assert (fact.library, fact.steps, fact.codecs) == (None, (Step(first, last),), (ZSTD,))
+    assert "which differ in Python and zarr" in describe_fact(fact)
+
+
 def test_metadata_changes_are_listed_apart_and_never_alarmed(results_dir: Path) -> None:
     report = build_report(read_results(results_dir))
 

@@ -493,22 +493,24 @@ def _changes(
 ) -> list[Change]:
     """Every case whose value differs across a step, or across releases that no chain of steps links.
 
-    Within a group of releases linked by steps, any difference shows on some step.  Between groups, it shows
-    between neighbours in release order that lie in different groups; those become unattributed steps.
+    Within a group of releases linked by steps with values on both sides, any difference shows on some step.
+    Between groups, it shows between neighbours in release order that lie in different groups; those become
+    unattributed steps.  So a release that skipped or failed a case cannot hide a change it sat between.
     """
-    group = _linked_groups(table.releases, steps)
     ordered = sorted(table.releases, key=lambda release: release.sort_key)
     changes = []
     for case in table.rows:
         measured = [release for release in ordered if is_number(table.value(case, release))]
+        linked = [step for step in steps if step.before in measured and step.after in measured]
+        group = _linked_groups(measured, linked)
         unlinked = [
             Step(before, after)
             for before, after in itertools.pairwise(measured)
             if group[before] != group[after]
         ]
-        for step in [*steps, *unlinked]:
+        for step in [*linked, *unlinked]:
             before, after = table.value(case, step.before), table.value(case, step.after)
-            if is_number(before) and is_number(after) and before != after and keep(step, case):
+            if before != after and keep(step, case):
                 changes.append(Change(table.benchmark.name, case, step, before, after))
     return changes
 
