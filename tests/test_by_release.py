@@ -491,6 +491,25 @@ def test_one_changed_chunk_byte_trips_the_alarm_and_a_metadata_change_does_not(t
     assert "metadata only (chunk bytes equal; listed, not an alarm):" in text
 
 
+def test_without_metadata_bytes_a_stored_bytes_change_with_equal_chunks_is_listed_apart(
+    tmp_path: Path,
+) -> None:
+    directory = new_results_dir(tmp_path / "results")
+    for release in (Release("3.11", "2.18.7", "0.15.1"), Release("3.11", "3.0.10", "0.15.1")):
+        values = measured(release)
+        del values[METADATA_BYTES]
+        write_run(directory, release, values=values)
+    report = build_report(read_results(directory))
+
+    assert report.chunk_facts == []
+    (fact,) = report.metadata_facts
+    assert (fact.benchmark, fact.library, fact.setting) == (STORED_BYTES, "zarr", (("zarr_format", "2"),))
+    assert describe_fact(fact) == (
+        "zarr 2.18.7 -> 3.0.10 changes the stored bytes of none, blosc-lz4-5-shuffle, blosc-zstd-5-shuffle at "
+        "zarr_format=2 (with py3.11 numcodecs0.15.1): +10 bytes (+0.000125% to +0.000146%)"
+    )
+
+
 def test_without_chunk_bytes_the_alarm_says_it_cannot_judge(tmp_path: Path) -> None:
     directory = new_results_dir(tmp_path / "results")
     for release in MATRIX[:2]:

@@ -7,7 +7,7 @@ terminal and :mod:`.by_release` puts in html tables, so both show the same digit
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from .asv_results import Benchmark
 from .model import (
@@ -132,13 +132,19 @@ def describe_fact(fact: Fact, *, arrow: str = "->") -> str:
 
 def _spread(fact: Fact) -> str:
     """How much the values changed: ``-700,500 to -540,000 bytes (-8.76% to -7.3%)`` (facts count bytes)."""
-    changes = sorted(fact.changes, key=lambda change: change.after_value - change.before_value)
-    low, high = changes[0], changes[-1]
-    differences = [f"{change.after_value - change.before_value:+,.0f}" for change in (low, high)]
-    relative = [f"{change.relative_change * 100:+.3g}%" for change in (low, high)]
-    if differences[0] == differences[-1] and relative[0] == relative[-1]:
-        return f"{differences[0]} bytes ({relative[0]})"
-    return f"{differences[0]} to {differences[-1]} bytes ({relative[0]} to {relative[-1]})"
+    differences = _range(
+        [change.after_value - change.before_value for change in fact.changes], lambda value: f"{value:+,.0f}"
+    )
+    relative = _range(
+        [change.relative_change * 100 for change in fact.changes], lambda value: f"{value:+.3g}%"
+    )
+    return f"{differences} bytes ({relative})"
+
+
+def _range(values: list[float], formatted: Callable[[float], str]) -> str:
+    """``low to high``, or one value when both read the same."""
+    low, high = formatted(min(values)), formatted(max(values))
+    return low if low == high else f"{low} to {high}"
 
 
 def _listing(libraries: Iterable[str]) -> str:
