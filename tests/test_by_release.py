@@ -224,6 +224,21 @@ def test_reader_leaves_unpinned_matrix_entries_out_of_the_requirements(tmp_path:
     assert run.requirements == {"numcodecs": "0.16.6"}
 
 
+def test_reader_takes_the_python_version_from_an_interpreter_path_too(tmp_path: Path) -> None:
+    directory = new_results_dir(tmp_path / "results")
+    path = write_run(directory, Release("3.11", "3.1.6", "0.16.6"), pins={})
+    document = json.loads(path.read_text())
+    document["python"] = "/home/user/.venv/bin/python3.11"
+    path.write_text(json.dumps(document))
+
+    assert read_results(directory).runs[0].python == "3.11"
+
+    document["python"] = "python"
+    path.write_text(json.dumps(document))
+    with pytest.raises(ResultsError, match="cannot tell the Python version from its python entry 'python'"):
+        read_results(directory)
+
+
 def test_reader_ignores_benchmarks_no_longer_in_the_suite(results_dir: Path) -> None:
     path = next(results_dir.glob("box/*zarr3.1.6.json"))
     document = json.loads(path.read_text())

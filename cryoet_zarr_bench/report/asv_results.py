@@ -18,6 +18,7 @@ from __future__ import annotations
 import ast
 import itertools
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,7 +76,7 @@ class EnvironmentRun:
     date_ms: int
     """When the run started, in milliseconds since the epoch (asv's ``date``)."""
     python: str
-    """The environment's Python version, e.g. ``"3.11"``."""
+    """The environment's Python version, major.minor: ``"3.11"``."""
     requirements: dict[str, str]
     """What the environment's matrix entry pinned, e.g. ``{"zarr": "3.1.6", "numcodecs": "0.16.6"}``.
 
@@ -178,7 +179,7 @@ def _read_run(path: Path, benchmarks: dict[str, Benchmark]) -> EnvironmentRun:
             env_name=document["env_name"],
             commit=document["commit_hash"],
             date_ms=int(document["date"]),
-            python=str(document["python"]),
+            python=_python_version(path, document["python"]),
             requirements={
                 key: str(value) for key, value in (document.get("requirements") or {}).items() if value
             },
@@ -190,6 +191,14 @@ def _read_run(path: Path, benchmarks: dict[str, Benchmark]) -> EnvironmentRun:
         raise ResultsError(
             f"{path} is not a valid asv result file ({type(error).__name__}: {error})"
         ) from None
+
+
+def _python_version(path: Path, value: object) -> str:
+    """``"3.11"``: asv records the version, but an interpreter's path such as ``.../bin/python3.11`` is read too."""
+    match = re.search(r"(\d+\.\d+)", str(value))
+    if match is None:
+        raise ResultsError(f"{path}: cannot tell the Python version from its python entry {value!r}")
+    return match.group(1)
 
 
 def _param_text(value: str) -> str:
