@@ -13,7 +13,7 @@ from . import _compat, dashboard
 from .asv_config import AsvConfig, AsvConfigError
 from .codecs import CODEC_SETS, CodecSpecError, codec_set
 from .measure import measure_codec
-from .report import by_release
+from .report import by_release, model, text
 from .report.tables import seed_table
 from .sources import SourceError, SourceSpec, acquire, describe_cache_entry, parse_source
 from .sources.spec import CentreCrop
@@ -136,7 +136,7 @@ def _publish(config: Path) -> int:
     try:
         _, page, _ = by_release.publish_by_release(config)
         print(f"by-release page: {page}")
-    except by_release.ReportError as exc:
+    except model.ReportError as exc:
         print(f"no by-release page: {exc}", file=sys.stderr)
     print(f"dashboard: {html_dir / 'index.html'} (works offline; or serve it with `asv preview`)")
     return 0
@@ -154,9 +154,8 @@ def cmd_versions(args: argparse.Namespace) -> int:
         baseline=args.baseline,
         contender=args.contender,
         factor=args.factor,
-        ratio_tolerance=args.ratio_tolerance,
     )
-    print(by_release.format_report(report))
+    print(text.format_report(report))
     print(f"by-release page: {page}")
     if not linked:
         print(f"no dashboard in {page.parent.parent} to link it from: run `cryoet-zarr-bench publish` first")
@@ -236,10 +235,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     versions = commands.add_parser(
         "versions",
-        help="the asv results by zarr/numcodecs release, and one environment against another",
+        help="the asv results by Python/zarr/numcodecs release, and one environment against another",
         description="Read asv's results directory and show, for one machine and commit, each benchmark by "
-        "zarr/numcodecs release, flag compression ratios that changed between releases, and compare two "
-        "environments. Writes <html_dir>/by-release/index.html, linked from the published dashboard.",
+        "Python/zarr/numcodecs release, flag chunk bytes that changed between releases (each change named "
+        "by the one library whose release differs), and compare two environments. Writes "
+        "<html_dir>/by-release/index.html, linked from the published dashboard.",
     )
     _add_config_option(versions)
     versions.add_argument("--machine", help="whose results to show (needed when there are several machines)")
@@ -248,23 +248,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     versions.add_argument(
         "--baseline",
-        help="environment to compare against: a unique part of its name, e.g. zarr2.18.7 "
-        "(default: the oldest release)",
+        help="environment to compare against: words found in its name or release label and no other's, "
+        "e.g. zarr2.18.7 or 'py3.13 zarr3.1.6' (default: the oldest release)",
     )
     versions.add_argument("--contender", help="environment compared with the baseline (default: the newest release)")
     versions.add_argument(
         "--factor",
         type=float,
-        default=by_release.DEFAULT_FACTOR,
+        default=model.DEFAULT_FACTOR,
         help="flag values at least this many times the baseline's or at most its inverse "
-        f"(default {by_release.DEFAULT_FACTOR})",
-    )
-    versions.add_argument(
-        "--ratio-tolerance",
-        type=float,
-        default=by_release.DEFAULT_RATIO_TOLERANCE,
-        help="flag compression ratios whose relative change between releases exceeds this "
-        f"(default {by_release.DEFAULT_RATIO_TOLERANCE:g})",
+        f"(default {model.DEFAULT_FACTOR})",
     )
     versions.set_defaults(run=cmd_versions)
     return parser
@@ -281,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
         SourceError,
         _compat.UnsupportedFormatError,
         dashboard.DashboardError,
-        by_release.ReportError,
+        model.ReportError,
     ) as exc:
         print(f"cryoet-zarr-bench: error: {exc}", file=sys.stderr)
         return 2

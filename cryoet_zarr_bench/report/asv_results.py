@@ -18,6 +18,7 @@ from __future__ import annotations
 import ast
 import itertools
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,8 +75,13 @@ class EnvironmentRun:
     commit: str
     date_ms: int
     """When the run started, in milliseconds since the epoch (asv's ``date``)."""
+    python: str
+    """The environment's Python version, major.minor: ``"3.11"``."""
     requirements: dict[str, str]
-    """What the environment's matrix entry pinned, e.g. ``{"zarr": "3.1.6", "numcodecs": "0.16.6"}``."""
+    """What the environment's matrix entry pinned, e.g. ``{"zarr": "3.1.6", "numcodecs": "0.16.6"}``.
+
+    An unpinned entry (asv records ``""`` for "the latest" and ``null`` for "not installed") is left out.
+    """
     values: dict[Case, float | None]
     """Every case's value: NaN where the benchmark skipped the case, None where it failed."""
 
@@ -173,7 +179,10 @@ def _read_run(path: Path, benchmarks: dict[str, Benchmark]) -> EnvironmentRun:
             env_name=document["env_name"],
             commit=document["commit_hash"],
             date_ms=int(document["date"]),
-            requirements={key: str(value) for key, value in (document.get("requirements") or {}).items()},
+            python=_python_version(path, document["python"]),
+            requirements={
+                key: str(value) for key, value in (document.get("requirements") or {}).items() if value
+            },
             values=values,
         )
     except ResultsError:
@@ -182,6 +191,14 @@ def _read_run(path: Path, benchmarks: dict[str, Benchmark]) -> EnvironmentRun:
         raise ResultsError(
             f"{path} is not a valid asv result file ({type(error).__name__}: {error})"
         ) from None
+
+
+def _python_version(path: Path, value: object) -> str:
+    """``"3.11"``: asv records the version, but an interpreter's path such as ``.../bin/python3.11`` is read too."""
+    match = re.search(r"(\d+\.\d+)", str(value))
+    if match is None:
+        raise ResultsError(f"{path}: cannot tell the Python version from its python entry {value!r}")
+    return match.group(1)
 
 
 def _param_text(value: str) -> str:
