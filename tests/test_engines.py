@@ -32,7 +32,7 @@ def data():
 
 
 def engine(name):
-    """The engine called ``name``; skips (or fails under CRYOET_ZARR_BENCH_REQUIRE_ALL=1) when it is missing."""
+    """The engine called ``name``; skips when it is missing (fails under CRYOET_ZARR_BENCH_REQUIRE_ALL=1)."""
     try:
         return get_engine(name)
     except EngineUnavailable as error:
@@ -92,7 +92,12 @@ def test_chunk_bytes_across_engines(tmp_path, data, codec, zarr_format):
 def test_zarr_python_is_given_the_runtimes_threads(tmp_path, data, threads):
     before = _compat.concurrency_settings()
     given = engine("zarr-python").write(
-        tmp_path / "a.zarr", data, codec="blosc-lz4-5-shuffle", chunks=CHUNKS, zarr_format=2, runtime=Runtime(threads)
+        tmp_path / "a.zarr",
+        data,
+        codec="blosc-lz4-5-shuffle",
+        chunks=CHUNKS,
+        zarr_format=2,
+        runtime=Runtime(threads),
     )
     assert given == engine("zarr-python").settings(Runtime(threads))
     assert given["engine"] == "zarr-python"
@@ -105,7 +110,12 @@ def test_zarr_python_is_given_the_runtimes_threads(tmp_path, data, threads):
 @pytest.mark.parametrize("threads", [1, 2])
 def test_tensorstore_is_given_the_runtimes_threads(tmp_path, data, threads):
     given = engine("tensorstore").write(
-        tmp_path / "a.zarr", data, codec="blosc-lz4-5-shuffle", chunks=CHUNKS, zarr_format=3, runtime=Runtime(threads)
+        tmp_path / "a.zarr",
+        data,
+        codec="blosc-lz4-5-shuffle",
+        chunks=CHUNKS,
+        zarr_format=3,
+        runtime=Runtime(threads),
     )
     assert given == engine("tensorstore").settings(Runtime(threads))
     assert given == {
@@ -124,7 +134,12 @@ def test_zarrs_is_given_the_runtimes_threads_and_runs_the_zarrs_pipeline(tmp_pat
 
     pipeline_before = zarr.config.get("codec_pipeline.path")
     given = zarrs.write(
-        tmp_path / "a.zarr", data, codec="blosc-lz4-5-shuffle", chunks=CHUNKS, zarr_format=3, runtime=Runtime(threads)
+        tmp_path / "a.zarr",
+        data,
+        codec="blosc-lz4-5-shuffle",
+        chunks=CHUNKS,
+        zarr_format=3,
+        runtime=Runtime(threads),
     )
     assert given == zarrs.settings(Runtime(threads))
     assert given["engine"] == "zarrs"
@@ -141,7 +156,9 @@ def test_a_failed_write_leaves_the_previous_store(tmp_path, data):
     path = tmp_path / "a.zarr"
     tensorstore.write(path, data, codec="zstd-5", chunks=CHUNKS, zarr_format=3, runtime=Runtime(1))
     with pytest.raises(ValueError):
-        tensorstore.write(path, data[..., :0], codec="zstd-5", chunks=(0, 0, 0), zarr_format=3, runtime=Runtime(1))
+        tensorstore.write(
+            path, data[..., :0], codec="zstd-5", chunks=(0, 0, 0), zarr_format=3, runtime=Runtime(1)
+        )
     assert same_bits(tensorstore.read(path, Runtime(1)), data)
     assert [p.name for p in tmp_path.iterdir()] == ["a.zarr"]  # no staging directory left behind
 
@@ -160,9 +177,13 @@ def test_unsupported_configurations_are_named():
 @pytest.mark.skipif(3 in _compat.SUPPORTED_FORMATS, reason="this zarr-python writes format 3")
 def test_zarr_python_2_refuses_format_3(tmp_path, data):
     with pytest.raises(UnsupportedByEngine, match="cannot write Zarr format 3"):
-        engine("zarr-python").write(tmp_path / "a.zarr", data, codec="none", chunks=CHUNKS, zarr_format=3, runtime=Runtime(1))
+        engine("zarr-python").write(
+            tmp_path / "a.zarr", data, codec="none", chunks=CHUNKS, zarr_format=3, runtime=Runtime(1)
+        )
 
 
 def test_unknown_engine_names_the_valid_ones():
-    with pytest.raises(ValueError, match="unknown engine 'h5py'; valid engines: zarr-python, tensorstore, zarrs"):
+    with pytest.raises(
+        ValueError, match="unknown engine 'h5py'; valid engines: zarr-python, tensorstore, zarrs"
+    ):
         get_engine("h5py")

@@ -30,7 +30,7 @@ format 2, its Zarr 3 codec for format 3), so every engine writes the same metada
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping, Set
+from collections.abc import Collection, Mapping
 from types import ModuleType
 
 from ..codecs import CodecSpec, parse_codec
@@ -69,13 +69,13 @@ def get_engine(name: str) -> ModuleType:
 
 
 def require_support(reason: str | None) -> None:
-    """Raise :class:`UnsupportedByEngine` with ``reason`` (what an engine's ``unsupported`` returned), if any."""
+    """Raise :class:`UnsupportedByEngine` with ``reason`` (an engine's ``unsupported`` answer), if any."""
     if reason is not None:
         raise UnsupportedByEngine(reason)
 
 
 def unsupported_codec(
-    engine: str, codecs: Mapping[int, Set[str]], codec: CodecSpec | str, zarr_format: int
+    engine: str, codecs: Mapping[int, Collection[str]], codec: CodecSpec | str, zarr_format: int
 ) -> str | None:
     """Why ``engine`` cannot write ``codec`` in ``zarr_format``, or None if it can.
 

@@ -57,14 +57,21 @@ def _context(runtime: Runtime) -> Any:
 def _given(runtime: Runtime, context: Any) -> dict[str, Any]:
     """What a context holds, read back from TensorStore."""
     given = {resource: context[resource].to_json()["limit"] for resource in _CONCURRENCY_RESOURCES}
-    return {"engine": NAME, "threads": runtime.threads, **given, "file_io_sync": context["file_io_sync"].to_json()}
+    return {
+        "engine": NAME,
+        "threads": runtime.threads,
+        **given,
+        "file_io_sync": context["file_io_sync"].to_json(),
+    }
 
 
 def settings(runtime: Runtime) -> dict[str, Any]:
     return _given(runtime, _context(runtime))
 
 
-def _metadata(data: np.ndarray, codec: CodecSpec, chunks: tuple[int, ...], zarr_format: int) -> dict[str, Any]:
+def _metadata(
+    data: np.ndarray, codec: CodecSpec, chunks: tuple[int, ...], zarr_format: int
+) -> dict[str, Any]:
     if zarr_format == 2:
         return {
             "shape": list(data.shape),

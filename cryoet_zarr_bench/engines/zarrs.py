@@ -1,4 +1,4 @@
-"""The ``zarrs`` engine: zarr-python 3 with its chunks encoded, decoded and stored by the Rust ``zarrs`` crate.
+"""The ``zarrs`` engine: zarr-python 3 with chunks encoded, decoded and stored by the Rust ``zarrs`` crate.
 
 zarr-python creates and opens the array exactly as the ``zarr-python`` engine does; ``codec_pipeline.path =
 "zarrs.ZarrsCodecPipeline"`` hands every chunk to zarrs.  ``codec_pipeline.strict`` is on, so an array zarrs
@@ -62,7 +62,9 @@ def _configured(runtime: Runtime) -> Iterator[dict[str, Any]]:
         "codec_pipeline.chunk_concurrent_maximum": runtime.threads,
     }
     with runtime.applied(), zarr.config.set(knobs):
-        pipeline = zarr.registry.get_pipeline_class()  # the class zarr-python builds every array's pipeline from
+        pipeline = (
+            zarr.registry.get_pipeline_class()
+        )  # the class zarr-python builds every array's pipeline from
         yield {
             "engine": NAME,
             **runtime.settings(),
