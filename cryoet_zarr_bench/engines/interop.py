@@ -8,6 +8,10 @@ uncompressed chunks are byte-identical across the three engines; gzip chunks dif
 header (numcodecs stamps the write time into the gzip ``mtime`` field, tensorstore and zarrs write 0;
 tensorstore marks the OS as Unix, the others as unknown) and in the deflate stream itself (the three use
 different deflate implementations, so the same level gives streams of different lengths).
+
+Every engine reads every other engine's stores, with one exception: tensorstore 0.1.86 refuses a format 2
+``.zarray`` whose zstd compressor entry names ``checksum``, which zarr-python 2.18 writes (numcodecs' full
+configuration); zarr-python 3 writes only the id and level.
 """
 
 from __future__ import annotations
