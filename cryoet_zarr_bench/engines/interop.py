@@ -2,12 +2,19 @@
 
 Engines that write the same codec configuration need not write the same bytes: an encoder may map a level to
 its own settings, or stamp a header differently.  :func:`compare_chunks` says, per engine, how many chunks and
-chunk bytes it wrote and how many of its chunks are byte-identical to a reference engine's.  Seen so far
-(zarr-python 3.1.6 / numcodecs 0.16.6, tensorstore 0.1.86, zarrs 0.2.3, one thread): Blosc, Zstandard and
-uncompressed chunks are byte-identical across the three engines; gzip chunks differ between every pair, in the
-header (numcodecs stamps the write time into the gzip ``mtime`` field, tensorstore and zarrs write 0;
-tensorstore marks the OS as Unix, the others as unknown) and in the deflate stream itself (the three use
-different deflate implementations, so the same level gives streams of different lengths).
+chunk bytes it wrote and how many of its chunks are byte-identical to a reference engine's.
+
+Seen so far (zarr-python 3.1.6 / numcodecs 0.16.6, tensorstore 0.1.86, zarrs 0.2.3, one thread, float32):
+
+* identical from all three engines: uncompressed chunks, standalone Zstandard (levels 1-22), and Blosc with
+  ``shuffle`` or ``bitshuffle`` for the blosclz, lz4, lz4hc and zstd compressors;
+* Blosc ``noshuffle``: the same compressed bytes, but the header's typesize byte is 1 instead of 4 where the
+  engine is not told the element size: zarrs in format 2, tensorstore in format 3 (zarr-python adds
+  ``typesize: 4`` to the Zarr 3 blosc codec; the codec name's own translation carries none);
+* Blosc ``zlib`` and standalone gzip: tensorstore's deflate gives streams of other lengths than the zlib
+  numcodecs uses at the same level, and so does zarrs' gzip (its Blosc-zlib matches numcodecs'); gzip headers
+  differ as well (numcodecs stamps the write time into ``mtime``, tensorstore and zarrs write 0; tensorstore
+  marks the OS as Unix).
 
 Every engine reads every other engine's stores, with one exception: tensorstore 0.1.86 refuses a format 2
 ``.zarray`` whose zstd compressor entry names ``checksum``, which zarr-python 2.18 writes (numcodecs' full
