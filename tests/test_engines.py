@@ -117,6 +117,31 @@ def test_chunk_bytes_across_engines(tmp_path, data, codec, zarr_format):
         assert len({c.chunk_bytes for c in compared.values()}) == 1
 
 
+@pytest.mark.parametrize("zarr_format", [2, 3])
+def test_blosc_noshuffle_chunks_differ_at_most_in_the_typesize_byte(tmp_path, data, zarr_format):
+    """Where an engine is not told the element size it writes typesize 1 into the Blosc header (byte 3);
+    without a shuffle the compressed bytes are the same."""
+    payloads = {}
+    for name in ENGINE_NAMES:
+        path = tmp_path / f"{name}.zarr"
+        writable(name, "blosc-lz4-5-noshuffle", zarr_format).write(
+            path,
+            data,
+            codec="blosc-lz4-5-noshuffle",
+            chunks=CHUNKS,
+            zarr_format=zarr_format,
+            runtime=Runtime(1),
+        )
+        payloads[name] = DirectoryStore(path).chunk_payloads()
+    reference = payloads["zarr-python"]
+    for name, chunks in payloads.items():
+        assert chunks.keys() == reference.keys()
+        for index, payload in chunks.items():
+            expected = reference[index]
+            assert payload[3] in (1, data.itemsize), name
+            assert payload[:3] + payload[4:] == expected[:3] + expected[4:], name
+
+
 @pytest.mark.parametrize("threads", [1, 2])
 def test_zarr_python_is_given_the_runtimes_threads(tmp_path, data, threads):
     before = _compat.concurrency_settings()
