@@ -13,6 +13,7 @@ import shutil
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -91,8 +92,7 @@ class ZarrStore(ABC):
     ) -> None:
         """Write ``data`` as a single array, replacing whatever the store held, all or nothing."""
         codec = parse_codec(codec)
-        staging = self._new_staging()
-        try:
+        with self.staged() as staging:
             array = _compat.create_array(
                 staging,
                 shape=data.shape,
@@ -102,6 +102,14 @@ class ZarrStore(ABC):
                 zarr_format=zarr_format,
             )
             array[...] = data
+
+    @contextmanager
+    def staged(self) -> Iterator[Any]:
+        """A fresh location to write a whole array into (by any library): it replaces the store's array when
+        the ``with`` block ends, or is discarded if the block raises."""
+        staging = self._new_staging()
+        try:
+            yield staging
         except BaseException:
             self._discard(staging)
             raise

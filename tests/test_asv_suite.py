@@ -14,6 +14,9 @@ from support import asv_environment, write_asv_config
 BENCHMARKS = {
     "compression.Compression.track_compression_ratio",
     "compression.Compression.track_stored_bytes",
+    "engines.ChunkBytes.track_chunk_bytes",
+    "engines.Read.time_read",
+    "engines.Write.time_write",
     "overhead.ZarrOverhead.time_decode_numcodecs",
     "overhead.ZarrOverhead.time_read_zarr",
     "releases.Releases.track_numcodecs_release",
