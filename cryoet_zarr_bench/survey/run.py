@@ -4,19 +4,21 @@ Each volume is acquired once by its own task (into the on-disk cache, where its 
 tasks depend on it and check that they read the same bytes.  The client writes each finished row to the
 :class:`~.table.SurveyTable` at once, so an interrupted survey loses only the tasks still running, and a rerun
 submits only the rows the table lacks.  A task whose worker dies is run again on another worker by the
-scheduler (``distributed.scheduler.allowed-failures`` times); a task that raises is retried ``RETRIES`` times
-and then reported as failed, without stopping the others.
+scheduler (``distributed.scheduler.allowed-failures`` times); a task that raises is tried again up to
+``RETRIES`` times and then reported as failed, without stopping the others, except when it raised a
+:class:`~cryoet_zarr_bench.sources.SourceError` (a volume that cannot be read: trying again would not help).
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from ..sources.errors import one_line
+from ..sources.errors import SourceError, one_line
 from .table import SurveyTable
 from .tasks import SurveyTask, acquire_checksum, run_task
 
@@ -53,8 +55,14 @@ def local_client(workers: int, *, memory_limit: str = "auto") -> Iterator[object
     """A client of a new ``LocalCluster`` of ``workers`` single-threaded worker processes."""
     from dask.distributed import Client, LocalCluster
 
+    # The survey reports each failed task in one line; the workers' own logs would repeat it as tracebacks.
     with LocalCluster(
-        n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None, memory_limit=memory_limit
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        memory_limit=memory_limit,
+        silence_logs=logging.CRITICAL,
     ) as cluster, Client(cluster) as client:
         yield client
 
@@ -80,22 +88,34 @@ def run_survey(
     todo = [task for task in tasks if task.key not in done]
     outcome = SurveyOutcome(already_done=len(tasks) - len(todo))
     volumes = {
-        source: client.submit(acquire_checksum, source, key=_dask_key("acquire", source), retries=RETRIES, pure=False)
+        source: client.submit(acquire_checksum, source, key=_dask_key("acquire", source), pure=False)
         for source in dict.fromkeys(task.source for task in todo)
     }
-    futures = {
-        client.submit(run_task, task, volumes[task.source], key=_dask_key("row", task.key), retries=RETRIES,
-                      pure=False): task  # fmt: skip
-        for task in todo
-    }
-    for finished, future in enumerate(as_completed(futures), start=1):
-        task = futures[future]
+
+    def submit(task: SurveyTask, attempt: int) -> object:
+        key = _dask_key(f"row-{attempt}", task.key)
+        return client.submit(run_task, task, volumes[task.source], key=key, pure=False)
+
+    attempts = {}
+    for task in todo:
+        attempts[submit(task, 0)] = (task, 0)
+    finished = 0
+    pending = as_completed(list(attempts))
+    for future in pending:
+        task, attempt = attempts.pop(future)
         if future.status != "finished":
-            outcome.failed.append((task, one_line(future.exception())))
+            error = future.exception()
+            if attempt < RETRIES and not isinstance(error, SourceError):
+                retry = submit(task, attempt + 1)
+                attempts[retry] = (task, attempt + 1)
+                pending.add(retry)
+            else:
+                outcome.failed.append((task, one_line(error)))
             continue
         row = future.result()
         table.append(row)
         outcome.written += 1
+        finished += 1
         if on_row is not None:
             on_row(row, finished, len(todo))
     return outcome
