@@ -162,6 +162,55 @@ def cmd_versions(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_survey(args: argparse.Namespace) -> int:
+    try:
+        from .survey import SurveyTable, expand_inputs, extrapolate, format_summary, summarise
+        from .survey.figure import write_ratio_figure
+        from .survey.run import local_client, print_progress, run_survey, survey_tasks
+    except ImportError as error:
+        raise CommandError(f"the survey needs {error.name}: pip install 'cryoet-zarr-bench[survey]'") from None
+    table = SurveyTable(args.table)
+    if not args.summary_only:
+        if not args.inputs:
+            raise CommandError("give the volumes to survey: sources, portal:DATASET or folders (see --help)")
+        tasks = survey_tasks(
+            expand_inputs(args.inputs),
+            codec_set(args.codecs),
+            chunks=args.chunks,
+            zarr_format=args.zarr_format,
+            threads=args.threads,
+            repeats=args.repeats,
+        )
+        if args.scheduler:
+            from dask.distributed import Client
+
+            clients = Client(args.scheduler)
+        else:
+            clients = local_client(args.workers)
+        print(
+            f"survey: {len(tasks)} rows ({len(tasks) // len(codec_set(args.codecs))} volumes x "
+            f"{len(codec_set(args.codecs))} codecs) into {table.path}, "
+            + (f"on {args.scheduler}" if args.scheduler else f"on a local cluster of {args.workers} worker(s)"),
+            file=sys.stderr,
+        )
+        with clients as client:
+            outcome = run_survey(tasks, table, client, on_row=print_progress())
+        print(f"{outcome.written} row(s) written, {outcome.already_done} already in the table", file=sys.stderr)
+        for task, message in outcome.failed:
+            print(f"failed: {task.source} {task.codec}: {message}", file=sys.stderr)
+    rows = table.rows()
+    if not rows:
+        raise CommandError(f"{table.path} holds no survey rows yet")
+    extrapolations = extrapolate(rows, scope="the surveyed tomograms")
+    if args.portal_tb is not None:
+        extrapolations += extrapolate(rows, scope="the portal", raw_bytes=int(args.portal_tb * 1e12))
+    print(format_summary(summarise(rows), extrapolations))
+    if args.figure:
+        write_ratio_figure(rows, Path(args.figure))
+        print(f"figure: {args.figure}")
+    return 1 if not args.summary_only and outcome.failed else 0
+
+
 def _add_config_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", default="asv.conf.json", help="asv configuration (default: asv.conf.json)")
 
@@ -260,6 +309,33 @@ def build_parser() -> argparse.ArgumentParser:
         f"(default {model.DEFAULT_FACTOR})",
     )
     versions.set_defaults(run=cmd_versions)
+    survey = commands.add_parser(
+        "survey",
+        help="measure codecs over many tomograms on Dask; results in a Parquet table",
+        description="Run one task per volume and codec on a dask.distributed cluster (a local one by default), "
+        "append each row to a Parquet table as it finishes (a rerun resumes: finished rows are skipped), and "
+        "summarise each codec's ratio across the volumes: mean, spread, 95%% confidence interval, outliers, "
+        "and the saving against the portal's blosc-lz4-5-shuffle extrapolated to the surveyed tomograms.",
+    )
+    survey.add_argument(
+        "inputs",
+        nargs="*",
+        help="sources (synthetic?seed=3, portal:10445/TS_100_3, tomo.mrc), portal:DATASET (every run; add "
+        "?processing=raw&crop=centre:128 to apply to each) or a folder of .mrc/.npy/.zarr tomograms",
+    )
+    survey.add_argument("--codecs", default="seed", help="a codec set or comma-separated codec names (default seed)")
+    survey.add_argument("--chunks", type=_chunk_shape, default=(64, 64, 64), help="chunk shape (default 64)")
+    survey.add_argument("--zarr-format", type=int, choices=(2, 3), default=3, help="Zarr format (default 3)")
+    survey.add_argument("--threads", type=_positive, default=1, help="threads per task (default 1)")
+    survey.add_argument("--repeats", type=_positive, default=3, help="timed repeats per row; median (default 3)")
+    survey.add_argument("--table", default="survey.parquet", help="the Parquet table directory (default survey.parquet)")
+    where = survey.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=_positive, default=2, help="workers of the local cluster (default 2)")
+    where.add_argument("--scheduler", help="address of an existing Dask scheduler, e.g. tcp://10.0.0.5:8786")
+    survey.add_argument("--summary-only", action="store_true", help="summarise the table; run nothing")
+    survey.add_argument("--portal-tb", type=float, help="the portal's raw size in TB, to extrapolate the saving to it")
+    survey.add_argument("--figure", help="write the ratio distribution per codec to this PNG")
+    survey.set_defaults(run=cmd_survey)
     return parser
 
 

@@ -218,3 +218,16 @@ def read_portal(spec: SourceSpec, *, progress: bool = False) -> Volume:
         "candidate_tomograms": sorted(t.id for t in tomograms),
     }
     return Volume(volume.data, volume.voxel_spacing, source, provenance)
+
+
+def list_runs(dataset_id: int) -> list[str]:
+    """The names of every run of portal dataset ``dataset_id``, sorted; a :class:`SourceError` if it has none."""
+    portal = _import_portal_client(f"portal:{dataset_id}")
+    client = _client(os.environ.get(PORTAL_API_ENV) or None)
+    Run = portal.Run
+    names = sorted({run.name for run in _query(client, lambda: Run.find(client, [Run.dataset_id == dataset_id]))})
+    if not names:
+        raise SourceError(
+            f"the CryoET Data Portal lists no runs for dataset {dataset_id}; check the id on {_PORTAL_WEBSITE}"
+        )
+    return names
