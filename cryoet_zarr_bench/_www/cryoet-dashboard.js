@@ -152,6 +152,13 @@
                 options.yaxis = $.extend({autoscaleMargin: 0.25}, options.yaxis);
             }
         });
+        /* asv adds lines as their data arrive, so order and colours change from one load to the next:
+           sort them by name (versions in numeric order), in the graph and in its overview alike. */
+        if (data.length > 1 && data.every(function (series) { return series.label; })) {
+            data = data.slice().sort(function (a, b) {
+                return relabel(a.label).localeCompare(relabel(b.label), 'en', {numeric: true});
+            });
+        }
         if (placeholder.attr('id') === 'main-graph') {
             /* The plot keeps its size whether the legend shows or not: the legend never covers it. */
             var column = legendColumn().empty();
