@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import json
 import subprocess
 import sys
@@ -138,12 +139,25 @@ def _publish(config: Path) -> int:
         print(f"by-release page: {page}")
     except by_release.ReportError as exc:
         print(f"no by-release page: {exc}", file=sys.stderr)
-    print(f"dashboard: {html_dir / 'index.html'} (works offline; or serve it with `asv preview`)")
+    print(f"dashboard: {html_dir / 'index.html'} (open it as a file, offline; or `cryoet-zarr-bench preview`)")
     return 0
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
     return _publish(Path(args.config))
+
+
+def cmd_preview(args: argparse.Namespace) -> int:
+    server = dashboard.preview_server(AsvConfig.read(args.config).html_dir, args.port)
+    host, port = server.server_address[:2]
+    print(f"serving the dashboard at http://{host}:{port}/ (Ctrl-C to stop)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
 
 
 def cmd_versions(args: argparse.Namespace) -> int:
@@ -167,11 +181,18 @@ def _add_config_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", default="asv.conf.json", help="asv configuration (default: asv.conf.json)")
 
 
+def _package_version() -> str:
+    """This package's version, with the zarr and numcodecs releases it would benchmark."""
+    versions = ", ".join(f"{name} {version}" for name, version in _compat.library_versions().items())
+    return f"{importlib.metadata.version('cryoet-zarr-bench')} ({versions})"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cryoet-zarr-bench",
         description="Benchmark Zarr codecs on CryoET tomograms.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_package_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     quick = commands.add_parser(
@@ -233,6 +254,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_config_option(publish)
     publish.set_defaults(run=cmd_publish)
+
+    preview = commands.add_parser(
+        "preview",
+        help="serve the published dashboard on 127.0.0.1 (opening index.html as a file works too)",
+        description="Serve the html directory of the published dashboard on 127.0.0.1 and print its address, "
+        "like `asv preview`.",
+    )
+    _add_config_option(preview)
+    preview.add_argument("--port", type=int, default=8080, help="port to listen on; 0 picks a free one (default 8080)")
+    preview.set_defaults(run=cmd_preview)
 
     versions = commands.add_parser(
         "versions",

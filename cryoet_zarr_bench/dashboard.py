@@ -14,8 +14,10 @@ works opened as ``file://``.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
+import http.server
 import importlib.resources
 import importlib.util
 import json
@@ -34,7 +36,7 @@ from .dashboard_data import name_environments, write_json_scripts
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
 
-__all__ = ["DashboardError", "add_nav_link", "make_offline", "publish"]
+__all__ = ["DashboardError", "add_nav_link", "make_offline", "preview_server", "publish"]
 
 VENDOR_DIR_NAME = "vendor"
 """Sub-directory of the published html directory that receives the vendored files."""
@@ -198,6 +200,27 @@ def publish(config: Path = Path("asv.conf.json")) -> Path:
     name_environments(settings.html_dir)
     write_json_scripts(settings.html_dir)
     return settings.html_dir
+
+
+def preview_server(html_dir: Path, port: int = 8080) -> http.server.ThreadingHTTPServer:
+    """An HTTP server for a published dashboard on 127.0.0.1 (``port`` 0: any free port), not yet serving.
+
+    For those who prefer a server to opening ``index.html`` as a file; like ``asv preview``.  Call
+    ``serve_forever()`` on it, and ``server_close()`` when done.
+
+    Raises
+    ------
+    DashboardError
+        If `html_dir` holds no published dashboard, or the port is taken.
+    """
+    html_dir = Path(html_dir)
+    if not (html_dir / "index.html").is_file():
+        raise DashboardError(f"no dashboard in {html_dir}; publish it first (`cryoet-zarr-bench publish`).")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(html_dir))
+    try:
+        return http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    except OSError as error:
+        raise DashboardError(f"cannot serve on 127.0.0.1:{port} ({error.strerror}); choose another --port.") from None
 
 
 def add_nav_link(html_dir: Path, href: str, label: str) -> bool:

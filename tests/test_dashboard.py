@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import urllib.request
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from browser import chromium_executable, load_page
 from support import require, save_artifact
 
 from cryoet_zarr_bench.asv_config import AsvConfigError
+from cryoet_zarr_bench.cli import main
 from cryoet_zarr_bench.dashboard import DashboardError, make_offline, publish
 
 asv = pytest.importorskip("asv")
@@ -365,3 +367,31 @@ def test_legend_of_twelve_environments_leaves_the_plot_uncovered(
         coloured(with_legend[top:bottom, right:]).sum()
         > coloured(without_legend[top:bottom, right:]).sum() + 500
     )
+
+
+def test_preview_serves_the_dashboard_on_loopback(tmp_path: Path) -> None:
+    """`cryoet-zarr-bench preview` prints an address on 127.0.0.1 that serves the pages and their data."""
+    html_dir = tmp_path / "html"
+    (html_dir / "json-scripts").mkdir(parents=True)
+    (html_dir / "index.html").write_text("<html>dashboard</html>")
+    (html_dir / "json-scripts" / "index.json.js").write_text("register(1);")
+    (tmp_path / "asv.conf.json").write_text('{"version": 1, "html_dir": "html"}')
+    command = [sys.executable, "-m", "cryoet_zarr_bench.cli", "preview", "--port", "0"]
+    server = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, text=True)
+    try:
+        line = server.stdout.readline()
+        address = re.search(r"http://127\.0\.0\.1:\d+/", line)
+        assert address, line
+        with urllib.request.urlopen(address.group(0) + "index.html", timeout=10) as response:
+            assert response.read() == b"<html>dashboard</html>"
+        with urllib.request.urlopen(address.group(0) + "json-scripts/index.json.js", timeout=10) as response:
+            assert response.read() == b"register(1);"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_preview_without_a_dashboard_says_to_publish(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    (tmp_path / "asv.conf.json").write_text('{"version": 1}')
+    assert main(["preview", "--config", str(tmp_path / "asv.conf.json")]) == 2
+    assert f"no dashboard in {tmp_path / 'html'}; publish it first" in capsys.readouterr().err
