@@ -10,7 +10,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from . import _compat, dashboard
+from . import _compat, dashboard, progress
 from .asv_config import AsvConfig, AsvConfigError
 from .codecs import CODEC_SETS, CodecSpecError, codec_set
 from .measure import measure_codec
@@ -64,7 +64,7 @@ def cmd_quick(args: argparse.Namespace) -> int:
             in_memory=args.memory,
             blosc_threads=args.blosc_threads,
         )
-        for codec in codecs
+        for codec in progress.steps(codecs, "quick")
     ]
     context = {
         "source": volume.source,
