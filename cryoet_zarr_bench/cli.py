@@ -10,7 +10,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from . import _compat, dashboard, progress
+from . import _compat, asv_run, dashboard, progress
 from .asv_config import AsvConfig, AsvConfigError
 from .codecs import CODEC_SETS, CodecSpecError, codec_set
 from .measure import measure_codec
@@ -103,11 +103,13 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run(command: list[str]) -> None:
-    print("$", " ".join(command), flush=True)
-    result = subprocess.run(command, check=False)
+def _run_quietly(command: list[str]) -> None:
+    """Run `command`, showing its output only if it fails."""
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
-        raise CommandError(f"`{' '.join(command)}` failed with exit status {result.returncode} (see above)")
+        raise CommandError(
+            f"`{' '.join(command)}` failed with exit status {result.returncode}:\n{result.stdout}{result.stderr}"
+        )
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -119,7 +121,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if not commit:
         raise CommandError(f"{settings.repo} is not a git checkout with a commit; asv records results per commit")
     asv = [sys.executable, "-m", "asv"]
-    _run([*asv, "machine", "--yes", "--config", str(config)])
+    # --yes takes this machine's details without asking; its questionnaire is shown only on failure.
+    _run_quietly([*asv, "machine", "--yes", "--config", str(config)])
     run = [*asv, "run", "--config", str(config), "--show-stderr"]
     if args.matrix:
         run.append(f"{commit}^!")
@@ -127,8 +130,21 @@ def cmd_bench(args: argparse.Namespace) -> int:
         run += ["--environment", "existing:same", "--set-commit-hash", commit]
     if args.quick:
         run.append("--quick")
-    _run(run)
-    return _publish(config)
+    try:
+        failed = asv_run.run_by_module(run, asv_run.benchmark_modules(settings.benchmark_dir))
+    except KeyboardInterrupt:
+        print(
+            f"\ninterrupted: the modules that finished are saved in {settings.results_dir}; "
+            "`cryoet-zarr-bench publish` shows them",
+            file=sys.stderr,
+        )
+        return 130
+    _publish(config)
+    if failed:
+        raise CommandError(
+            f"benchmarks failed in {', '.join(failed)} (see above); the other results are saved and published"
+        )
+    return 0
 
 
 def _publish(config: Path) -> int:

@@ -17,22 +17,23 @@ __all__ = ["steps"]
 T = TypeVar("T")
 
 
-def steps(items: Sequence[T], label: str, *, stream: TextIO | None = None) -> Iterator[T]:
+def steps(items: Sequence[T], label: str, *, stream: TextIO | None = None, bar: bool = True) -> Iterator[T]:
     """Yield `items` one by one, showing on `stream` (default stderr) which one is under way.
 
     The first report appears before the first item is yielded; each names the item (``str(item)``) and,
-    from the second on, the time left at the average pace so far.
+    from the second on, the time left at the average pace so far.  ``bar=False`` keeps to plain lines
+    even on a terminal, for steps that print lines of their own.
     """
     stream = stream if stream is not None else sys.stderr
-    if stream.isatty():
+    if bar and stream.isatty():
         try:
             from tqdm import tqdm
         except ImportError:
             pass
         else:
-            with tqdm(items, desc=label, unit="step", file=stream, leave=True) as bar:
-                for item in bar:
-                    bar.set_postfix_str(str(item))
+            with tqdm(items, desc=label, unit="step", file=stream, leave=True) as progress_bar:
+                for item in progress_bar:
+                    progress_bar.set_postfix_str(str(item))
                     yield item
             return
     start = time.monotonic()
