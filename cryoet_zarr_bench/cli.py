@@ -200,7 +200,11 @@ def _add_config_option(parser: argparse.ArgumentParser) -> None:
 def _package_version() -> str:
     """This package's version, with the zarr and numcodecs releases it would benchmark."""
     versions = ", ".join(f"{name} {version}" for name, version in _compat.library_versions().items())
-    return f"{importlib.metadata.version('cryoet-zarr-bench')} ({versions})"
+    try:
+        package = importlib.metadata.version("cryoet-zarr-bench")
+    except importlib.metadata.PackageNotFoundError:
+        package = "(not installed: run `pip install -e .`)"
+    return f"{package} ({versions})"
 
 
 def build_parser() -> argparse.ArgumentParser:
