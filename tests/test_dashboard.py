@@ -339,6 +339,12 @@ def test_dashboard_served_over_http_draws_its_graphs(matrix_dashboard: Path, tmp
     left, top, right, bottom = plot_area(graph.dom)
     assert coloured(screenshot_pixels(tmp_path / "http-graph.png")[top:bottom, left:right]).sum() >= 50
 
+    # With one Python selected, asv's labels leave out the Python; the names keep it.
+    selected = load_page(matrix_dashboard, f"{RATIO_GRAPH}?python=3.13")
+    labels = re.findall(r'class="legendLabel"[^>]*>(.*?)</td>', selected.dom)
+    assert len(labels) == 5 * 4 * 2
+    assert all(label.startswith("py3.13 zarr") for label in labels), labels
+
 
 @pytest.mark.slow
 def test_legend_of_twelve_environments_leaves_the_plot_uncovered(

@@ -16,6 +16,8 @@
 (function ($) {
     var SCRIPT_DIR = 'json-scripts/';
     var LEGEND_WIDTH_PX = 330;
+    /* How an environment's releases are written: py3.11 zarr3.1.6 numcodecs0.16.6. */
+    var RELEASE_PREFIXES = [['python', 'py'], ['zarr', 'zarr'], ['numcodecs', 'numcodecs']];
     var requests = {};  /* JSON path -> jQuery Deferred */
 
     window.cryoetZarrBenchData = {
@@ -90,12 +92,17 @@
         return parsed;
     }
 
-    /* The release label of the environments matching `values`, if they all have the same one. */
+    /* The stored name of the environments that match `values` and are selected (the page's address holds
+       the selection where it is not everything), if they all have the same one. */
     function environmentLabel(values) {
         var index = $.asv.main_json;
+        var selected = $.asv.parse_hash_string(window.location.hash).params;
         var labels = [];
         $.each(index.graph_param_list, function (i, params) {
-            var matches = Object.keys(values).every(function (key) { return String(params[key]) === values[key]; });
+            var matches = Object.keys(values).every(function (key) { return String(params[key]) === values[key]; }) &&
+                Object.keys(index.params).every(function (key) {
+                    return !selected[key] || selected[key].indexOf(params[key]) !== -1;
+                });
             var label = (index.environment_labels || [])[i];
             if (matches && label && labels.indexOf(label) === -1) {
                 labels.push(label);
@@ -113,14 +120,17 @@
         if (names.length === 0) {
             return label;
         }
-        var environment = environmentLabel(parsed.environment);
-        var parts = [];
-        if (environment) {
-            parts.push(environment);
-            names = names.filter(function (key) { return ['python', 'zarr', 'numcodecs'].indexOf(key) === -1; });
-        }
+        /* The stored name if the label's values pick out environments of one name; else the same form
+           from the values the label has (asv leaves out those that all selected lines share). */
+        var environment = environmentLabel(parsed.environment) || RELEASE_PREFIXES
+            .filter(function (prefix) { return prefix[0] in parsed.environment; })
+            .map(function (prefix) { return prefix[1] + parsed.environment[prefix[0]]; })
+            .join(' ');
+        var parts = environment ? [environment] : [];
         $.each(names, function (i, key) {
-            parts.push(key + '=' + parsed.environment[key]);
+            if (!RELEASE_PREFIXES.some(function (prefix) { return prefix[0] === key; })) {
+                parts.push(key + '=' + parsed.environment[key]);
+            }
         });
         return parts.concat(parsed.rest).join(' \u00b7 ');
     }
