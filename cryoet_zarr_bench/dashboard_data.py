@@ -113,16 +113,17 @@ def name_environments(html_dir: Path) -> list[str | None]:
     labels = []
     for params in index["graph_param_list"]:
         python = params.get("python") or ""
-        existing = bool(python) and not _VERSION.fullmatch(python)
         releases = {
             name: params.get(name) or _recorded_release(Path(html_dir), params, name) for name in TRACKED
         }
         labels.append(
-            environment_label(python_version(python) if python else None, releases, existing=existing)
+            environment_label(
+                python_version(python) if python else None, releases, existing=_is_interpreter_path(python)
+            )
         )
     index["environment_labels"] = labels
     existing_pythons = [
-        python for python in index["params"].get("python", []) if python and not _VERSION.fullmatch(python)
+        python for python in index["params"].get("python", []) if _is_interpreter_path(python)
     ]
     unpinned = [name for name in TRACKED if existing_pythons and None in index["params"].get(name, [])]
     index["param_labels"] = {
@@ -132,6 +133,11 @@ def name_environments(html_dir: Path) -> list[str | None]:
     data = json.dumps(index, separators=(",", ":")).encode("utf-8")
     _atomic.write_file(index_path, lambda stream: stream.write(data))
     return labels
+
+
+def _is_interpreter_path(python: str | None) -> bool:
+    """Whether an asv ``python`` parameter is an interpreter's path (asv's ``existing`` environment)."""
+    return bool(python) and not _VERSION.fullmatch(python)
 
 
 def _recorded_release(html_dir: Path, params: dict, name: str) -> str | None:
