@@ -149,6 +149,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 def _publish(config: Path) -> int:
     """The dashboard, made to work offline, with the by-release page linked from it."""
+    print("publishing the dashboard (asv publish)…", file=sys.stderr, flush=True)
     html_dir = dashboard.publish(config)
     try:
         _, page, _ = by_release.publish_by_release(config)

@@ -104,7 +104,9 @@ def test_bad_options_are_usage_errors(argv, capsys):
     assert "usage: cryoet-zarr-bench quick" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("command", [[], ["quick"], ["fetch"], ["bench"], ["publish"], ["versions"]])
+@pytest.mark.parametrize(
+    "command", [[], ["quick"], ["fetch"], ["bench"], ["publish"], ["preview"], ["versions"]]
+)
 def test_every_command_has_help(command, capsys):
     with pytest.raises(SystemExit) as excinfo:
         main([*command, "--help"])
