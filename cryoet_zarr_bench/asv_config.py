@@ -20,6 +20,7 @@ class AsvConfig:
     repo: Path
     results_dir: Path
     html_dir: Path
+    benchmark_dir: Path
 
     @classmethod
     def read(cls, path: str | Path) -> AsvConfig:
@@ -41,4 +42,5 @@ class AsvConfig:
             repo=base / settings.get("repo", "."),
             results_dir=base / settings.get("results_dir", "results"),
             html_dir=base / settings.get("html_dir", "html"),
+            benchmark_dir=base / settings.get("benchmark_dir", "benchmarks"),
         )

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import json
 import subprocess
 import sys
 from dataclasses import replace
 from pathlib import Path
 
-from . import _compat, dashboard
+from . import _compat, asv_run, dashboard, progress
 from .asv_config import AsvConfig, AsvConfigError
 from .codecs import CODEC_SETS, CodecSpecError, codec_set
 from .measure import measure_codec
@@ -63,7 +64,7 @@ def cmd_quick(args: argparse.Namespace) -> int:
             in_memory=args.memory,
             blosc_threads=args.blosc_threads,
         )
-        for codec in codecs
+        for codec in progress.steps(codecs, "quick")
     ]
     context = {
         "source": volume.source,
@@ -102,11 +103,13 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run(command: list[str]) -> None:
-    print("$", " ".join(command), flush=True)
-    result = subprocess.run(command, check=False)
+def _run_quietly(command: list[str]) -> None:
+    """Run `command`, showing its output only if it fails."""
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
-        raise CommandError(f"`{' '.join(command)}` failed with exit status {result.returncode} (see above)")
+        raise CommandError(
+            f"`{' '.join(command)}` failed with exit status {result.returncode}:\n{result.stdout}{result.stderr}"
+        )
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -118,7 +121,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if not commit:
         raise CommandError(f"{settings.repo} is not a git checkout with a commit; asv records results per commit")
     asv = [sys.executable, "-m", "asv"]
-    _run([*asv, "machine", "--yes", "--config", str(config)])
+    # --yes takes this machine's details without asking; its questionnaire is shown only on failure.
+    _run_quietly([*asv, "machine", "--yes", "--config", str(config)])
     run = [*asv, "run", "--config", str(config), "--show-stderr"]
     if args.matrix:
         run.append(f"{commit}^!")
@@ -126,24 +130,51 @@ def cmd_bench(args: argparse.Namespace) -> int:
         run += ["--environment", "existing:same", "--set-commit-hash", commit]
     if args.quick:
         run.append("--quick")
-    _run(run)
-    return _publish(config)
+    try:
+        failed = asv_run.run_by_module(run, asv_run.benchmark_modules(settings.benchmark_dir))
+    except KeyboardInterrupt:
+        print(
+            f"\ninterrupted: the modules that finished are saved in {settings.results_dir}; "
+            "`cryoet-zarr-bench publish` shows them",
+            file=sys.stderr,
+        )
+        return 130
+    _publish(config)
+    if failed:
+        raise CommandError(
+            f"benchmarks failed in {', '.join(failed)} (see above); the other results are saved and published"
+        )
+    return 0
 
 
 def _publish(config: Path) -> int:
     """The dashboard, made to work offline, with the by-release page linked from it."""
+    print("publishing the dashboard (asv publish)…", file=sys.stderr, flush=True)
     html_dir = dashboard.publish(config)
     try:
         _, page, _ = by_release.publish_by_release(config)
         print(f"by-release page: {page}")
     except model.ReportError as exc:
         print(f"no by-release page: {exc}", file=sys.stderr)
-    print(f"dashboard: {html_dir / 'index.html'} (works offline; or serve it with `asv preview`)")
+    print(f"dashboard: {html_dir / 'index.html'} (open it as a file, offline; or `cryoet-zarr-bench preview`)")
     return 0
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
     return _publish(Path(args.config))
+
+
+def cmd_preview(args: argparse.Namespace) -> int:
+    server = dashboard.preview_server(AsvConfig.read(args.config).html_dir, args.port)
+    host, port = server.server_address[:2]
+    print(f"serving the dashboard at http://{host}:{port}/ (Ctrl-C to stop)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
 
 
 def cmd_versions(args: argparse.Namespace) -> int:
@@ -215,11 +246,22 @@ def _add_config_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", default="asv.conf.json", help="asv configuration (default: asv.conf.json)")
 
 
+def _package_version() -> str:
+    """This package's version, with the zarr and numcodecs releases it would benchmark."""
+    versions = ", ".join(f"{name} {version}" for name, version in _compat.library_versions().items())
+    try:
+        package = importlib.metadata.version("cryoet-zarr-bench")
+    except importlib.metadata.PackageNotFoundError:
+        package = "(not installed: run `pip install -e .`)"
+    return f"{package} ({versions})"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cryoet-zarr-bench",
         description="Benchmark Zarr codecs on CryoET tomograms.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_package_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     quick = commands.add_parser(
@@ -281,6 +323,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_config_option(publish)
     publish.set_defaults(run=cmd_publish)
+
+    preview = commands.add_parser(
+        "preview",
+        help="serve the published dashboard on 127.0.0.1 (opening index.html as a file works too)",
+        description="Serve the html directory of the published dashboard on 127.0.0.1 and print its address, "
+        "like `asv preview`.",
+    )
+    _add_config_option(preview)
+    preview.add_argument("--port", type=int, default=8080, help="port to listen on; 0 picks a free one (default 8080)")
+    preview.set_defaults(run=cmd_preview)
 
     versions = commands.add_parser(
         "versions",

@@ -1,17 +1,23 @@
-"""Publish the asv dashboard so that it works with no network.
+"""Publish the asv dashboard so that it works with no network, opened as a file or served.
 
 ``asv publish`` writes an html dashboard whose pages load jQuery, flot,
 bootstrap and a few plugins from public CDNs; offline, the page shows asv's
 error page instead of the graphs.  :func:`make_offline` points those
 references at copies shipped in ``cryoet_zarr_bench/_vendor/asv_www`` (taken
-from the npm registry, listed with their sha256 in its ``MANIFEST.json``), and
-:func:`publish` runs ``asv publish`` and then :func:`make_offline`.
+from the npm registry, listed with their sha256 in its ``MANIFEST.json``) and
+adds this project's script (``_www/cryoet-dashboard.js``: data without
+XMLHttpRequest, readable graphs).  :func:`publish` runs ``asv publish``, then
+:func:`make_offline`, names the environments by their releases and writes the
+data as scripts (:mod:`cryoet_zarr_bench.dashboard_data`), so that the page
+works opened as ``file://``.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
+import http.server
 import importlib.resources
 import importlib.util
 import json
@@ -25,16 +31,21 @@ from urllib.parse import urlsplit
 
 from . import _atomic
 from .asv_config import AsvConfig
+from .dashboard_data import name_environments, write_json_scripts
 
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
 
-__all__ = ["DashboardError", "add_nav_link", "make_offline", "publish"]
+__all__ = ["DashboardError", "add_nav_link", "make_offline", "preview_server", "publish"]
 
 VENDOR_DIR_NAME = "vendor"
 """Sub-directory of the published html directory that receives the vendored files."""
 
+DASHBOARD_SCRIPT = "cryoet-dashboard.js"
+"""This project's additions to asv's pages, copied to the html directory and loaded after asv's scripts."""
+
 _MANIFEST = "MANIFEST.json"
+_DASHBOARD_SCRIPT_TAG = f'<script src="{DASHBOARD_SCRIPT}"></script>'
 # The last entry of the navigation bar of asv's index.html (the current graph's title); links go before it.
 _NAV_GRAPH_TITLE = '<li id="nav-li-graphdisplay">'
 _UPDATE_HINT = (
@@ -82,7 +93,8 @@ def make_offline(html_dir: Path) -> list[str]:
 
     Every CDN reference in the ``*.html`` files of `html_dir` is replaced by a
     relative path under ``html_dir/vendor/`` (dropping its ``integrity`` and
-    ``crossorigin`` attributes) and the vendored files are copied there.
+    ``crossorigin`` attributes) and the vendored files are copied there;
+    ``index.html`` also loads this project's script, after asv's own.
     Running it again changes nothing.
 
     Parameters
@@ -119,6 +131,8 @@ def make_offline(html_dir: Path) -> list[str]:
     for page in pages:
         text = page.read_text(encoding="utf-8")
         new_text, page_rewritten, page_missing = _rewrite_page(text, local_paths)
+        if page.name == "index.html" and _DASHBOARD_SCRIPT_TAG not in new_text:
+            new_text = new_text.replace("</head>", f"  {_DASHBOARD_SCRIPT_TAG}\n  </head>", 1)
         if new_text != text:
             new_texts[page] = new_text
         rewritten.extend(page_rewritten)
@@ -131,6 +145,8 @@ def make_offline(html_dir: Path) -> list[str]:
         )
 
     _copy_vendored_files(vendored, html_dir / VENDOR_DIR_NAME)
+    script = importlib.resources.files(__package__).joinpath("_www", DASHBOARD_SCRIPT).read_bytes()
+    _write_bytes(html_dir / DASHBOARD_SCRIPT, script)
     for page, new_text in new_texts.items():
         _write_bytes(page, new_text.encode("utf-8"))
     return list(dict.fromkeys(rewritten))
@@ -150,7 +166,7 @@ def publish(config: Path = Path("asv.conf.json")) -> Path:
     Returns
     -------
     Path
-        The html directory, ready to be opened or served without network.
+        The html directory, ready to be opened as a file or served, without network.
 
     Raises
     ------
@@ -181,7 +197,30 @@ def publish(config: Path = Path("asv.conf.json")) -> Path:
             f"`asv publish --config {settings.path}` failed (exit {completed.returncode}):\n{output}"
         )
     make_offline(settings.html_dir)
+    name_environments(settings.html_dir)
+    write_json_scripts(settings.html_dir)
     return settings.html_dir
+
+
+def preview_server(html_dir: Path, port: int = 8080) -> http.server.ThreadingHTTPServer:
+    """An HTTP server for a published dashboard on 127.0.0.1 (``port`` 0: any free port), not yet serving.
+
+    For those who prefer a server to opening ``index.html`` as a file; like ``asv preview``.  Call
+    ``serve_forever()`` on it, and ``server_close()`` when done.
+
+    Raises
+    ------
+    DashboardError
+        If `html_dir` holds no published dashboard, or the port is taken.
+    """
+    html_dir = Path(html_dir)
+    if not (html_dir / "index.html").is_file():
+        raise DashboardError(f"no dashboard in {html_dir}; publish it first (`cryoet-zarr-bench publish`).")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(html_dir))
+    try:
+        return http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    except OSError as error:
+        raise DashboardError(f"cannot serve on 127.0.0.1:{port} ({error.strerror}); choose another --port.") from None
 
 
 def add_nav_link(html_dir: Path, href: str, label: str) -> bool:

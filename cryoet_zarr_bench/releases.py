@@ -16,10 +16,21 @@ from pathlib import Path
 
 from ._compat import library_versions
 
-__all__ = ["TRACKED", "PinMismatchError", "asv_pins", "verify_pins", "version_number"]
+__all__ = [
+    "RELEASE_BENCHMARKS",
+    "TRACKED",
+    "PinMismatchError",
+    "asv_pins",
+    "release_text",
+    "verify_pins",
+    "version_number",
+]
 
 #: The libraries whose releases the matrix compares.
 TRACKED = ("zarr", "numcodecs")
+#: The asv benchmarks (``benchmarks/releases.py``) recording each tracked library's release as a
+#: :func:`version_number`.
+RELEASE_BENCHMARKS = {name: f"releases.Releases.track_{name}_release" for name in TRACKED}
 
 
 class PinMismatchError(RuntimeError):
@@ -64,3 +75,8 @@ def version_number(version: str) -> int:
         raise ValueError(f"cannot read a release number from {version!r}")
     major, minor, patch = (int(part or 0) for part in match.groups())
     return major * 10000 + minor * 100 + patch
+
+
+def release_text(number: int) -> str:
+    """The inverse of :func:`version_number`: ``30106`` -> ``"3.1.6"``."""
+    return f"{number // 10000}.{number // 100 % 100}.{number % 100}"

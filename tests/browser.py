@@ -152,8 +152,9 @@ def load_page(
     window_size: tuple[int, int] = (1400, 900),
     virtual_time_budget_ms: int = 10_000,
     timeout_s: float = 120.0,
+    as_file: bool = False,
 ) -> PageLoad:
-    """Serve `root` on 127.0.0.1 and load `page` in headless Chromium.
+    """Serve `root` on 127.0.0.1 and load `page` in headless Chromium (or open it as a ``file://`` URL).
 
     Parameters
     ----------
@@ -171,6 +172,10 @@ def load_page(
         dumped.
     timeout_s : float
         Wall-clock limit for the browser.
+    as_file : bool
+        Open ``file://…/root/page`` instead of the served page, with file access not specially allowed
+        (no ``--allow-file-access-from-files``), as a person opening the file would.  The page's requests
+        are then those of the opaque origin ``null``; the file itself is not a network request.
 
     Returns
     -------
@@ -193,8 +198,8 @@ def load_page(
         _serving(_RecordingServer(_RefusingProxyHandler)) as proxy,
         tempfile.TemporaryDirectory(prefix="chromium-") as workdir,
     ):
-        origin = f"http://{page_server.address}"
-        url = f"{origin}/{page}"
+        origin = "null" if as_file else f"http://{page_server.address}"
+        url = f"{Path(root).resolve().as_uri()}/{page}" if as_file else f"{origin}/{page}"
         netlog = Path(workdir) / "netlog.json"
         command = [
             executable,
@@ -228,7 +233,7 @@ def load_page(
         if screenshot is not None and not screenshot.is_file():
             raise RuntimeError(f"Chromium wrote no screenshot to {screenshot}:\n{completed.stderr}")
         page_requests = _requests_from(netlog, origin)
-        if urldefrag(url).url not in {urldefrag(request).url for request in page_requests}:
+        if not as_file and urldefrag(url).url not in {urldefrag(request).url for request in page_requests}:
             raise RuntimeError(
                 f"Chromium's NetLog does not show the request for {url}; has its format changed?"
             )

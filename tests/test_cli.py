@@ -1,4 +1,5 @@
 import json
+import re
 import subprocess
 import sys
 
@@ -103,9 +104,19 @@ def test_bad_options_are_usage_errors(argv, capsys):
     assert "usage: cryoet-zarr-bench quick" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("command", [[], ["quick"], ["fetch"], ["bench"], ["publish"], ["versions"]])
+@pytest.mark.parametrize(
+    "command", [[], ["quick"], ["fetch"], ["bench"], ["publish"], ["preview"], ["versions"]]
+)
 def test_every_command_has_help(command, capsys):
     with pytest.raises(SystemExit) as excinfo:
         main([*command, "--help"])
     assert excinfo.value.code == 0
     assert "usage: cryoet-zarr-bench" in capsys.readouterr().out
+
+
+def test_version_names_the_package_and_the_releases_it_benchmarks(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert re.fullmatch(r"cryoet-zarr-bench \d+\.\d+\.\d+\S* \(zarr \S+, numcodecs \S+, numpy \S+\)\n", out), out

@@ -10,14 +10,19 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import urllib.request
 from html.parser import HTMLParser
 from pathlib import Path
 
+import matplotlib.image
+import numpy as np
 import pytest
+from asv_matrix import write_matrix_project
 from browser import chromium_executable, load_page
 from support import require, save_artifact
 
 from cryoet_zarr_bench.asv_config import AsvConfigError
+from cryoet_zarr_bench.cli import main
 from cryoet_zarr_bench.dashboard import DashboardError, make_offline, publish
 
 asv = pytest.importorskip("asv")
@@ -70,7 +75,9 @@ def test_make_offline_rewrites_every_cdn_reference(html_dir: Path) -> None:
     resources = loaded_resources(html_dir / "index.html")
     urls = [resource_url(attrs) for _, attrs in resources]
     assert [url for url in urls if is_external(url)] == []
-    assert len(urls) == len(original)
+    # ... and the project's own script, after asv's.
+    assert urls[-1] == "cryoet-dashboard.js" and (html_dir / "cryoet-dashboard.js").is_file()
+    assert len(urls) == len(original) + 1
     vendored = [(tag, attrs) for tag, attrs in resources if resource_url(attrs).startswith("vendor/")]
     assert len(vendored) == len(external)
     for _, attrs in vendored:
@@ -246,8 +253,8 @@ def test_published_dashboard_renders_offline(tiny_asv_project: Path, tmp_path: P
     assert "continental origin of swallow" not in graph.dom  # asv's error page
     assert '<canvas class="flot-base"' in graph.dom
     tick_labels = re.findall(r'class="flot-tick-label tickLabel"[^>]*>([^<]*)<', graph.dom)
-    assert {"1.0", "3.0"} <= set(tick_labels)  # x-axis: the parameter values
-    assert {"1", "9"} <= set(tick_labels)  # y-axis: the tracked values
+    # x-axis: the parameter values 1 to 3; y-axis: the tracked values 1 to 9 (flot picks the tick format).
+    assert {1.0, 3.0, 9.0} <= {float(label) for label in tick_labels}
     assert re.search(r'id="title"[^>]*>\s*bench\.track_square\s*<', graph.dom)
 
     # The benchmark list, sorted by value through the vendored stupidtable plugin.
@@ -262,3 +269,135 @@ def test_published_dashboard_renders_offline(tiny_asv_project: Path, tmp_path: P
     assert rows == ["3", "2", "1"]
     assert 'class="sorting-desc desc"' in listing.dom
     assert "bench.time_sum" in listing.dom
+
+
+# ------------------------------------------------------------------ a 12-environment matrix, in Chromium
+
+RATIO_GRAPH = "index.html#compression.Compression.track_compression_ratio"
+
+
+@pytest.fixture(scope="module")
+def matrix_dashboard(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The published dashboard of hand-written results: 12 matrix environments and an existing one."""
+    require(chromium_executable() is not None, "Chromium is not installed (apt-get install -y chromium)")
+    config = write_matrix_project(tmp_path_factory.mktemp("matrix") / "project")
+    return publish(config)
+
+
+def screenshot_pixels(path: Path) -> np.ndarray:
+    """The screenshot as an (height, width, 3) array of floats in [0, 1]."""
+    return matplotlib.image.imread(path)[..., :3]
+
+
+def coloured(pixels: np.ndarray) -> np.ndarray:
+    """Where a pixel is clearly coloured (graph lines and dots), not white, grey or black (text, axes)."""
+    return pixels.max(axis=-1) - pixels.min(axis=-1) > 0.3
+
+
+def plot_area(dom: str) -> tuple[int, int, int, int]:
+    """(left, top, right, bottom) in page pixels of the main graph's plot canvas, read from the DOM."""
+    container = re.search(r'left: (\d+)px; top: (\d+)px;[^"]*">\s*<div id="graph">', dom)
+    # The plot's box: asv's "top: 48px; ...", serialised as "inset: 48px 330px 100px 0px" once styled.
+    box_top = re.search(
+        r'<div style="position: absolute; (?:top|inset): (\d+)px[^"]*">\s*<div id="main-graph"', dom
+    )
+    canvas = re.search(r'<canvas class="flot-base"[^>]*style="[^"]*width: (\d+)px; height: (\d+)px;', dom)
+    assert container and box_top and canvas, "the graph page's layout is not asv 0.6's"
+    left, top = int(container.group(1)), int(container.group(2)) + int(box_top.group(1))
+    return left, top, left + int(canvas.group(1)), top + int(canvas.group(2))
+
+
+@pytest.mark.slow
+def test_dashboard_opened_as_a_file_draws_its_graphs(matrix_dashboard: Path, tmp_path: Path) -> None:
+    grid = load_page(matrix_dashboard, "index.html", screenshot=tmp_path / "file-grid.png", as_file=True)
+    save_artifact(tmp_path / "file-grid.png")
+    assert grid.url.startswith("file://")
+    assert grid.external_requests == [] and grid.served_requests == []
+    assert "Error fetching content" not in grid.dom and "continental origin of swallow" not in grid.dom
+    # Four thumbnails, each a dot of one commit: coloured pixels below the navigation bar.
+    assert grid.dom.count('<canvas class="flot-base"') == 4
+    assert coloured(screenshot_pixels(tmp_path / "file-grid.png")[60:]).sum() >= 4 * 20
+
+    graph = load_page(matrix_dashboard, RATIO_GRAPH, screenshot=tmp_path / "file-graph.png", as_file=True)
+    save_artifact(tmp_path / "file-graph.png")
+    assert graph.external_requests == []
+    left, top, right, bottom = plot_area(graph.dom)
+    assert coloured(screenshot_pixels(tmp_path / "file-graph.png")[top:bottom, left:right]).sum() >= 50
+    # Environments named by their releases, in the legend and the selectors.
+    assert "py3.13 zarr3.4.2 numcodecs0.17.2 · codec=blosc-zstd-5-shuffle · zarr_format=3" in graph.dom
+    assert "py3.11 zarr3.1.6 numcodecs0.16.6 (existing) · codec=none · zarr_format=2" in graph.dom
+    assert ">3.11 (existing)</a>" in graph.dom and "/.venv/bin/python3.11</a>" not in graph.dom
+
+
+@pytest.mark.slow
+def test_dashboard_served_over_http_draws_its_graphs(matrix_dashboard: Path, tmp_path: Path) -> None:
+    graph = load_page(matrix_dashboard, RATIO_GRAPH, screenshot=tmp_path / "http-graph.png")
+    save_artifact(tmp_path / "http-graph.png")
+    assert graph.external_requests == []
+    assert [request for request in graph.served_requests if request.status != 200] == []
+    assert any("/json-scripts/graphs/" in request.target for request in graph.served_requests)
+    left, top, right, bottom = plot_area(graph.dom)
+    assert coloured(screenshot_pixels(tmp_path / "http-graph.png")[top:bottom, left:right]).sum() >= 50
+
+    # With one Python selected, asv's labels leave out the Python; the names keep it.
+    selected = load_page(matrix_dashboard, f"{RATIO_GRAPH}?python=3.13")
+    labels = re.findall(r'class="legendLabel"[^>]*>(.*?)</td>', selected.dom)
+    assert len(labels) == 5 * 4 * 2
+    assert all(label.startswith("py3.13 zarr") for label in labels), labels
+
+
+@pytest.mark.slow
+def test_legend_of_twelve_environments_leaves_the_plot_uncovered(
+    matrix_dashboard: Path, tmp_path: Path
+) -> None:
+    """Showing the legend changes no pixel of the plot: it sits beside it."""
+    shown = load_page(matrix_dashboard, RATIO_GRAPH, screenshot=tmp_path / "legend-shown.png", as_file=True)
+    hidden = load_page(
+        matrix_dashboard,
+        f"{RATIO_GRAPH}?show-legend=false",
+        screenshot=tmp_path / "legend-hidden.png",
+        as_file=True,
+    )
+    save_artifact(tmp_path / "legend-shown.png")
+    # 13 environments x 4 codecs x 2 formats: every line has its legend entry.
+    assert shown.dom.count('class="legendLabel"') == 13 * 4 * 2
+    assert hidden.dom.count('class="legendLabel"') == 0
+    assert plot_area(shown.dom) == plot_area(hidden.dom)
+    left, top, right, bottom = plot_area(shown.dom)
+    with_legend = screenshot_pixels(tmp_path / "legend-shown.png")
+    without_legend = screenshot_pixels(tmp_path / "legend-hidden.png")
+    changed = np.abs(with_legend - without_legend).max(axis=-1) > 0.02
+    assert not changed[top:bottom, left:right].any()
+    # The legend is there, to the right of the plot: its colour swatches.
+    assert (
+        coloured(with_legend[top:bottom, right:]).sum()
+        > coloured(without_legend[top:bottom, right:]).sum() + 500
+    )
+
+
+def test_preview_serves_the_dashboard_on_loopback(tmp_path: Path) -> None:
+    """`cryoet-zarr-bench preview` prints an address on 127.0.0.1 that serves the pages and their data."""
+    html_dir = tmp_path / "html"
+    (html_dir / "json-scripts").mkdir(parents=True)
+    (html_dir / "index.html").write_text("<html>dashboard</html>")
+    (html_dir / "json-scripts" / "index.json.js").write_text("register(1);")
+    (tmp_path / "asv.conf.json").write_text('{"version": 1, "html_dir": "html"}')
+    command = [sys.executable, "-m", "cryoet_zarr_bench.cli", "preview", "--port", "0"]
+    server = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, text=True)
+    try:
+        line = server.stdout.readline()
+        address = re.search(r"http://127\.0\.0\.1:\d+/", line)
+        assert address, line
+        with urllib.request.urlopen(address.group(0) + "index.html", timeout=10) as response:
+            assert response.read() == b"<html>dashboard</html>"
+        with urllib.request.urlopen(address.group(0) + "json-scripts/index.json.js", timeout=10) as response:
+            assert response.read() == b"register(1);"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_preview_without_a_dashboard_says_to_publish(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    (tmp_path / "asv.conf.json").write_text('{"version": 1}')
+    assert main(["preview", "--config", str(tmp_path / "asv.conf.json")]) == 2
+    assert f"no dashboard in {tmp_path / 'html'}; publish it first" in capsys.readouterr().err
