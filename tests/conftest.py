@@ -1,5 +1,8 @@
 import pytest
 
+# The loopback portal's fixtures (servers are session-scoped: registered here once, shared by every module).
+pytest_plugins = ["portal_fixtures"]
+
 
 @pytest.fixture(autouse=True)
 def _private_volume_cache(tmp_path_factory, monkeypatch):

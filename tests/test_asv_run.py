@@ -58,6 +58,7 @@ def test_output_summary_keeps_one_line_per_result_and_every_error() -> None:
 def test_benchmark_modules_are_the_suites_python_files() -> None:
     assert benchmark_modules(Path(__file__).parent.parent / "benchmarks") == [
         "compression",
+        "engines",
         "overhead",
         "releases",
         "write_read",

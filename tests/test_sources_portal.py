@@ -1,7 +1,5 @@
 """The portal source against a real S3 server and a GraphQL endpoint on 127.0.0.1 (see portal_fixtures)."""
 
-# ruff: noqa: F811  (test arguments named after the fixtures imported from portal_fixtures)
-
 from __future__ import annotations
 
 import json
@@ -12,16 +10,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from portal_fixtures import (  # noqa: F401  (graphql_portal, portal and s3_portal are fixtures)
+from portal_fixtures import (
     BUCKET,
     PORTAL_COMPRESSOR,
     PRIVATE_BUCKET,
     Portal,
     closed_port_url,
     expected_crop,
-    graphql_portal,
-    portal,
-    s3_portal,
     tomogram,
 )
 

@@ -1,7 +1,5 @@
 """The survey: inputs, the resumable Parquet table, the summary, and real Dask clusters on this machine."""
 
-# ruff: noqa: F811  (test arguments named after the fixtures imported from portal_fixtures)
-
 from __future__ import annotations
 
 import math
@@ -10,7 +8,6 @@ import signal
 
 import numpy as np
 import pytest
-from portal_fixtures import graphql_portal, portal, s3_portal  # noqa: F401  (fixtures)
 
 from cryoet_zarr_bench.cli import main
 from cryoet_zarr_bench.codecs import codec_set
