@@ -134,7 +134,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
             _run([*asv, "machine", "--yes", "--config", str(config)], environ)
             _run(run, environ)
     except InterpreterNotFound as exc:
-        raise CommandError(f"the release matrix needs it: {exc}") from None
+        raise CommandError(str(exc)) from None
     return _publish(config)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -65,3 +66,21 @@ def test_only_the_versioned_names_are_put_on_path(machine: dict[str, str]) -> No
         assert ran.stdout.strip() == str(sys.version_info[:2])
         assert environ["PATH"].endswith(machine["PATH"])
     assert not first.exists()
+
+
+def test_bench_matrix_without_an_interpreter_of_the_matrix_says_how_to_get_it(tmp_path: Path, capsys) -> None:
+    from support import REPO_ROOT
+
+    from cryoet_zarr_bench.cli import main
+
+    config = tmp_path / "asv.conf.json"
+    environment = {"python": "3.99", "req": {"zarr": "3.4.2", "numcodecs": "0.17.1", "numpy": "2.4.6"}}
+    config.write_text(
+        json.dumps({"version": 1, "repo": str(REPO_ROOT), "pythons": [], "matrix": {}, "include": [environment]})
+    )
+    assert main(["bench", "--matrix", "--config", str(config)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""  # asv never ran
+    assert captured.err.strip().splitlines() == [
+        f"cryoet-zarr-bench: error: {how_to_get('3.99')}"
+    ]
