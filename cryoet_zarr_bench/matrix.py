@@ -58,8 +58,8 @@ class Environment:
 
     @property
     def name(self) -> str:
-        """``py3.13 zarr3.4.2 numcodecs0.17.1 numpy2.4.6``."""
-        return " ".join([f"py{self.python}", *(f"{library}{version}" for library, version in self._ordered())])
+        """The project's name for it, Python and the compared releases: ``py3.13 zarr3.4.2 numcodecs0.17.1``."""
+        return " ".join([f"py{self.python}", *(f"{library}{self.pin(library)}" for library in TRACKED)])
 
     def specifiers(self) -> list[str]:
         """The requirements as pip reads them: ``zarr==3.4.2``, or ``zarr`` where unpinned."""
@@ -171,7 +171,8 @@ def refresh(
     for env in refreshed:
         reason = _resolution_failure(env, pythons[env.python], pip_options, environ)
         if reason:
-            raise MatrixError(f"{env.name} does not install: {reason}; {config.name} left unchanged")
+            pins = " ".join(env.specifiers())
+            raise MatrixError(f"{env.name} ({pins}) does not install: {reason}; {config.name} left unchanged")
 
     available = {
         (library, python): _available_versions(library, pythons[python], pip_options, environ)

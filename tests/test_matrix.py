@@ -138,7 +138,7 @@ def test_an_incompatible_pair_leaves_the_file_untouched_and_says_why(index, conf
     assert [path.name for path in config.parent.iterdir() if path.name.startswith(".")] == []
     error = capsys.readouterr().err.strip()
     assert len(error.splitlines()) == 1, error
-    environment = f"py{PYTHON} zarr2.18.7 numcodecs0.15.3 numpy2.4.5"
+    environment = f"py{PYTHON} zarr2.18.7 numcodecs0.15.3 (zarr==2.18.7 numcodecs==0.15.3 numpy==2.4.5)"
     assert error.startswith(f"cryoet-zarr-bench: error: {environment} does not install")
     assert "zarr 2.18.7 depends on numcodecs<0.15.3" in error
     assert error.endswith("asv.conf.json left unchanged")
@@ -166,7 +166,7 @@ def test_the_repository_matrix_is_shown_one_environment_a_line(capsys) -> None:
 def test_the_repository_matrix_pins_everything_and_bridges_its_pythons() -> None:
     matrix = read_environments(REPO_ROOT / "asv.conf.json")
     assert all(re.fullmatch(r"\d+\.\d+\.\d+", env.pin(library)) for env in matrix for library in PINNED)
-    assert len({env.name for env in matrix}) == len(matrix)
+    assert len({env.name for env in matrix}) == len(matrix), "reports tell environments apart by these names"
     assert len({env.pin("numpy") for env in matrix}) == 1, "one numpy, so every environment has the same volume"
     pythons = sorted({env.python for env in matrix}, key=lambda version: tuple(map(int, version.split("."))))
     assert len(pythons) >= 2
