@@ -15,9 +15,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support import REPO_ROOT
+from support import REPO_ROOT, require
 
 from cryoet_zarr_bench.cli import main
+from cryoet_zarr_bench.interpreters import find_python, how_to_get
 from cryoet_zarr_bench.matrix import Environment, read_environments
 from cryoet_zarr_bench.releases import PINNED
 
@@ -172,3 +173,25 @@ def test_the_repository_matrix_pins_everything_and_bridges_its_pythons() -> None
     assert len(pythons) >= 2
     pairs = [{(env.pin("zarr"), env.pin("numcodecs")) for env in matrix if env.python == py} for py in pythons]
     assert set.intersection(*pairs), "no zarr/numcodecs pair runs on every Python (the bridge)"
+
+
+def test_each_python_sees_its_own_releases_and_a_bridge_stays_a_bridge(index, tmp_path, capsys) -> None:
+    """zarr 3.1.6 requires Python 3.12 here: the Python 3.13 environment could take it, the 3.11 one cannot, so
+    the pin they share stays; numpy 2.4.6 installs on both and moves in both."""
+    other = "3.13" if PYTHON != "3.13" else "3.11"
+    require(find_python(other) is not None, how_to_get(other))
+    directory, url = index
+    write_wheel(directory, "zarr", "3.1.6", ">=3.12", ["numcodecs>=0.14", "numpy>=2.0"])
+    write_wheel(directory, "numpy", "2.4.6", ">=3.11", [])
+    bridge = CONFIG.replace(
+        f'"python": "{PYTHON}", "req": {{"zarr": "2.18.7"', f'"python": "{other}", "req": {{"zarr": "3.1.5"'
+    )
+    bridge = bridge.replace('"numcodecs": "0.15.2"', '"numcodecs": "0.16.5"')
+    config = tmp_path / "bridge.conf.json"
+    config.write_text(bridge, encoding="utf-8")
+
+    assert main(["matrix", "--refresh", "--config", str(config), "--index-url", url]) == 0
+
+    assert capsys.readouterr().out.splitlines()[0] == "numpy 2.4.5 -> 2.4.6 (2 environment(s))"
+    assert config.read_text(encoding="utf-8") == bridge.replace('"numpy": "2.4.5"', '"numpy": "2.4.6"')
+    assert {env.pin("zarr") for env in read_environments(config)} == {"3.1.5"}
