@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["AsvConfig", "AsvConfigError"]
+__all__ = ["AsvConfig", "AsvConfigError", "parse_settings", "read_settings"]
 
 
 class AsvConfigError(ValueError):
@@ -26,16 +26,7 @@ class AsvConfig:
     def read(cls, path: str | Path) -> AsvConfig:
         """Parse ``path`` as asv does (JSON5: ``//`` comments and trailing commas allowed)."""
         path = Path(path).resolve()
-        if not path.is_file():
-            raise AsvConfigError(f"no asv configuration at {path}; run from the repository root or pass --config")
-        try:
-            import json5  # a dependency of asv
-        except ImportError:
-            raise AsvConfigError("reading asv configurations needs asv: pip install 'cryoet-zarr-bench[bench]'") from None
-        try:
-            settings = json5.loads(path.read_text(encoding="utf-8"))
-        except ValueError as error:
-            raise AsvConfigError(f"cannot parse asv configuration {path}: {error}") from None
+        settings = read_settings(path)
         base = path.parent
         return cls(
             path=path,
@@ -44,3 +35,22 @@ class AsvConfig:
             html_dir=base / settings.get("html_dir", "html"),
             benchmark_dir=base / settings.get("benchmark_dir", "benchmarks"),
         )
+
+
+def read_settings(path: Path) -> dict:
+    """Every setting of the asv configuration file ``path``."""
+    if not path.is_file():
+        raise AsvConfigError(f"no asv configuration at {path}; run from the repository root or pass --config")
+    return parse_settings(path.read_text(encoding="utf-8"), path)
+
+
+def parse_settings(text: str, path: Path) -> dict:
+    """The settings in ``text``, read as asv reads its configuration (JSON5), from ``path``."""
+    try:
+        import json5  # a dependency of asv
+    except ImportError:
+        raise AsvConfigError("reading asv configurations needs asv: pip install 'cryoet-zarr-bench[bench]'") from None
+    try:
+        return json5.loads(text)
+    except ValueError as error:
+        raise AsvConfigError(f"cannot parse asv configuration {path}: {error}") from None

@@ -88,7 +88,12 @@ class OutputSummary:
 
 
 def run_by_module(
-    asv_run: Sequence[str], modules: Sequence[str], *, stream: TextIO | None = None, cwd: Path | None = None
+    asv_run: Sequence[str],
+    modules: Sequence[str],
+    *,
+    stream: TextIO | None = None,
+    cwd: Path | None = None,
+    environ: dict[str, str] | None = None,
 ) -> list[str]:
     """Run ``asv_run --bench ^module\\.`` for each module, showing a summary of asv's output.
 
@@ -102,7 +107,7 @@ def run_by_module(
         summary.restart_clock()
         command = [*asv_run, "--bench", f"^{re.escape(module)}\\."]
         with subprocess.Popen(
-            command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
+            command, cwd=cwd, env=environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
         ) as process:
             for line in process.stdout:
                 shown = summary.line(line.rstrip("\n"))

@@ -13,6 +13,8 @@ from pathlib import Path
 from . import _compat, asv_run, dashboard, progress
 from .asv_config import AsvConfig, AsvConfigError
 from .codecs import CODEC_SETS, CodecSpecError, codec_set
+from .interpreters import InterpreterNotFound, find_python, how_to_get, interpreters_on_path
+from .matrix import MatrixError, format_matrix, read_environments, refresh
 from .measure import measure_codec
 from .report import by_release, model, text
 from .report.tables import seed_table
@@ -103,9 +105,9 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_quietly(command: list[str]) -> None:
+def _run_quietly(command: list[str], environ: dict[str, str] | None = None) -> None:
     """Run `command`, showing its output only if it fails."""
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    result = subprocess.run(command, env=environ, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise CommandError(
             f"`{' '.join(command)}` failed with exit status {result.returncode}:\n{result.stdout}{result.stderr}"
@@ -121,8 +123,6 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if not commit:
         raise CommandError(f"{settings.repo} is not a git checkout with a commit; asv records results per commit")
     asv = [sys.executable, "-m", "asv"]
-    # --yes takes this machine's details without asking; its questionnaire is shown only on failure.
-    _run_quietly([*asv, "machine", "--yes", "--config", str(config)])
     run = [*asv, "run", "--config", str(config), "--show-stderr"]
     if args.matrix:
         run.append(f"{commit}^!")
@@ -130,8 +130,15 @@ def cmd_bench(args: argparse.Namespace) -> int:
         run += ["--environment", "existing:same", "--set-commit-hash", commit]
     if args.quick:
         run.append("--quick")
+    # asv finds each environment's interpreter by its name (python3.13) on PATH.
+    pythons = sorted({env.python for env in read_environments(config)}) if args.matrix else []
     try:
-        failed = asv_run.run_by_module(run, asv_run.benchmark_modules(settings.benchmark_dir))
+        with interpreters_on_path(pythons) as environ:
+            # --yes takes this machine's details without asking; its questionnaire is shown only on failure.
+            _run_quietly([*asv, "machine", "--yes", "--config", str(config)], environ)
+            failed = asv_run.run_by_module(run, asv_run.benchmark_modules(settings.benchmark_dir), environ=environ)
+    except InterpreterNotFound as exc:
+        raise CommandError(str(exc)) from None
     except KeyboardInterrupt:
         print(
             f"\ninterrupted: the modules that finished are saved in {settings.results_dir}; "
@@ -240,6 +247,39 @@ def cmd_survey(args: argparse.Namespace) -> int:
         write_ratio_figure(rows, Path(args.figure))
         print(f"figure: {args.figure}")
     return 1 if not args.summary_only and outcome.failed else 0
+
+
+def cmd_matrix(args: argparse.Namespace) -> int:
+    config = AsvConfig.read(args.config).path
+    pip_options = [
+        *(["--index-url", args.index_url] if args.index_url else []),
+        *(option for url in args.extra_index_url for option in ("--extra-index-url", url)),
+        *(option for place in args.find_links for option in ("--find-links", place)),
+        *(["--no-index"] if args.no_index else []),
+    ]
+    try:
+        if not args.refresh:
+            matrix = read_environments(config)
+        else:
+            result = refresh(config, pip_options)
+            matrix = result.environments
+            for change in result.changes:
+                print(f"{change.library} {change.old} -> {change.new} ({change.environments} environment(s))")
+            if result.changes:
+                print(f"rewrote the pins in {config}")
+            else:
+                print("every pin is at the latest patch of its minor line; nothing to change")
+            for line in result.new_lines:
+                print(
+                    f"note: {line.library} {line.latest} starts a minor line newer than any in the matrix; "
+                    f"add environments for it to {config.name} by hand"
+                )
+    except MatrixError as exc:
+        raise CommandError(str(exc)) from None
+    print(format_matrix(matrix))
+    for python in sorted({env.python for env in matrix}):
+        print(f"python{python}: {find_python(python) or how_to_get(python)}")
+    return 0
 
 
 def _add_config_option(parser: argparse.ArgumentParser) -> None:
@@ -388,6 +428,23 @@ def build_parser() -> argparse.ArgumentParser:
     survey.add_argument("--portal-tb", type=float, help="the portal's raw size in TB, to extrapolate the saving to it")
     survey.add_argument("--figure", help="write the ratio distribution per codec to this PNG")
     survey.set_defaults(run=cmd_survey)
+
+
+    matrix = commands.add_parser(
+        "matrix",
+        help="the release matrix: Python, zarr, numcodecs and numpy of every asv environment",
+        description="Show the environments of asv.conf.json's release matrix. With --refresh, ask the package "
+        "index (pip, run for each Python of the matrix, with pip's own configuration) for the latest patch of "
+        "every pinned minor line, check that every environment's new pins install together, and only then "
+        "rewrite the pins in the file, keeping its comments.",
+    )
+    _add_config_option(matrix)
+    matrix.add_argument("--refresh", action="store_true", help="move every pin to the latest patch of its line")
+    matrix.add_argument("--index-url", help="passed to pip: the package index to ask")
+    matrix.add_argument("--extra-index-url", action="append", default=[], help="passed to pip (repeatable)")
+    matrix.add_argument("--find-links", action="append", default=[], help="passed to pip (repeatable)")
+    matrix.add_argument("--no-index", action="store_true", help="passed to pip: only --find-links")
+    matrix.set_defaults(run=cmd_matrix)
     return parser
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from ._compat import library_versions
 
 __all__ = [
+    "PINNED",
     "RELEASE_BENCHMARKS",
     "TRACKED",
     "PinMismatchError",
@@ -28,6 +29,9 @@ __all__ = [
 
 #: The libraries whose releases the matrix compares.
 TRACKED = ("zarr", "numcodecs")
+#: The libraries every matrix environment pins and every benchmark checks: the compared ones, and numpy, whose
+#: release decides the synthetic volume's bits.
+PINNED = (*TRACKED, "numpy")
 #: The asv benchmarks (``benchmarks/releases.py``) recording each tracked library's release as a
 #: :func:`version_number`.
 RELEASE_BENCHMARKS = {name: f"releases.Releases.track_{name}_release" for name in TRACKED}
@@ -38,7 +42,7 @@ class PinMismatchError(RuntimeError):
 
 
 def asv_pins(environ: Mapping[str, str] = os.environ) -> dict[str, str]:
-    """The tracked libraries' versions pinned by the asv environment running us ({} outside asv)."""
+    """The :data:`PINNED` libraries' versions pinned by the asv environment running us ({} outside asv)."""
     env_dir = environ.get("ASV_ENV_DIR")
     if not env_dir:
         return {}
@@ -46,15 +50,15 @@ def asv_pins(environ: Mapping[str, str] = os.environ) -> dict[str, str]:
     if not info_file.is_file():
         return {}
     requirements = json.loads(info_file.read_text()).get("requirements", {})
-    return {name: str(requirements[name]) for name in TRACKED if requirements.get(name)}
+    return {name: str(requirements[name]) for name in PINNED if requirements.get(name)}
 
 
 def verify_pins(environ: Mapping[str, str] = os.environ) -> dict[str, str]:
-    """Raise :class:`PinMismatchError` unless every pinned tracked library is the imported one.
+    """Raise :class:`PinMismatchError` unless every pinned library (:data:`PINNED`) is the imported one.
 
-    Returns the imported versions of the tracked libraries.
+    Returns the imported versions of the :data:`PINNED` libraries.
     """
-    imported = {name: library_versions()[name] for name in TRACKED}
+    imported = {name: library_versions()[name] for name in PINNED}
     wrong = [
         f"{name} {imported[name]} (pinned {pinned})"
         for name, pinned in asv_pins(environ).items()

@@ -1,9 +1,11 @@
-"""The release matrix end to end: a real ``asv run`` of the default suite in zarr 2.18, 3.0 and 3.1
-environments, the by-release report on its results, and the published dashboard in headless Chromium.
+"""The release matrix end to end: a real ``asv run`` of the default suite in the oldest environment of
+asv.conf.json's matrix (zarr 2.18), the bridge (the same zarr 3.1 / numcodecs 0.16 on Python 3.11 and 3.13)
+and the newest (zarr 3.4 / numcodecs 0.17 on Python 3.13), the by-release report on its results, and the
+published dashboard in headless Chromium.
 
-asv builds this checkout's HEAD commit into three virtualenvs (pip's cache is the user's, so installs are
+asv builds this checkout's HEAD commit into four virtualenvs (pip's cache is the user's, so installs are
 warm) and runs the suite once per case (``--quick``); everything else lives in a temporary directory.
-About 3-5 minutes on two cores.
+Python 3.13 is found as ``cryoet-zarr-bench bench --matrix`` finds it. About 5-7 minutes on two cores.
 """
 
 from __future__ import annotations
@@ -26,14 +28,22 @@ from support import REPO_ROOT, asv_environment, require, save_artifact, write_as
 
 from cryoet_zarr_bench.cli import main
 from cryoet_zarr_bench.dashboard import publish
+from cryoet_zarr_bench.interpreters import find_python, how_to_get, interpreters_on_path
+from cryoet_zarr_bench.matrix import read_environments
 from cryoet_zarr_bench.releases import version_number
 from cryoet_zarr_bench.report.asv_results import read_results
 from cryoet_zarr_bench.report.model import COMPRESSION_RATIO, build_report
 
 pytestmark = pytest.mark.slow
 
-#: (zarr, numcodecs) environments of asv.conf.json's matrix that the test runs.
-MATRIX = [("2.18.7", "0.15.1"), ("3.0.10", "0.15.1"), ("3.1.6", "0.16.6")]
+#: (python, zarr, numcodecs) environments of asv.conf.json's matrix that the test runs: the oldest, the bridge
+#: (one pair on both Pythons) and the newest.
+MATRIX = [
+    ("3.11", "2.18.7", "0.15.2"),
+    ("3.11", "3.1.6", "0.16.6"),
+    ("3.13", "3.1.6", "0.16.6"),
+    ("3.13", "3.4.2", "0.17.1"),
+]
 MACHINE = "ci-test"
 TIME_READ = "write_read.Read.time_read"
 
@@ -46,17 +56,15 @@ class MatrixRun:
     commit: str
 
 
-def matrix_exclusions() -> list[dict]:
-    """asv ``exclude`` entries that leave only MATRIX's environments of asv.conf.json's matrix."""
-    import json5  # a dependency of asv
-
-    config = json5.loads((REPO_ROOT / "asv.conf.json").read_text(encoding="utf-8"))
-    pinned = config["matrix"]["req"]
-    every_pair = set(itertools.product(pinned["zarr"], pinned["numcodecs"]))
-    assert set(MATRIX) <= every_pair, f"asv.conf.json's matrix no longer holds {MATRIX}"
-    return config.get("exclude", []) + [
-        {"req": {"zarr": z, "numcodecs": n}} for z, n in sorted(every_pair - set(MATRIX))
+def matrix_subset() -> list[dict]:
+    """asv ``include`` entries for MATRIX's environments, with the pins (numpy too) of asv.conf.json's matrix."""
+    chosen = [
+        env
+        for env in read_environments(REPO_ROOT / "asv.conf.json")
+        if (env.python, env.pin("zarr"), env.pin("numcodecs")) in MATRIX
     ]
+    assert len(chosen) == len(MATRIX), f"asv.conf.json's matrix no longer holds {MATRIX}"
+    return [{"python": env.python, "req": dict(env.requirements)} for env in chosen]
 
 
 def run(command: list[str], env: dict[str, str], log: Path) -> subprocess.CompletedProcess[str]:
@@ -73,10 +81,17 @@ def matrix_run(tmp_path_factory: pytest.TempPathFactory) -> MatrixRun:
     head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, check=False)
     require(head.returncode == 0, f"{REPO_ROOT} is not a git checkout with a commit; asv builds a commit")
     commit = head.stdout.strip()
+    pythons = sorted({python for python, _, _ in MATRIX})
+    for python in pythons:
+        require(find_python(python) is not None, how_to_get(python))
 
     workdir = tmp_path_factory.mktemp("matrix")
-    config = write_asv_config(workdir, exclude=matrix_exclusions())
-    env = asv_environment(workdir)
+    config = write_asv_config(workdir, pythons=[], matrix={}, exclude=[], include=matrix_subset())
+    with interpreters_on_path(pythons, asv_environment(workdir)) as env:
+        return _run_matrix(workdir, config, env, commit)
+
+
+def _run_matrix(workdir: Path, config: Path, env: dict[str, str], commit: str) -> MatrixRun:
     log = workdir / "asv-run.log"
     asv = [sys.executable, "-m", "asv"]
     machine = run([*asv, "machine", "--yes", "--machine", MACHINE, "--config", str(config)], env, log)
@@ -95,14 +110,16 @@ def matrix_run(tmp_path_factory: pytest.TempPathFactory) -> MatrixRun:
     return MatrixRun(config, workdir / "results", workdir / "html", commit)
 
 
-def result_files(matrix_run: MatrixRun) -> dict[tuple[str, str], dict]:
-    """The raw result documents by (zarr, numcodecs) pin."""
+def result_files(matrix_run: MatrixRun) -> dict[tuple[str, str, str], dict]:
+    """The raw result documents by (python, zarr, numcodecs)."""
     documents = [
         json.loads(path.read_text(encoding="utf-8"))
         for path in (matrix_run.results_dir / MACHINE).glob("*.json")
         if path.name != "machine.json"
     ]
-    return {(doc["requirements"]["zarr"], doc["requirements"]["numcodecs"]): doc for doc in documents}
+    return {
+        (doc["python"], doc["requirements"]["zarr"], doc["requirements"]["numcodecs"]): doc for doc in documents
+    }
 
 
 def raw_values(document: dict) -> dict[tuple[str, tuple[str, ...]], float | None]:
@@ -122,7 +139,7 @@ def test_every_default_benchmark_has_a_result_in_every_environment(matrix_run: M
     benchmarks = {name: entry for name, entry in suite.items() if name != "version"}
     assert {COMPRESSION_RATIO, TIME_READ, "releases.Releases.track_zarr_release"} <= set(benchmarks)
 
-    for (zarr_release, numcodecs_release), document in documents.items():
+    for (_, zarr_release, numcodecs_release), document in documents.items():
         assert document["commit_hash"] == matrix_run.commit
         assert set(document["results"]) == set(benchmarks), document["env_name"]
         for (name, params), value in raw_values(document).items():
@@ -184,10 +201,10 @@ def test_by_release_report_shows_the_numbers_of_the_results_files(
     matrix_run: MatrixRun, tmp_path: Path
 ) -> None:
     documents = result_files(matrix_run)
-    releases = sorted(MATRIX, key=lambda pair: tuple(map(version_number, pair)))
+    releases = sorted(MATRIX, key=lambda env: (version_number(env[1]), version_number(env[2]), env[0]))
     report = build_report(read_results(matrix_run.results_dir))
     assert report.commit == matrix_run.commit
-    assert [(release.zarr, release.numcodecs) for release in report.runs] == releases
+    assert [(release.python, release.zarr, release.numcodecs) for release in report.runs] == releases
 
     html_dir = tmp_path / "html"
     config = tmp_path / "asv.conf.json"
@@ -270,7 +287,7 @@ def test_dashboard_and_by_release_page_in_a_browser(matrix_run: MatrixRun, tmp_p
         assert '<a href="by-release/index.html">By release</a>' in graph.dom
         # flot's legend: one line per environment, each named by its releases.
         labels = re.findall(r'class="legendLabel"[^>]*>(.*?)</td>', graph.dom)
-        legend = [re.fullmatch(r"py[\d.]+ zarr(\S+) numcodecs(\S+)", label) for label in labels]
+        legend = [re.fullmatch(r"py([\d.]+) zarr(\S+) numcodecs(\S+)", label) for label in labels]
         assert all(legend), labels
         assert sorted(line.groups() for line in legend) == sorted(MATRIX), labels
 

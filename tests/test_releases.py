@@ -13,7 +13,7 @@ def _asv_env(tmp_path, requirements):
 
 def test_outside_asv_nothing_is_pinned():
     assert asv_pins({}) == {}
-    assert verify_pins({}) == {name: library_versions()[name] for name in ("zarr", "numcodecs")}
+    assert verify_pins({}) == {name: library_versions()[name] for name in ("zarr", "numcodecs", "numpy")}
 
 
 def test_pins_that_match_the_imported_releases_pass(tmp_path):
@@ -21,6 +21,16 @@ def test_pins_that_match_the_imported_releases_pass(tmp_path):
     environ = _asv_env(tmp_path, {"zarr": installed["zarr"], "numcodecs": installed["numcodecs"], "numpy": ""})
     assert asv_pins(environ) == {"zarr": installed["zarr"], "numcodecs": installed["numcodecs"]}
     assert verify_pins(environ)["zarr"] == installed["zarr"]
+    environ = _asv_env(tmp_path, {**installed, "scipy": "0.1"})
+    assert asv_pins(environ) == installed
+    assert verify_pins(environ) == installed
+
+
+def test_a_moved_numpy_pin_fails_too(tmp_path):
+    """numpy decides the synthetic volume's bits, so every environment checks its numpy pin as well."""
+    environ = _asv_env(tmp_path, {**library_versions(), "numpy": "1.25.0"})
+    with pytest.raises(PinMismatchError, match=rf"numpy {library_versions()['numpy']} \(pinned 1.25.0\)"):
+        verify_pins(environ)
 
 
 def test_a_moved_pin_fails_loudly_naming_both_versions(tmp_path):
