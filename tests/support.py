@@ -68,3 +68,13 @@ def asv_environment(workdir: Path) -> dict[str, str]:
         CRYOET_ZARR_BENCH_CACHE=str(workdir / "volume-cache"),
     )
     return env
+
+
+def finished_process_id() -> int:
+    """The PID of a process that has already exited (as a run killed earlier would have had)."""
+    import subprocess
+    import sys
+
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid

@@ -14,6 +14,9 @@ Only this module and :mod:`.cache` are imported up front; ``mrcfile``, ``s3fs``,
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from ..volume import Volume
 from . import cache as volume_cache
 from .errors import SourceError, one_line
@@ -83,7 +86,8 @@ def acquire(source: str | SourceSpec, *, cache: bool = True, progress: bool = Fa
         Local paths are made absolute; ``Volume.source`` is the canonical string.
     cache
         Read from and write to the on-disk cache (for the sources that are cached; see the module docstring).
-        False reads the source and leaves the cache untouched.
+        False reads the source and leaves the cache untouched. With True, a cache that cannot be written is
+        reported before anything is fetched.
     progress
         Show a progress bar while OME-Zarr chunks are fetched.
 
@@ -100,15 +104,23 @@ def acquire(source: str | SourceSpec, *, cache: bool = True, progress: bool = Fa
     fingerprint = _fingerprint(spec)
     volume = volume_cache.load(key, fingerprint=fingerprint)
     if volume is None:
+        with _cache_write_errors(key):
+            volume_cache.check_writable()
         volume = _converted(_read(spec, progress), spec)
-        try:
+        with _cache_write_errors(key):
             volume_cache.save(volume, fingerprint=fingerprint)
-        except OSError as error:
-            raise SourceError(
-                f"cannot write the cache entry for {key} in {volume_cache.cache_dir()} ({one_line(error)}); "
-                f"set {volume_cache.CACHE_ENV} to a writable directory, or read without the cache"
-            ) from error
     return volume
+
+
+@contextmanager
+def _cache_write_errors(key: str) -> Iterator[None]:
+    try:
+        yield
+    except OSError as error:
+        raise SourceError(
+            f"cannot write the cache entry for {key} in {volume_cache.cache_dir()} ({one_line(error)}); "
+            f"set {volume_cache.CACHE_ENV} to a writable directory, or read without the cache (--no-cache)"
+        ) from error
 
 
 def describe_cache_entry(source: str | SourceSpec) -> str | None:
