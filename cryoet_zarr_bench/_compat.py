@@ -7,7 +7,10 @@ memory (key -> bytes in zarr 2, key -> zarr Buffer in zarr 3; :func:`object_byte
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import MutableMapping
+from concurrent.futures import wait
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +28,7 @@ __all__ = [
     "library_versions",
     "object_bytes",
     "open_array",
+    "write_whole",
 ]
 
 ZARR_MAJOR = int(zarr.__version__.split(".")[0])
@@ -97,6 +101,55 @@ def create_array(
         overwrite=True,
         config={"write_empty_chunks": True},
     )
+
+
+def write_whole(array: Any, data: np.ndarray) -> None:
+    """``array[...] = data``; if that fails or is interrupted, every chunk write has stopped when it returns.
+
+    zarr 3 writes chunks as tasks on its event loop, each handing its file write to a thread pool. When one
+    write fails (a full disk) or the caller is interrupted, the others carry on by default, and recreate files
+    in a store the caller has already removed. Here the tasks are cancelled and awaited, and the thread pool is
+    drained, before the error reaches the caller. zarr 2 writes chunk by chunk in the calling thread.
+    """
+    if ZARR_MAJOR == 2:
+        array[...] = data
+        return
+    from zarr.core.sync import _get_executor, _get_loop
+
+    executor = _get_executor()  # makes zarr's pool the loop's default one, which every chunk write uses
+    stopped = threading.Event()
+    future = asyncio.run_coroutine_threadsafe(
+        _set_all_or_stop(array._async_array, data, stopped), _get_loop()
+    )
+    try:
+        future.result()
+    except BaseException:
+        future.cancel()
+        stopped.wait()
+        _drain(executor)
+        raise
+
+
+async def _set_all_or_stop(async_array: Any, data: np.ndarray, stopped: threading.Event) -> None:
+    """Write ``data``; on failure or cancellation, cancel and await the tasks the write started."""
+    before = asyncio.all_tasks()
+    try:
+        await async_array.setitem(Ellipsis, data)
+    except BaseException:
+        started = asyncio.all_tasks() - before - {asyncio.current_task()}
+        for task in started:
+            task.cancel()
+        await asyncio.gather(*started, return_exceptions=True)
+        raise
+    finally:
+        stopped.set()
+
+
+def _drain(executor: Any) -> None:
+    """Return once every job the thread pool had started has finished (queued ones were cancelled)."""
+    workers = executor._max_workers
+    all_idle = threading.Barrier(workers)
+    wait([executor.submit(all_idle.wait) for _ in range(workers)])
 
 
 def open_array(store: StoreLike, storage_options: dict[str, Any] | None = None) -> Any:

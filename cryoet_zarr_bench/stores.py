@@ -7,6 +7,7 @@ it goes to a fresh location and replaces the old store only once every chunk is 
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import shutil
@@ -23,11 +24,13 @@ import numpy as np
 
 from . import _compat
 from ._atomic import replace_directory
+from ._orphans import owner_tag, remove_orphans
 from .codecs import CodecSpec, parse_codec
 
 __all__ = [
     "DirectoryStore",
     "MemoryStore",
+    "NoSpaceError",
     "StoredBytes",
     "ZarrStore",
     "decode_chunks",
@@ -39,6 +42,10 @@ __all__ = [
 #: Object names that hold metadata rather than chunk data, in either Zarr format.
 METADATA_NAMES = frozenset({".zarray", ".zattrs", ".zgroup", ".zmetadata", "zarr.json"})
 _CHUNK_KEY = re.compile(r"^(?:c/)?(\d+(?:[./]\d+)*)$")
+
+
+class NoSpaceError(OSError):
+    """A store could not be written for lack of disk space; nothing of it was left behind."""
 
 
 def parse_chunks(text: str) -> tuple[int, int, int]:
@@ -101,11 +108,17 @@ class ZarrStore(ABC):
                 codec=codec,
                 zarr_format=zarr_format,
             )
-            array[...] = data
-        except BaseException:
+            _compat.write_whole(array, data)
+            self._commit(staging)
+        except BaseException as error:
             self._discard(staging)
+            if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+                where = staging.parent if isinstance(staging, Path) else "memory"
+                raise NoSpaceError(
+                    f"not enough space in {where} to write a {data.nbytes / 1e6:.0f} MB volume ({error.strerror}); "
+                    "free some space, or write elsewhere (quick: set TMPDIR, or pass --memory)"
+                ) from None
             raise
-        self._commit(staging)
 
     def read(self) -> np.ndarray:
         """The whole array, as a numpy array."""
@@ -181,7 +194,8 @@ class DirectoryStore(ZarrStore):
 
     def _new_staging(self) -> Path:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        return self.path.with_name(f".{self.path.name}.partial-{uuid.uuid4().hex[:12]}")
+        remove_orphans(self.path.parent, f".{self.path.name}.")
+        return self.path.with_name(f".{self.path.name}.partial-{owner_tag()}{uuid.uuid4().hex[:12]}")
 
     def _commit(self, staging: Path) -> None:
         replace_directory(staging, self.path)
