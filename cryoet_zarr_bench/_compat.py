@@ -117,29 +117,36 @@ def write_whole(array: Any, data: np.ndarray) -> None:
     from zarr.core.sync import _get_executor, _get_loop
 
     executor = _get_executor()  # makes zarr's pool the loop's default one, which every chunk write uses
-    stopped = threading.Event()
+    loop = _get_loop()
+    started, stopped = threading.Event(), threading.Event()
     future = asyncio.run_coroutine_threadsafe(
-        _set_all_or_stop(array._async_array, data, stopped), _get_loop()
+        _set_all_or_stop(array._async_array, data, started, stopped), loop
     )
     try:
         future.result()
     except BaseException:
         future.cancel()
-        stopped.wait()
+        # Once the loop has handled the cancellation, the write has either started (and stops soon) or never will.
+        asyncio.run_coroutine_threadsafe(asyncio.sleep(0), loop).result()
+        if started.is_set():
+            stopped.wait()
         _drain(executor)
         raise
 
 
-async def _set_all_or_stop(async_array: Any, data: np.ndarray, stopped: threading.Event) -> None:
+async def _set_all_or_stop(
+    async_array: Any, data: np.ndarray, started: threading.Event, stopped: threading.Event
+) -> None:
     """Write ``data``; on failure or cancellation, cancel and await the tasks the write started."""
+    started.set()
     before = asyncio.all_tasks()
     try:
         await async_array.setitem(Ellipsis, data)
     except BaseException:
-        started = asyncio.all_tasks() - before - {asyncio.current_task()}
-        for task in started:
+        spawned = asyncio.all_tasks() - before - {asyncio.current_task()}
+        for task in spawned:
             task.cancel()
-        await asyncio.gather(*started, return_exceptions=True)
+        await asyncio.gather(*spawned, return_exceptions=True)
         raise
     finally:
         stopped.set()

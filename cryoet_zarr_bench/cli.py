@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import subprocess
 import sys
+import threading
 from dataclasses import replace
 from pathlib import Path
 
 from . import _compat, dashboard
+from ._memory import NotEnoughMemoryError
 from .asv_config import AsvConfig, AsvConfigError
 from .codecs import CODEC_SETS, CodecSpecError, codec_set
 from .measure import measure_codec
@@ -17,7 +20,7 @@ from .report import by_release
 from .report.tables import seed_table
 from .sources import SourceError, SourceSpec, acquire, describe_cache_entry, parse_source
 from .sources.spec import CentreCrop
-from .stores import format_chunks, parse_chunks
+from .stores import NoSpaceError, format_chunks, parse_chunks
 
 __all__ = ["main"]
 
@@ -52,7 +55,7 @@ def _sized_source(source: str, size: int | None) -> SourceSpec:
 
 def cmd_quick(args: argparse.Namespace) -> int:
     codecs = codec_set(args.codecs)
-    volume = acquire(_sized_source(args.source, args.size), progress=not args.json)
+    volume = acquire(_sized_source(args.source, args.size), cache=not args.no_cache, progress=not args.json)
     measurements = [
         measure_codec(
             volume,
@@ -96,9 +99,12 @@ def cmd_quick(args: argparse.Namespace) -> int:
 
 
 def cmd_fetch(args: argparse.Namespace) -> int:
-    volume = acquire(args.source, progress=True)
+    volume = acquire(args.source, cache=not args.no_cache, progress=True)
     print(volume.describe())
-    print(describe_cache_entry(volume.source) or "read in place; nothing to cache for this kind of source")
+    if args.no_cache:
+        print("read without the cache (--no-cache); nothing was stored")
+    else:
+        print(describe_cache_entry(volume.source) or "read in place; nothing to cache for this kind of source")
     return 0
 
 
@@ -167,6 +173,14 @@ def _add_config_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", default="asv.conf.json", help="asv configuration (default: asv.conf.json)")
 
 
+def _add_no_cache_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="read the source itself, neither reading nor writing the volume cache (e.g. a read-only cache)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cryoet-zarr-bench",
@@ -201,6 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
     quick.add_argument("--memory", action="store_true", help="use an in-memory store instead of a temporary directory")
     quick.add_argument("--blosc-threads", type=_positive, default=1, help="Blosc threads (default 1)")
     quick.add_argument("--json", action="store_true", help="print the rows as a JSON list instead of a table")
+    _add_no_cache_option(quick)
     quick.set_defaults(run=cmd_quick)
 
     fetch = commands.add_parser(
@@ -211,6 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
         "$XDG_CACHE_HOME/cryoet-zarr-bench or ~/.cache/cryoet-zarr-bench.",
     )
     fetch.add_argument("source", help="e.g. portal:10445/TS_100_3 or path/to/tomo.mrc (see the README)")
+    _add_no_cache_option(fetch)
     fetch.set_defaults(run=cmd_fetch)
 
     bench = commands.add_parser(
@@ -270,8 +286,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _interrupt_on_sigterm(signum: int, frame: object) -> None:
+    """SIGTERM (``kill``, a job scheduler) stops a run as Ctrl-C does, so its temporary files are removed."""
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    if in_main_thread:
+        previous_handler = signal.signal(signal.SIGTERM, _interrupt_on_sigterm)
     try:
         return args.run(args)
     except (
@@ -279,12 +303,20 @@ def main(argv: list[str] | None = None) -> int:
         AsvConfigError,
         CodecSpecError,
         SourceError,
+        NoSpaceError,
+        NotEnoughMemoryError,
         _compat.UnsupportedFormatError,
         dashboard.DashboardError,
         by_release.ReportError,
     ) as exc:
         print(f"cryoet-zarr-bench: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("cryoet-zarr-bench: interrupted; temporary files removed", file=sys.stderr)
+        return 130
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous_handler)
 
 
 if __name__ == "__main__":

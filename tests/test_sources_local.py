@@ -192,9 +192,10 @@ def test_npy(tmp_path: Path, dtype, cache_dir: Path) -> None:
     [
         (lambda path: np.save(path, np.zeros((4, 4))), "shape 4x4, not a 3-D volume"),
         (
-            lambda path: np.save(path, np.array([{"a": 1}], dtype=object)),
-            r"not a readable .npy file \(ValueError",
+            lambda path: np.save(path, np.array([[[{"a": 1}]]], dtype=object)),
+            r"bad.npy holds an array of Python objects; object arrays are not supported",
         ),
+        (lambda path: np.save(path, np.zeros((0, 4, 4), np.float32)), r"empty array \(shape 0x4x4\)"),
         (lambda path: path.write_bytes(b"\x93NUMPY garbage"), "not a readable .npy file"),
         (lambda path: np.save(path, np.zeros((2, 2, 2), bool)), "holds bool data"),
     ],

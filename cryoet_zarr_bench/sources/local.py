@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from .._memory import require_memory
 from ..volume import Volume
 from .errors import SourceError, one_line
 from .spec import Crop, SourceSpec
@@ -82,8 +83,9 @@ def _stat_file(path: str) -> os.stat_result:
     return stat
 
 
-def _native(data: np.ndarray) -> np.ndarray:
-    """An in-memory copy of ``data`` (e.g. a crop of a memory map) in native byte order."""
+def _native(data: np.ndarray, path: str) -> np.ndarray:
+    """An in-memory copy of ``data`` (e.g. a crop of a memory map of ``path``) in native byte order."""
+    require_memory(data.nbytes, f"reading {path}", "read a crop of it (?crop=...)", error=SourceError)
     return np.array(data, dtype=data.dtype.newbyteorder("="))
 
 
@@ -96,6 +98,11 @@ def _slices(bounds: Bounds) -> tuple[slice, ...]:
 
 
 def _check_volume(data: np.ndarray, path: str) -> None:
+    if data.size == 0:
+        shape = "x".join(map(str, data.shape))
+        raise SourceError(
+            f"{path} holds an empty array (shape {shape}); give a volume with at least one voxel"
+        )
     if data.ndim != 3:
         shape = "x".join(map(str, data.shape))
         raise SourceError(
@@ -137,7 +144,7 @@ def read_mrc(path: str, crop: Crop | None, *, source: str) -> Volume:
         data = mrc.data
         _check_volume(data, path)
         bounds = _crop_bounds(crop, data.shape)
-        cropped = _native(data[_slices(bounds)])
+        cropped = _native(data[_slices(bounds)], path)
         voxel_size = [float(mrc.voxel_size[axis]) for axis in "zyx"]
         mode = int(mrc.header.mode)
     spacing_in_header = all(s > 0 for s in voxel_size)
@@ -172,9 +179,28 @@ def _unreadable_mrc_message(mrc: Any, path: str, size: int, header_warnings: lis
     return f"cannot read the data of MRC file {path} ({problems}); check that it is a valid MRC file"
 
 
+def _holds_objects(path: str) -> bool:
+    """Whether a ``.npy`` file's header declares Python objects (read without loading, let alone unpickling)."""
+    try:
+        with open(path, "rb") as stream:
+            version = np.lib.format.read_magic(stream)
+            if version == (1, 0):
+                _, _, dtype = np.lib.format.read_array_header_1_0(stream)
+            else:
+                _, _, dtype = np.lib.format.read_array_header_2_0(stream)
+    except (OSError, ValueError):
+        return False  # np.load says what is wrong with the file
+    return dtype.hasobject
+
+
 def read_npy(path: str, crop: Crop | None, *, source: str) -> Volume:
     """Read (a crop of) a ``.npy`` file through a memory map (no voxel size in the format: 1 Å is used)."""
     _stat_file(path)
+    if _holds_objects(path):
+        raise SourceError(
+            f"{path} holds an array of Python objects; object arrays are not supported (they are never "
+            "unpickled): save a numeric array"
+        )
     try:
         data = np.load(path, mmap_mode="r", allow_pickle=False)
     except (OSError, ValueError, EOFError) as error:
@@ -183,7 +209,7 @@ def read_npy(path: str, crop: Crop | None, *, source: str) -> Volume:
         ) from None
     _check_volume(data, path)
     bounds = _crop_bounds(crop, data.shape)
-    cropped = _native(data[_slices(bounds)])
+    cropped = _native(data[_slices(bounds)], path)
     provenance = {
         "kind": "npy",
         "path": path,
