@@ -8,10 +8,12 @@ Integer data keeps its stored dtype (byte order made native); ``?dtype=`` conver
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
 import sys
+import threading
 import warnings
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -28,32 +30,102 @@ from .spec import Crop, SourceSpec
 
 __all__ = [
     "NETWORK",
+    "NETWORK_ENV",
     "NetworkSettings",
     "file_fingerprint",
+    "network_settings",
     "read_local",
     "read_mrc",
     "read_npy",
     "read_ome_zarr",
     "s3_storage_options",
+    "waiting_notice",
 ]
+
+
+#: Environment variables that set :class:`NetworkSettings` (field -> variable).
+NETWORK_ENV = {
+    "attempts": "CRYOET_ZARR_BENCH_NETWORK_ATTEMPTS",
+    "connect_timeout": "CRYOET_ZARR_BENCH_CONNECT_TIMEOUT",
+    "read_timeout": "CRYOET_ZARR_BENCH_READ_TIMEOUT",
+}
 
 
 @dataclass(frozen=True)
 class NetworkSettings:
     """Retries and timeouts for every network call (S3 reads and portal API queries).
 
-    Failed requests are tried up to ``attempts`` times in all, with exponential backoff (botocore's
-    "standard" retry mode, with jitter, for S3; urllib3's backoff for the portal API). s3fs adds its own
-    retries of timed-out or cut-short reads.
+    Each request is tried up to ``attempts`` times in all, with exponential backoff (botocore's "standard"
+    retry mode, with jitter, for S3; urllib3's backoff for the portal API); each try waits at most
+    ``connect_timeout`` seconds for a connection and ``read_timeout`` seconds for each answer. So a server
+    that accepts connections and never answers fails a request after about ``attempts × read_timeout``.
     """
 
     attempts: int = 5
     connect_timeout: float = 10.0
     read_timeout: float = 60.0
 
+    @classmethod
+    def from_env(cls) -> NetworkSettings:
+        """The defaults, replaced by those of :data:`NETWORK_ENV` that are set."""
+        values: dict[str, Any] = {}
+        for name, variable in NETWORK_ENV.items():
+            text = os.environ.get(variable, "").strip()
+            if not text:
+                continue
+            try:
+                value = int(text) if name == "attempts" else float(text)
+            except ValueError:
+                value = 0
+            if not value > 0:
+                what = "a whole number of attempts" if name == "attempts" else "a number of seconds"
+                raise SourceError(f"{variable} must be {what} above 0, got {text!r}")
+            values[name] = value
+        return cls(**values)
 
-#: The settings in force; read at call time, so tests may replace it.
-NETWORK = NetworkSettings()
+    def describe(self) -> str:
+        """E.g. ``5 attempts, 10 s connect and 60 s read timeouts``, for messages."""
+        return (
+            f"{self.attempts} attempt(s), {self.connect_timeout:g} s connect and {self.read_timeout:g} s "
+            "read timeouts"
+        )
+
+
+#: Settings that replace the environment's (tests set them); None: read :data:`NETWORK_ENV` at each call.
+NETWORK: NetworkSettings | None = None
+#: Seconds between "still waiting" notices while a network read shows no progress.
+WAITING_NOTICE_INTERVAL = 10.0
+
+
+def network_settings() -> NetworkSettings:
+    """The retries and timeouts in force (see :data:`NETWORK`)."""
+    return NETWORK or NetworkSettings.from_env()
+
+
+@contextmanager
+def waiting_notice(what: str, enabled: bool) -> Iterator[None]:
+    """While the block runs, say on stderr every :data:`WAITING_NOTICE_INTERVAL` s that ``what`` is awaited."""
+    if not enabled:
+        yield
+        return
+    done = threading.Event()
+    settings = network_settings()
+
+    def remind() -> None:
+        waited = 0.0
+        while not done.wait(WAITING_NOTICE_INTERVAL):
+            waited += WAITING_NOTICE_INTERVAL
+            print(f"still waiting for {what} after {waited:.0f} s ({settings.describe()})", file=sys.stderr)
+
+    reminder = threading.Thread(target=remind, daemon=True)
+    reminder.start()
+    try:
+        yield
+    finally:
+        done.set()
+        reminder.join()
+
+
 #: Chunks fetched at the same time when reading an OME-Zarr crop.
 CONCURRENT_CHUNK_READS = 4
 #: Length unit of NGFF axes -> ångström per unit.
@@ -221,21 +293,32 @@ def read_npy(path: str, crop: Crop | None, *, source: str) -> Volume:
 
 
 def s3_storage_options(region: str | None = None) -> dict[str, Any]:
-    """fsspec options for anonymous S3 reads with the retries and timeouts of :data:`NETWORK`.
+    """fsspec options for anonymous S3 reads with the retries and timeouts of :func:`network_settings`.
 
-    The endpoint is botocore's: set ``AWS_ENDPOINT_URL_S3`` to read from an S3-compatible server.
+    botocore retries; s3fs's own retry loop is cut to one try in :func:`read_ome_zarr`, so the attempts are
+    the settings' and do not multiply. The endpoint is botocore's: set ``AWS_ENDPOINT_URL_S3`` to read from an S3-compatible server.
     """
+    settings = network_settings()
     options: dict[str, Any] = {
         "anon": True,
         "config_kwargs": {
-            "connect_timeout": NETWORK.connect_timeout,
-            "read_timeout": NETWORK.read_timeout,
-            "retries": {"max_attempts": NETWORK.attempts, "mode": "standard"},
+            "connect_timeout": settings.connect_timeout,
+            "read_timeout": settings.read_timeout,
+            "retries": {"max_attempts": settings.attempts, "mode": "standard"},
         },
     }
     if region is not None:
         options["client_kwargs"] = {"region_name": region}
     return options
+
+
+def _timeout_errors() -> tuple[type[BaseException], ...]:
+    """Exception types that mean the store was reached but did not answer in time."""
+    errors: list[type[BaseException]] = [TimeoutError]
+    botocore_exceptions = sys.modules.get("botocore.exceptions")
+    if botocore_exceptions is not None:
+        errors += [botocore_exceptions.ReadTimeoutError, botocore_exceptions.ConnectTimeoutError]
+    return tuple(errors)
 
 
 def _network_errors() -> tuple[type[BaseException], ...]:
@@ -268,10 +351,22 @@ def _store_errors(url: str) -> Iterator[None]:
         ) from error
     except FileNotFoundError as error:
         raise SourceError(f"nothing found at {url} ({one_line(error)}); check the path or URL") from error
+    except _timeout_errors() as error:
+        raise SourceError(
+            f"no answer from the store at {url} ({one_line(error)}) with {network_settings().describe()}; "
+            f"retry later, or allow more with {NETWORK_ENV['read_timeout']} and {NETWORK_ENV['attempts']}"
+        ) from error
     except _network_errors() as error:
         raise SourceError(
             f"cannot reach the store at {url} ({one_line(error)}); check the network connection and retry, "
             "or use a source that needs no network: synthetic or a local file"
+        ) from error
+    except OSError as error:
+        if error.errno != errno.EREMOTEIO:  # what s3fs makes of a server error (HTTP 5xx) it gave up on
+            raise
+        raise SourceError(
+            f"the store at {url} answered with a server error ({one_line(error)}) after "
+            f"{network_settings().attempts} attempt(s); retry later"
         ) from error
 
 
@@ -417,7 +512,9 @@ def read_ome_zarr(
             f"reading {url} needs a package that is missing ({one_line(error)}): "
             + _MISSING_PACKAGE_HINT.format(source=source)
         ) from None
-    with _store_errors(url):
+    if hasattr(fs, "retries"):  # s3fs: botocore retries already; zarr opens this same (cached) instance
+        fs.retries = 1
+    with waiting_notice(f"the store at {url}", progress), _store_errors(url):
         multiscale = _multiscale(fs, root, url)
         datasets = multiscale.get("datasets", [])
         if level >= len(datasets):
