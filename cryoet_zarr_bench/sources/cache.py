@@ -30,7 +30,6 @@ import numpy as np
 from .._atomic import write_file
 from .._orphans import owner_tag, remove_orphans
 from ..volume import Volume, checksum
-from .errors import one_line
 
 __all__ = ["CACHE_ENV", "CacheEntry", "cache_dir", "check_writable", "find_entry", "load", "save"]
 
@@ -107,11 +106,8 @@ def _discard(sidecar_path: Path, sidecar: dict[str, Any], data: list[Path], sour
             path.unlink(missing_ok=True)
         if _read_sidecar(sidecar_path) == sidecar:
             sidecar_path.unlink(missing_ok=True)
-    except OSError as error:
-        warnings.warn(
-            f"cannot discard the damaged cache entry for {source} ({reason}): {one_line(error)}", stacklevel=3
-        )
-        return
+    except OSError:
+        return  # a read-only cache: acquire() says so before fetching again
     warnings.warn(
         f"discarded the cache entry for {source} ({reason}); it will be fetched again", stacklevel=3
     )
