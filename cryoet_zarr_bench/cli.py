@@ -19,6 +19,7 @@ from .measure import measure_codec
 from .report import by_release
 from .report.tables import seed_table
 from .sources import SourceError, SourceSpec, acquire, describe_cache_entry, parse_source
+from .sources.local import MRC_IMAGE_2D
 from .sources.spec import CentreCrop
 from .stores import NoSpaceError, format_chunks, parse_chunks
 
@@ -85,6 +86,8 @@ def cmd_quick(args: argparse.Namespace) -> int:
     chunks = format_chunks(args.chunks)
     versions = ", ".join(f"{name} {version}" for name, version in _compat.library_versions().items())
     print(f"source: {volume.describe()}")
+    if volume.provenance.get("mrc_layout") == MRC_IMAGE_2D:
+        print(f"note: the source is a {MRC_IMAGE_2D}")
     print(
         f"chunks {chunks}, Zarr format {args.zarr_format}, {context['store']} store, "
         f"Blosc threads {args.blosc_threads}; {versions}"

@@ -26,9 +26,10 @@ import numpy as np
 from .._memory import require_memory
 from ..volume import Volume
 from .errors import SourceError, one_line
-from .spec import Crop, SourceSpec
+from .spec import COMPRESSED_SUFFIXES, Crop, SourceSpec
 
 __all__ = [
+    "MRC_IMAGE_2D",
     "NETWORK",
     "NETWORK_ENV",
     "NetworkSettings",
@@ -126,6 +127,8 @@ def waiting_notice(what: str, enabled: bool) -> Iterator[None]:
         reminder.join()
 
 
+#: ``mrc_layout`` of a 2-D MRC image read as a one-slice volume.
+MRC_IMAGE_2D = "2-D image, read as a one-slice volume"
 #: Chunks fetched at the same time when reading an OME-Zarr crop.
 CONCURRENT_CHUNK_READS = 4
 #: Length unit of NGFF axes -> ångström per unit.
@@ -151,7 +154,7 @@ def _stat_file(path: str) -> os.stat_result:
             f"cannot open {path}: {error.strerror or one_line(error)}; check the path"
         ) from None
     if not os.path.isfile(path):
-        raise SourceError(f"{path} is not a file; give the path of a .mrc/.rec/.map or .npy file")
+        raise SourceError(f"{path} is not a file; give the path of an MRC (.mrc/.rec/.map/.mrcs) or .npy file")
     return stat
 
 
@@ -194,7 +197,12 @@ def _crop_provenance(crop: Crop | None, bounds: Bounds, shape: tuple[int, ...]) 
 
 
 def read_mrc(path: str, crop: Crop | None, *, source: str) -> Volume:
-    """Read (a crop of) an MRC/REC file through a memory map; the voxel size comes from the header."""
+    """Read (a crop of) an MRC/REC file; the voxel size comes from the header.
+
+    Plain files are memory-mapped (only the crop is read), gzip/bzip2-compressed ones read whole. An image
+    stack (``.mrcs``) reads as a volume of images along z; a single 2-D image (a micrograph) as a one-slice
+    volume, which the provenance's ``mrc_layout`` says.
+    """
     try:
         import mrcfile
     except ImportError:
@@ -202,10 +210,12 @@ def read_mrc(path: str, crop: Crop | None, *, source: str) -> Volume:
             f"reading MRC files needs mrcfile: {_MISSING_PACKAGE_HINT.format(source=source)}"
         ) from None
     size = _stat_file(path).st_size
+    # mrcfile memory-maps plain files; compressed ones it decompresses into memory.
+    compressed = path.lower().endswith(COMPRESSED_SUFFIXES)
     with warnings.catch_warnings(record=True) as header_warnings:
         warnings.simplefilter("always")
         try:
-            mrc = mrcfile.mmap(path, mode="r", permissive=True)
+            mrc = (mrcfile.open if compressed else mrcfile.mmap)(path, mode="r", permissive=True)
         except (OSError, ValueError) as error:
             raise SourceError(
                 f"{path} is not a readable MRC file ({one_line(error)}); give an MRC/REC volume"
@@ -214,6 +224,11 @@ def read_mrc(path: str, crop: Crop | None, *, source: str) -> Volume:
         if mrc.data is None:
             raise SourceError(_unreadable_mrc_message(mrc, path, size, header_warnings))
         data = mrc.data
+        if data.ndim == 2:
+            layout = MRC_IMAGE_2D
+            data = data[np.newaxis]
+        else:
+            layout = "image stack" if mrc.is_image_stack() else "volume"
         _check_volume(data, path)
         bounds = _crop_bounds(crop, data.shape)
         cropped = _native(data[_slices(bounds)], path)
@@ -224,6 +239,8 @@ def read_mrc(path: str, crop: Crop | None, *, source: str) -> Volume:
         "kind": "mrc",
         "path": path,
         "mrc_mode": mode,
+        "mrc_layout": layout,
+        "compressed": compressed,
         "stored_dtype": cropped.dtype.name,
         "voxel_spacing_from_header": spacing_in_header,
         "header_warnings": sorted({str(w.message) for w in header_warnings}),
