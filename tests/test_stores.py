@@ -208,3 +208,14 @@ def test_blosc_thread_count_is_set_and_restorable():
         set_blosc_threads(previous)
     with pytest.raises(ValueError, match="at least 1 thread"):
         set_blosc_threads(0)
+
+
+def test_same_bits_compares_views_of_any_layout(data):
+    transposed, strided = data.T, data[:, ::2, ::3]
+    assert not transposed.flags.c_contiguous and not strided.flags.c_contiguous
+    assert same_bits(transposed, np.ascontiguousarray(transposed))
+    assert same_bits(strided, strided.copy())
+    changed = strided.copy()
+    changed[0, 0, 0] = np.nextafter(changed[0, 0, 0], np.float32(1))
+    assert not same_bits(strided, changed)
+    assert not same_bits(np.float32(-0.0) * np.ones(3, np.float32)[::2], np.zeros(2, np.float32))
