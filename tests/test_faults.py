@@ -5,8 +5,6 @@ The command runs in a real subprocess; disks are small tmpfs mounts the tests ma
 forbids mounting); servers are threads on 127.0.0.1.
 """
 
-# ruff: noqa: F811  (test arguments named after the fixtures imported from portal_fixtures)
-
 from __future__ import annotations
 
 import json
@@ -23,7 +21,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from portal_fixtures import Portal, graphql_portal, portal, s3_portal  # noqa: F401  (fixtures)
 from support import mounted_tmpfs, remount
 
 from cryoet_zarr_bench.sources import SourceError, acquire
@@ -305,15 +302,6 @@ def test_5_corrupt_entry_in_a_read_only_cache(tmp_path: Path) -> None:
         result = run_cli("fetch", "--no-cache", source, env=env)
         assert result.returncode == 0 and "read without the cache (--no-cache)" in result.stdout
         assert "Traceback" not in result.stderr
-
-
-def test_5_a_read_only_cache_is_found_before_fetching(portal: Portal) -> None:
-    with mounted_tmpfs(portal.cache_dir, megabytes=1, read_only=True):
-        with pytest.raises(SourceError, match=r"cannot write the cache entry .*--no-cache\)$"):
-            acquire("portal:10445/TS_100_3?crop=centre:16")
-        assert portal.proxy.requests == [] and portal.api.queries == []
-    assert acquire("portal:10445/TS_100_3?crop=centre:16", cache=False).shape == (16, 16, 16)
-    assert portal.cache_files() == []
 
 
 # --------------------------------------------------------------------------- 6. and 8. volumes that cannot be benchmarked
