@@ -68,7 +68,8 @@ def test_quick_on_a_micrograph_says_it_is_one_slice(tmp_path, capsys):
     path = tmp_path / "micrograph.mrc"
     with mrcfile.new(path) as mrc:
         mrc.set_data(np.random.default_rng(0).integers(0, 4000, (48, 64)).astype(np.uint16))
-    assert main(["quick", "--source", str(path), "--chunks", "1x32x32", "--codecs", "none", "--repeats", "1"]) == 0
+    argv = ["quick", "--source", str(path), "--chunks", "1x32x32", "--codecs", "none", "--repeats", "1"]
+    assert main([*argv, "--zarr-format", "2"]) == 0
     out = capsys.readouterr().out
     assert f"source: {path} 1x48x64 uint16" in out
     assert "note: the source is a 2-D image, read as a one-slice volume" in out

@@ -38,6 +38,11 @@ def _command(*argv: str, env: dict[str, str] | None = None, **popen) -> list[str
     return [sys.executable, "-m", "cryoet_zarr_bench.cli", *argv]
 
 
+def _quick(*argv: str) -> list[str]:
+    """``quick`` arguments, in the Zarr format every zarr-python of the matrix writes."""
+    return ["quick", "--zarr-format", "2", *argv]
+
+
 def run_cli(
     *argv: str, env: dict[str, str] | None = None, timeout: float = 120
 ) -> subprocess.CompletedProcess:
@@ -73,7 +78,7 @@ def test_1_disk_full_while_writing_a_store(tmp_path: Path) -> None:
     with mounted_tmpfs(tmp_path / "tmp", megabytes=3) as disk:
         for _ in range(2):  # a second run finds nothing left by the first
             result = run_cli(
-                "quick",
+                *_quick(),
                 "--source",
                 str(tmp_path / "vol.npy"),
                 "--codecs",
@@ -94,7 +99,7 @@ def test_1_disk_full_while_writing_a_store(tmp_path: Path) -> None:
 
 def _start_quick(tmp: Path) -> subprocess.Popen:
     process = subprocess.Popen(
-        _command("quick", "--source", "synthetic?shape=160", "--codecs", "none,zstd-1", "--repeats", "50"),
+        _command(*_quick("--source", "synthetic?shape=160", "--codecs", "none,zstd-1", "--repeats", "50")),
         env={**os.environ, "TMPDIR": str(tmp)},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -126,7 +131,7 @@ def test_2_what_a_killed_run_leaves_is_removed_by_the_next(tmp_path: Path) -> No
     process.wait()
     leftovers = [p.name for p in tmp.iterdir()]
     assert leftovers and all(name.startswith(f"cryoet-zarr-bench-pid{process.pid}-") for name in leftovers)
-    result = run_cli("quick", "--size", "16", "--codecs", "none", "--repeats", "1", env={"TMPDIR": str(tmp)})
+    result = run_cli(*_quick("--size", "16", "--codecs", "none", "--repeats", "1"), env={"TMPDIR": str(tmp)})
     assert result.returncode == 0, result.stderr
     assert everything_in(tmp) == []
 
@@ -340,6 +345,6 @@ def test_6_and_8_volumes_that_cannot_be_benchmarked(tmp_path: Path, argv: list[s
     tmp = tmp_path / "tmp"
     tmp.mkdir()
     argv = [arg.format(tmp=tmp_path) for arg in argv]
-    message = one_error_line(run_cli("quick", *argv, "--repeats", "1", env={"TMPDIR": str(tmp)}))
+    message = one_error_line(run_cli(*_quick(*argv, "--repeats", "1"), env={"TMPDIR": str(tmp)}))
     assert re.search(expected, message), message
     assert everything_in(tmp) == []

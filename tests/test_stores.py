@@ -155,7 +155,7 @@ def test_staging_left_by_a_killed_writer_is_removed_by_the_next_write(tmp_path, 
     live.mkdir()
     other = tmp_path / f".b.zarr.partial-pid{finished_process_id()}-0123456789ab"
     other.mkdir()
-    DirectoryStore(tmp_path / "a.zarr").write(data, codec="none", chunks=(16, 16, 16))
+    DirectoryStore(tmp_path / "a.zarr").write(data, codec="none", chunks=(16, 16, 16), zarr_format=2)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["a.zarr", live.name, other.name])
 
 
