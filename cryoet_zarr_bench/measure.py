@@ -101,8 +101,9 @@ def measure_codec(
     """Write ``volume`` ``repeats`` times into fresh stores, read it back ``repeats`` times; report medians.
 
     Stores live in a temporary directory (or in memory with ``in_memory``) that is removed afterwards, also
-    by the next run if this one is killed; removing a store is never part of a timing. A run that cannot fit
-    in the machine's available memory is refused before it starts (:class:`NotEnoughMemoryError`).  The round trip is checked on the first read.
+    by the next run if this one is killed; removing a store is never part of a timing.  The round trip is
+    checked on the first read.  A run that cannot fit in the machine's available memory is refused before it
+    starts (:class:`~cryoet_zarr_bench._memory.NotEnoughMemoryError`).
     """
     if repeats < 1:
         raise ValueError(f"repeats must be at least 1, got {repeats}")

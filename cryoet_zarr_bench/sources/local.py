@@ -14,6 +14,7 @@ import math
 import os
 import sys
 import threading
+import time
 import warnings
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -85,7 +86,7 @@ class NetworkSettings:
         return cls(**values)
 
     def describe(self) -> str:
-        """E.g. ``5 attempts, 10 s connect and 60 s read timeouts``, for messages."""
+        """E.g. ``5 attempt(s), 10 s connect and 60 s read timeouts``, for messages."""
         return (
             f"{self.attempts} attempt(s), {self.connect_timeout:g} s connect and {self.read_timeout:g} s "
             "read timeouts"
@@ -94,7 +95,7 @@ class NetworkSettings:
 
 #: Settings that replace the environment's (tests set them); None: read :data:`NETWORK_ENV` at each call.
 NETWORK: NetworkSettings | None = None
-#: Seconds between "still waiting" notices while a network read shows no progress.
+#: Seconds of silence after which a network read says it is still waiting (and again every as many seconds).
 WAITING_NOTICE_INTERVAL = 10.0
 
 
@@ -104,24 +105,37 @@ def network_settings() -> NetworkSettings:
 
 
 @contextmanager
-def waiting_notice(what: str, enabled: bool) -> Iterator[None]:
-    """While the block runs, say on stderr every :data:`WAITING_NOTICE_INTERVAL` s that ``what`` is awaited."""
+def waiting_notice(what: str, enabled: bool) -> Iterator[Callable[[], None]]:
+    """Say on stderr that ``what`` is still awaited whenever nothing was heard from it for a while.
+
+    Yields a callable to call whenever something arrives (e.g. a chunk); while it is not called for
+    :data:`WAITING_NOTICE_INTERVAL` seconds, a line says how long the silence has lasted.
+    """
+    last_heard = [time.monotonic()]
+
+    def heard() -> None:
+        last_heard[0] = time.monotonic()
+
     if not enabled:
-        yield
+        yield heard
         return
     done = threading.Event()
     settings = network_settings()
 
     def remind() -> None:
-        waited = 0.0
-        while not done.wait(WAITING_NOTICE_INTERVAL):
-            waited += WAITING_NOTICE_INTERVAL
-            print(f"still waiting for {what} after {waited:.0f} s ({settings.describe()})", file=sys.stderr)
+        while not done.wait(WAITING_NOTICE_INTERVAL / 4):
+            silence = time.monotonic() - last_heard[0]
+            if silence >= WAITING_NOTICE_INTERVAL:
+                print(
+                    f"still waiting for {what}: nothing for {silence:.0f} s ({settings.describe()})",
+                    file=sys.stderr,
+                )
+                last_heard[0] = time.monotonic()
 
     reminder = threading.Thread(target=remind, daemon=True)
     reminder.start()
     try:
-        yield
+        yield heard
     finally:
         done.set()
         reminder.join()
@@ -154,7 +168,9 @@ def _stat_file(path: str) -> os.stat_result:
             f"cannot open {path}: {error.strerror or one_line(error)}; check the path"
         ) from None
     if not os.path.isfile(path):
-        raise SourceError(f"{path} is not a file; give the path of an MRC (.mrc/.rec/.map/.mrcs) or .npy file")
+        raise SourceError(
+            f"{path} is not a file; give the path of an MRC (.mrc/.rec/.map/.mrcs) or .npy file"
+        )
     return stat
 
 
@@ -466,8 +482,11 @@ def _progress_bar(total: int, label: str, enabled: bool) -> Iterator[Callable[[]
         yield lambda: bar.update(1)
 
 
-def _read_chunkwise(array: Any, bounds: Bounds, *, progress: bool, label: str) -> tuple[np.ndarray, int]:
-    """Read ``bounds`` of a zarr array one chunk at a time (a few in parallel), advancing a progress bar."""
+def _read_chunkwise(
+    array: Any, bounds: Bounds, *, progress: bool, label: str, heard: Callable[[], None]
+) -> tuple[np.ndarray, int]:
+    """Read ``bounds`` of a zarr array one chunk at a time (a few in parallel), advancing a progress bar and
+    calling ``heard`` as each chunk arrives."""
     blocks = list(_chunk_blocks(bounds, array.chunks))
     out = np.empty([stop - start for start, stop in bounds], dtype=np.dtype(array.dtype).newbyteorder("="))
     origin = [start for start, _ in bounds]
@@ -482,6 +501,7 @@ def _read_chunkwise(array: Any, bounds: Bounds, *, progress: bool, label: str) -
             for future in as_completed([pool.submit(read, block) for block in blocks]):
                 future.result()
                 advance()
+                heard()
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     return out, len(blocks)
@@ -531,7 +551,7 @@ def read_ome_zarr(
         ) from None
     if hasattr(fs, "retries"):  # s3fs: botocore retries already; zarr opens this same (cached) instance
         fs.retries = 1
-    with waiting_notice(f"the store at {url}", progress), _store_errors(url):
+    with waiting_notice(f"the store at {url}", progress) as heard, _store_errors(url):
         multiscale = _multiscale(fs, root, url)
         datasets = multiscale.get("datasets", [])
         if level >= len(datasets):
@@ -548,7 +568,7 @@ def read_ome_zarr(
                 f"level {level} of {url} is a {array.dtype} array of shape {shape}, not a 3-D volume"
             )
         bounds = _crop_bounds(crop, shape)
-        data, chunks_read = _read_chunkwise(array, bounds, progress=progress, label=source)
+        data, chunks_read = _read_chunkwise(array, bounds, progress=progress, label=source, heard=heard)
     provenance = {
         "kind": "ome-zarr",
         "store_url": url,
