@@ -118,38 +118,47 @@ def write_whole(array: Any, data: np.ndarray) -> None:
 
     executor = _get_executor()  # makes zarr's pool the loop's default one, which every chunk write uses
     loop = _get_loop()
-    started, stopped = threading.Event(), threading.Event()
-    future = asyncio.run_coroutine_threadsafe(
-        _set_all_or_stop(array._async_array, data, started, stopped), loop
-    )
+    write = _StoppableWrite()
     try:
-        future.result()
+        asyncio.run_coroutine_threadsafe(write.run(array._async_array, data), loop).result()
     except BaseException:
-        future.cancel()
-        # Once the loop has handled the cancellation, the write has either started (and stops soon) or never will.
+        # One round trip through the loop later, the write has started if it was scheduled at all (an
+        # interrupt may land anywhere, even inside run_coroutine_threadsafe).
         asyncio.run_coroutine_threadsafe(asyncio.sleep(0), loop).result()
-        if started.is_set():
-            stopped.wait()
+        if write.started.is_set():
+            loop.call_soon_threadsafe(write.cancel)
+            write.stopped.wait()
         _drain(executor)
         raise
 
 
-async def _set_all_or_stop(
-    async_array: Any, data: np.ndarray, started: threading.Event, stopped: threading.Event
-) -> None:
-    """Write ``data``; on failure or cancellation, cancel and await the tasks the write started."""
-    started.set()
-    before = asyncio.all_tasks()
-    try:
-        await async_array.setitem(Ellipsis, data)
-    except BaseException:
-        spawned = asyncio.all_tasks() - before - {asyncio.current_task()}
-        for task in spawned:
-            task.cancel()
-        await asyncio.gather(*spawned, return_exceptions=True)
-        raise
-    finally:
-        stopped.set()
+class _StoppableWrite:
+    """One ``setitem`` on zarr 3's event loop that, on failure or cancellation, cancels and awaits the tasks
+    it started before it ends."""
+
+    def __init__(self) -> None:
+        self.started, self.stopped = threading.Event(), threading.Event()
+        self._task: asyncio.Task | None = None
+
+    async def run(self, async_array: Any, data: np.ndarray) -> None:
+        self._task = asyncio.current_task()
+        self.started.set()
+        before = asyncio.all_tasks()
+        try:
+            await async_array.setitem(Ellipsis, data)
+        except BaseException:
+            spawned = asyncio.all_tasks() - before
+            for task in spawned:
+                task.cancel()
+            await asyncio.gather(*spawned, return_exceptions=True)
+            raise
+        finally:
+            self.stopped.set()
+
+    def cancel(self) -> None:
+        """Cancel the write (call on the loop's thread); harmless once it has ended."""
+        assert self._task is not None
+        self._task.cancel()
 
 
 def _drain(executor: Any) -> None:

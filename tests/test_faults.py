@@ -136,6 +136,30 @@ def test_2_what_a_killed_run_leaves_is_removed_by_the_next(tmp_path: Path) -> No
     assert everything_in(tmp) == []
 
 
+def test_2_a_fetch_killed_while_caching_leaves_a_partial_file_the_next_fetch_removes(tmp_path: Path) -> None:
+    source = _mrc(tmp_path / "big.mrc", np.zeros((256, 256, 256), np.float32))  # MRC files are cached
+    volumes = tmp_path / "cache" / "volumes"
+    env = {**os.environ, "CRYOET_ZARR_BENCH_CACHE": str(tmp_path / "cache")}
+    for _ in range(5):  # the kill must land while the cache file is being written; try again if it missed
+        process = subprocess.Popen(_command("fetch", str(source)), env=env, stdout=subprocess.DEVNULL)
+        while process.poll() is None and not any(p.name.endswith(".partial") for p in everything_in(volumes)):
+            time.sleep(0.002)
+        process.kill()
+        process.wait()
+        if any(p.name.endswith(".partial") for p in everything_in(volumes)):
+            break
+        for path in everything_in(volumes):
+            path.unlink()
+    else:
+        pytest.skip("the fetch never was caught writing its cache file")
+    (partial,) = [p.name for p in everything_in(volumes) if p.name.endswith(".partial")]
+    assert f".pid{process.pid}-" in partial
+    result = run_cli("fetch", str(source), env={"CRYOET_ZARR_BENCH_CACHE": str(tmp_path / "cache")})
+    assert result.returncode == 0, result.stderr
+    names = sorted(p.name for p in everything_in(volumes))
+    assert len(names) == 2 and not any(name.startswith(".") for name in names)
+
+
 # --------------------------------------------------------------------------- 3. and 4. network faults
 
 
@@ -286,11 +310,11 @@ def test_4_api_answering_what_is_not_its_schema(content_type: str, body: bytes, 
 # --------------------------------------------------------------------------- 5. cache faults
 
 
-def _mrc(path: Path) -> Path:
+def _mrc(path: Path, data: np.ndarray | None = None) -> Path:
     import mrcfile
 
     with mrcfile.new(path) as mrc:
-        mrc.set_data(np.arange(4 * 6 * 8, dtype=np.float32).reshape(4, 6, 8))
+        mrc.set_data(np.arange(4 * 6 * 8, dtype=np.float32).reshape(4, 6, 8) if data is None else data)
     return path
 
 
