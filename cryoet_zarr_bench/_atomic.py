@@ -1,4 +1,8 @@
-"""All-or-nothing writes: a file or a directory is complete where it stands, or absent."""
+"""All-or-nothing writes: a file or a directory is complete where it stands, or absent.
+
+Temporary names carry the owning process (:mod:`._orphans`), so those left by a killed run are removed by the
+next write of the same file.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +13,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
+from ._orphans import owner_tag, remove_orphans
+
 __all__ = ["replace_directory", "write_file"]
 
 
 def write_file(path: Path, write: Callable[[IO[bytes]], None]) -> None:
     """Write ``path`` (mode 0644) through a temporary file beside it, then rename it into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
+    remove_orphans(path.parent, f".{path.name}.")
+    prefix = f".{path.name}.{owner_tag()}"
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=".partial")
     try:
         with os.fdopen(handle, "wb") as stream:
             write(stream)
@@ -29,11 +37,23 @@ def write_file(path: Path, write: Callable[[IO[bytes]], None]) -> None:
 
 
 def replace_directory(new: Path, target: Path) -> None:
-    """Put directory ``new`` (beside ``target``) at ``target``, replacing what was there with two renames."""
+    """Put directory ``new`` (beside ``target``) at ``target``, replacing what was there with two renames.
+
+    If the second rename fails, the first is undone: ``target`` holds the old directory again.
+    """
     if not target.exists():
         os.replace(new, target)
         return
-    retired = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.old-"))
-    os.replace(target, retired / target.name)
-    os.replace(new, target)
+    retired = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.old-{owner_tag()}"))
+    try:
+        os.replace(target, retired / target.name)
+    except BaseException:
+        retired.rmdir()
+        raise
+    try:
+        os.replace(new, target)
+    except BaseException:
+        os.replace(retired / target.name, target)
+        retired.rmdir()
+        raise
     shutil.rmtree(retired, ignore_errors=True)

@@ -7,7 +7,10 @@ memory (key -> bytes in zarr 2, key -> zarr Buffer in zarr 3; :func:`object_byte
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import MutableMapping
+from concurrent.futures import wait
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +32,7 @@ __all__ = [
     "open_array",
     "restore_concurrency",
     "set_concurrency",
+    "write_whole",
 ]
 
 ZARR_MAJOR = int(zarr.__version__.split(".")[0])
@@ -101,6 +105,71 @@ def create_array(
         overwrite=True,
         config={"write_empty_chunks": True},
     )
+
+
+def write_whole(array: Any, data: np.ndarray) -> None:
+    """``array[...] = data``; if that fails or is interrupted, every chunk write has stopped when it returns.
+
+    zarr 3 writes chunks as tasks on its event loop, each handing its file write to a thread pool. When one
+    write fails (a full disk) or the caller is interrupted, the others carry on by default, and recreate files
+    in a store the caller has already removed. Here the tasks are cancelled and awaited, and the thread pool is
+    drained, before the error reaches the caller. zarr 2 writes chunk by chunk in the calling thread.
+    """
+    if ZARR_MAJOR == 2:
+        array[...] = data
+        return
+    from zarr.core.sync import _get_executor, _get_loop
+
+    executor = _get_executor()  # makes zarr's pool the loop's default one, which every chunk write uses
+    loop = _get_loop()
+    write = _StoppableWrite()
+    try:
+        asyncio.run_coroutine_threadsafe(write.run(array._async_array, data), loop).result()
+    except BaseException:
+        # One round trip through the loop later, the write has started if it was scheduled at all (an
+        # interrupt may land anywhere, even inside run_coroutine_threadsafe).
+        asyncio.run_coroutine_threadsafe(asyncio.sleep(0), loop).result()
+        if write.started.is_set():
+            loop.call_soon_threadsafe(write.cancel)
+            write.stopped.wait()
+        _drain(executor)
+        raise
+
+
+class _StoppableWrite:
+    """One ``setitem`` on zarr 3's event loop that, on failure or cancellation, cancels and awaits the tasks
+    it started before it ends."""
+
+    def __init__(self) -> None:
+        self.started, self.stopped = threading.Event(), threading.Event()
+        self._task: asyncio.Task | None = None
+
+    async def run(self, async_array: Any, data: np.ndarray) -> None:
+        self._task = asyncio.current_task()
+        self.started.set()
+        before = asyncio.all_tasks()
+        try:
+            await async_array.setitem(Ellipsis, data)
+        except BaseException:
+            spawned = asyncio.all_tasks() - before
+            for task in spawned:
+                task.cancel()
+            await asyncio.gather(*spawned, return_exceptions=True)
+            raise
+        finally:
+            self.stopped.set()
+
+    def cancel(self) -> None:
+        """Cancel the write (call on the loop's thread); harmless once it has ended."""
+        assert self._task is not None
+        self._task.cancel()
+
+
+def _drain(executor: Any) -> None:
+    """Return once every job the thread pool had started has finished (queued ones were cancelled)."""
+    workers = executor._max_workers
+    all_idle = threading.Barrier(workers)
+    wait([executor.submit(all_idle.wait) for _ in range(workers)])
 
 
 def open_array(store: StoreLike, storage_options: dict[str, Any] | None = None) -> Any:

@@ -5,12 +5,15 @@ from __future__ import annotations
 import argparse
 import importlib.metadata
 import json
+import signal
 import subprocess
 import sys
+import threading
 from dataclasses import replace
 from pathlib import Path
 
 from . import _compat, asv_run, dashboard, progress
+from ._memory import NotEnoughMemoryError
 from .asv_config import AsvConfig, AsvConfigError
 from .codecs import CODEC_SETS, CodecSpecError, codec_set
 from .interpreters import InterpreterNotFound, find_python, how_to_get, interpreters_on_path
@@ -19,8 +22,9 @@ from .measure import measure_codec
 from .report import by_release, model, text
 from .report.tables import seed_table
 from .sources import SourceError, SourceSpec, acquire, describe_cache_entry, parse_source
+from .sources.local import MRC_IMAGE_2D
 from .sources.spec import CentreCrop
-from .stores import format_chunks, parse_chunks
+from .stores import NoSpaceError, format_chunks, parse_chunks
 
 __all__ = ["main"]
 
@@ -55,7 +59,7 @@ def _sized_source(source: str, size: int | None) -> SourceSpec:
 
 def cmd_quick(args: argparse.Namespace) -> int:
     codecs = codec_set(args.codecs)
-    volume = acquire(_sized_source(args.source, args.size), progress=not args.json)
+    volume = acquire(_sized_source(args.source, args.size), cache=not args.no_cache, progress=not args.json)
     measurements = [
         measure_codec(
             volume,
@@ -85,6 +89,8 @@ def cmd_quick(args: argparse.Namespace) -> int:
     chunks = format_chunks(args.chunks)
     versions = ", ".join(f"{name} {version}" for name, version in _compat.library_versions().items())
     print(f"source: {volume.describe()}")
+    if volume.provenance.get("mrc_layout") == MRC_IMAGE_2D:
+        print(f"note: the source is a {MRC_IMAGE_2D}")
     print(
         f"chunks {chunks}, Zarr format {args.zarr_format}, {context['store']} store, "
         f"Blosc threads {args.blosc_threads}; {versions}"
@@ -99,9 +105,12 @@ def cmd_quick(args: argparse.Namespace) -> int:
 
 
 def cmd_fetch(args: argparse.Namespace) -> int:
-    volume = acquire(args.source, progress=True)
+    volume = acquire(args.source, cache=not args.no_cache, progress=True)
     print(volume.describe())
-    print(describe_cache_entry(volume.source) or "read in place; nothing to cache for this kind of source")
+    if args.no_cache:
+        print("read without the cache (--no-cache); nothing was stored")
+    else:
+        print(describe_cache_entry(volume.source) or "read in place; nothing to cache for this kind of source")
     return 0
 
 
@@ -296,6 +305,14 @@ def _package_version() -> str:
     return f"{package} ({versions})"
 
 
+def _add_no_cache_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="read the source itself, neither reading nor writing the volume cache (e.g. a read-only cache)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cryoet-zarr-bench",
@@ -331,6 +348,7 @@ def build_parser() -> argparse.ArgumentParser:
     quick.add_argument("--memory", action="store_true", help="use an in-memory store instead of a temporary directory")
     quick.add_argument("--blosc-threads", type=_positive, default=1, help="Blosc threads (default 1)")
     quick.add_argument("--json", action="store_true", help="print the rows as a JSON list instead of a table")
+    _add_no_cache_option(quick)
     quick.set_defaults(run=cmd_quick)
 
     fetch = commands.add_parser(
@@ -341,6 +359,7 @@ def build_parser() -> argparse.ArgumentParser:
         "$XDG_CACHE_HOME/cryoet-zarr-bench or ~/.cache/cryoet-zarr-bench.",
     )
     fetch.add_argument("source", help="e.g. portal:10445/TS_100_3 or path/to/tomo.mrc (see the README)")
+    _add_no_cache_option(fetch)
     fetch.set_defaults(run=cmd_fetch)
 
     bench = commands.add_parser(
@@ -448,8 +467,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _interrupt_on_sigterm(signum: int, frame: object) -> None:
+    """SIGTERM (``kill``, a job scheduler) stops a run as Ctrl-C does, so its temporary files are removed."""
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    if in_main_thread:
+        previous_handler = signal.signal(signal.SIGTERM, _interrupt_on_sigterm)
     try:
         return args.run(args)
     except (
@@ -457,12 +484,20 @@ def main(argv: list[str] | None = None) -> int:
         AsvConfigError,
         CodecSpecError,
         SourceError,
+        NoSpaceError,
+        NotEnoughMemoryError,
         _compat.UnsupportedFormatError,
         dashboard.DashboardError,
         model.ReportError,
     ) as exc:
         print(f"cryoet-zarr-bench: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("cryoet-zarr-bench: interrupted; temporary files removed", file=sys.stderr)
+        return 130
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous_handler)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ wanted without asv.
 
 from __future__ import annotations
 
+import math
 import statistics
 import tempfile
 import time
@@ -15,18 +16,34 @@ from pathlib import Path
 
 import numpy as np
 
+from ._memory import require_memory
+from ._orphans import owner_tag, remove_orphans
 from .codecs import CodecSpec, parse_codec
-from .stores import DirectoryStore, MemoryStore, StoredBytes, set_blosc_threads
+from .stores import DirectoryStore, MemoryStore, StoredBytes, format_chunks, set_blosc_threads
 from .volume import Volume
 
-__all__ = ["Measurement", "measure_codec", "same_bits"]
+__all__ = ["WORKDIR_PREFIX", "Measurement", "measure_codec", "memory_needed", "same_bits"]
+
+#: Name prefix of the temporary directory each run writes its stores in (followed by the owner's PID tag).
+WORKDIR_PREFIX = "cryoet-zarr-bench-"
 
 
 def same_bits(a: np.ndarray, b: np.ndarray) -> bool:
-    """Exact equality, bit for bit (NaNs and signed zeros included)."""
+    """Exact equality, bit for bit (NaNs and signed zeros included), whatever the arrays' memory layout."""
     if a.shape != b.shape or a.dtype != b.dtype:
         return False
-    return bool(np.array_equal(a.view(np.uint8), b.view(np.uint8)))
+    return bool(
+        np.array_equal(np.ascontiguousarray(a).view(np.uint8), np.ascontiguousarray(b).view(np.uint8))
+    )
+
+
+def memory_needed(volume: Volume, chunks: tuple[int, ...], *, in_memory: bool) -> int:
+    """Rough bytes :func:`measure_codec` needs beside the volume: the array read back, the store if it is in
+    memory (no larger than the raw data plus edge-chunk padding for lossless codecs), and a few copies of one
+    chunk (the raw chunk, its padded copy, its encoding)."""
+    chunk_bytes = math.prod(chunks) * volume.dtype.itemsize
+    padded = math.prod(-(-n // c) * c for n, c in zip(volume.shape, chunks)) * volume.dtype.itemsize
+    return volume.nbytes + (padded if in_memory else 0) + 3 * chunk_bytes
 
 
 @dataclass(frozen=True)
@@ -83,15 +100,26 @@ def measure_codec(
 ) -> Measurement:
     """Write ``volume`` ``repeats`` times into fresh stores, read it back ``repeats`` times; report medians.
 
-    Stores live in a temporary directory (or in memory with ``in_memory``) that is removed afterwards;
-    removing a store is never part of a timing.  The round trip is checked on the first read.
+    Stores live in a temporary directory (or in memory with ``in_memory``) that is removed afterwards, also
+    by the next run if this one is killed; removing a store is never part of a timing.  The round trip is
+    checked on the first read.  A run that cannot fit in the machine's available memory is refused before it
+    starts (:class:`~cryoet_zarr_bench._memory.NotEnoughMemoryError`).
     """
     if repeats < 1:
         raise ValueError(f"repeats must be at least 1, got {repeats}")
     spec = parse_codec(codec)
+    require_memory(
+        memory_needed(volume, chunks, in_memory=in_memory),
+        f"writing a {format_chunks(volume.shape)} {volume.dtype} volume in {format_chunks(chunks)} chunks",
+        "choose smaller chunks or a smaller volume (--size)",
+    )
+    temporary_root = Path(tempfile.gettempdir())
+    remove_orphans(temporary_root, WORKDIR_PREFIX)
     previous_threads = set_blosc_threads(blosc_threads)
     try:
-        with tempfile.TemporaryDirectory(prefix="cryoet-zarr-bench-") as workdir:
+        with tempfile.TemporaryDirectory(
+            prefix=f"{WORKDIR_PREFIX}{owner_tag()}", dir=temporary_root
+        ) as workdir:
             write_times = []
             for i in range(repeats):
                 store = MemoryStore() if in_memory else DirectoryStore(Path(workdir) / f"{i}.zarr")

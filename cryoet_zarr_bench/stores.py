@@ -7,6 +7,7 @@ it goes to a fresh location and replaces the old store only once every chunk is 
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import shutil
@@ -24,11 +25,13 @@ import numpy as np
 
 from . import _compat
 from ._atomic import replace_directory
+from ._orphans import owner_tag, remove_orphans
 from .codecs import CodecSpec, parse_codec
 
 __all__ = [
     "DirectoryStore",
     "MemoryStore",
+    "NoSpaceError",
     "StoredBytes",
     "ZarrStore",
     "decode_chunks",
@@ -40,6 +43,10 @@ __all__ = [
 #: Object names that hold metadata rather than chunk data, in either Zarr format.
 METADATA_NAMES = frozenset({".zarray", ".zattrs", ".zgroup", ".zmetadata", "zarr.json"})
 _CHUNK_KEY = re.compile(r"^(?:c/)?(\d+(?:[./]\d+)*)$")
+
+
+class NoSpaceError(OSError):
+    """A store could not be written for lack of disk space; nothing of it was left behind."""
 
 
 def parse_chunks(text: str) -> tuple[int, int, int]:
@@ -92,7 +99,7 @@ class ZarrStore(ABC):
     ) -> None:
         """Write ``data`` as a single array, replacing whatever the store held, all or nothing."""
         codec = parse_codec(codec)
-        with self.staged() as staging:
+        with self.staged(nbytes=data.nbytes) as staging:
             array = _compat.create_array(
                 staging,
                 shape=data.shape,
@@ -101,19 +108,27 @@ class ZarrStore(ABC):
                 codec=codec,
                 zarr_format=zarr_format,
             )
-            array[...] = data
+            _compat.write_whole(array, data)
 
     @contextmanager
-    def staged(self) -> Iterator[Any]:
+    def staged(self, nbytes: int | None = None) -> Iterator[Any]:
         """A fresh location to write a whole array into (by any library): it replaces the store's array when
-        the ``with`` block ends, or is discarded if the block raises."""
+        the ``with`` block ends, or is discarded if the block raises.  ``nbytes``, the array's size, only
+        serves the message should the disk fill up."""
         staging = self._new_staging()
         try:
             yield staging
-        except BaseException:
+            self._commit(staging)
+        except BaseException as error:
             self._discard(staging)
+            if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+                where = staging.parent if isinstance(staging, Path) else "memory"
+                what = "the array" if nbytes is None else f"a {nbytes / 1e6:.0f} MB volume"
+                raise NoSpaceError(
+                    f"not enough space in {where} to write {what} ({error.strerror}); "
+                    "free some space, or write elsewhere (quick: set TMPDIR, or pass --memory)"
+                ) from None
             raise
-        self._commit(staging)
 
     def read(self) -> np.ndarray:
         """The whole array, as a numpy array."""
@@ -189,7 +204,8 @@ class DirectoryStore(ZarrStore):
 
     def _new_staging(self) -> Path:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        return self.path.with_name(f".{self.path.name}.partial-{uuid.uuid4().hex[:12]}")
+        remove_orphans(self.path.parent, f".{self.path.name}.")
+        return self.path.with_name(f".{self.path.name}.partial-{owner_tag()}{uuid.uuid4().hex[:12]}")
 
     def _commit(self, staging: Path) -> None:
         replace_directory(staging, self.path)

@@ -11,6 +11,7 @@
   the access-denied tests.
 - :class:`CountingProxy` sits between the code under test and moto: it forwards every request, logs it, and
   can go down (close its socket and every connection) once it has served a given number of chunk GETs.
+- :class:`FlakyProxy` is a counting proxy that drops, delays or fails a seeded random share of requests.
 - :class:`GraphQLPortal` answers the ``cryoet-data-portal`` client's queries by executing them with
   graphql-core against the schema bundled with the client, over :data:`CATALOGUE`, whose tomogram records
   point at the S3 objects above.
@@ -25,9 +26,11 @@ import gc
 import http.client
 import json
 import math
+import random
 import re
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -237,7 +240,9 @@ class S3Portal:
 
 class _ProxyHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    _HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "proxy-connection", "te", "upgrade"})
+    _HOP_BY_HOP = frozenset(
+        {"connection", "keep-alive", "transfer-encoding", "proxy-connection", "te", "upgrade"}
+    )
 
     def _forward(self) -> None:
         proxy: CountingProxy = self.server.proxy  # type: ignore[attr-defined]
@@ -246,6 +251,17 @@ class _ProxyHandler(BaseHTTPRequestHandler):
             return
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else None
+        fault = proxy.fault()
+        if fault == "drop":
+            self.close_connection = True  # hang up without an answer
+            return
+        if fault == "error":
+            self.send_response_only(500, "Internal Server Error")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        if isinstance(fault, float):
+            time.sleep(fault)
         upstream = http.client.HTTPConnection(proxy.upstream_host, proxy.upstream_port, timeout=30)
         headers = {k: v for k, v in self.headers.items() if k.lower() not in self._HOP_BY_HOP}
         upstream.request(self.command, self.path, body=body, headers=headers)
@@ -312,10 +328,34 @@ class CountingProxy:
                     threading.Thread(target=self.stop, daemon=True).start()
             return True
 
+    def fault(self) -> str | float | None:
+        """What goes wrong with the next request: ``"drop"``, ``"error"`` (HTTP 500), a delay, or None."""
+        return None
+
     def stop(self) -> None:
         self.is_down = True
         self._server.shutdown()
         self._server.server_close()
+
+
+class FlakyProxy(CountingProxy):
+    """A :class:`CountingProxy` that drops, delays (up to ``max_delay`` s) or answers HTTP 500 to a seeded
+    random ``rate`` of requests, each kind equally often."""
+
+    def __init__(self, upstream: str, *, rate: float, seed: int, max_delay: float) -> None:
+        super().__init__(upstream)
+        self._random = random.Random(seed)
+        self.rate, self.max_delay = rate, max_delay
+        self.faults: list[str | float] = []
+
+    def fault(self) -> str | float | None:
+        with self._lock:
+            if self._random.random() >= self.rate:
+                return None
+            kind = self._random.choice(["drop", "error", "delay"])
+            chosen: str | float = self._random.uniform(0, self.max_delay) if kind == "delay" else kind
+            self.faults.append(chosen)
+            return chosen
 
 
 # --------------------------------------------------------------------------- GraphQL
@@ -531,6 +571,7 @@ __all__ = [
     "PRIVATE_BUCKET",
     "TOMOGRAMS",
     "CountingProxy",
+    "FlakyProxy",
     "GraphQLPortal",
     "Portal",
     "S3Portal",

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -68,3 +70,45 @@ def asv_environment(workdir: Path) -> dict[str, str]:
         CRYOET_ZARR_BENCH_CACHE=str(workdir / "volume-cache"),
     )
     return env
+
+
+def finished_process_id() -> int:
+    """The PID of a process that has already exited (as a run killed earlier would have had)."""
+    import subprocess
+    import sys
+
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+@contextmanager
+def mounted_tmpfs(directory: Path, megabytes: int, *, read_only: bool = False) -> Iterator[Path]:
+    """A tmpfs of ``megabytes`` mounted at ``directory`` (made if missing) for the block, then unmounted.
+
+    Skips the test where mounting is forbidden (not root, or no ``CAP_SYS_ADMIN`` in a container).
+    """
+    import subprocess
+
+    directory.mkdir(parents=True, exist_ok=True)
+    options = f"size={megabytes}m" + (",ro" if read_only else "")
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(directory)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"this machine forbids mounting a tmpfs ({mounted.stderr.strip() or 'mount failed'})")
+    try:
+        yield directory
+    finally:
+        subprocess.run(["umount", "-l", str(directory)], check=False)
+
+
+def remount(directory: Path, *, read_only: bool) -> None:
+    """Make a mount made by :func:`mounted_tmpfs` read-only or writable again."""
+    import subprocess
+
+    mode = "ro" if read_only else "rw"
+    subprocess.run(["mount", "-o", f"remount,{mode}", str(directory)], check=True)

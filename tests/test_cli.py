@@ -65,6 +65,17 @@ def test_quick_on_an_integer_file_keeps_and_states_its_dtype(tmp_path, capsys):
     assert "data benchmarked as stored, in int16" in capsys.readouterr().out
 
 
+def test_quick_on_a_micrograph_says_it_is_one_slice(tmp_path, capsys):
+    path = tmp_path / "micrograph.mrc"
+    with mrcfile.new(path) as mrc:
+        mrc.set_data(np.random.default_rng(0).integers(0, 4000, (48, 64)).astype(np.uint16))
+    argv = ["quick", "--source", str(path), "--chunks", "1x32x32", "--codecs", "none", "--repeats", "1"]
+    assert main([*argv, "--zarr-format", "2"]) == 0
+    out = capsys.readouterr().out
+    assert f"source: {path} 1x48x64 uint16" in out
+    assert "note: the source is a 2-D image, read as a one-slice volume" in out
+
+
 def test_fetch_caches_a_file_source_and_says_where(tmp_path, capsys):
     path = tmp_path / "tomo.mrc"
     with mrcfile.new(path) as mrc:

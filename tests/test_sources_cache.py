@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
+from support import finished_process_id
 
 from cryoet_zarr_bench.sources import cache
 from cryoet_zarr_bench.volume import Volume
@@ -71,7 +75,7 @@ def _corrupt_one_byte(path: Path) -> None:
     [
         (lambda entry: _corrupt_one_byte(entry.data_path), "checksum mismatch"),
         (lambda entry: entry.data_path.write_bytes(entry.data_path.read_bytes()[:150]), "cannot read"),
-        (lambda entry: entry.data_path.unlink(), "cannot read"),
+        (lambda entry: entry.data_path.unlink(), "is missing"),
         (lambda entry: entry.sidecar_path.write_text('{"source": '), "unreadable sidecar"),
     ],
 )
@@ -93,8 +97,55 @@ def test_a_stale_entry_is_ignored_and_replaced(tmp_path: Path) -> None:
     assert len(list((tmp_path / "volumes").iterdir())) == 2
 
 
-def test_a_failed_save_leaves_nothing_behind(tmp_path: Path) -> None:
-    unserialisable = Volume(np.zeros((2, 2, 2), np.float32), (1.0, 1.0, 1.0), SOURCE, {"opened": object()})
-    with pytest.raises(TypeError):
-        cache.save(unserialisable, root=tmp_path)
-    assert not (tmp_path / "volumes").exists() or list((tmp_path / "volumes").iterdir()) == []
+def _entry_files(root: Path) -> list[str]:
+    directory = root / "volumes"
+    return sorted(p.name for p in directory.iterdir()) if directory.exists() else []
+
+
+def test_a_failed_data_write_leaves_nothing_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def write_half_then_fill_the_disk(stream, array, allow_pickle) -> None:
+        stream.write(b"\x93NUMPY" + bytes(100))
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(cache.np, "save", write_half_then_fill_the_disk)
+    with pytest.raises(OSError, match="No space left"):
+        cache.save(_volume(), root=tmp_path)
+    assert _entry_files(tmp_path) == []
+
+
+def test_a_failed_sidecar_write_leaves_no_orphan_data_file(tmp_path: Path) -> None:
+    sidecar_path = cache.save(_volume(), root=tmp_path).sidecar_path
+    for path in (tmp_path / "volumes").iterdir():
+        path.unlink()
+    sidecar_path.mkdir()  # the sidecar's rename into place fails: a directory stands there
+    with pytest.raises(IsADirectoryError):
+        cache.save(_volume(), root=tmp_path)
+    assert _entry_files(tmp_path) == [sidecar_path.name]
+
+
+def test_a_reader_between_the_two_renames_keeps_the_fresh_entry(tmp_path: Path) -> None:
+    """A save replaces the data, then the sidecar; a load in between reads the old entry or none."""
+    old = cache.save(_volume(), root=tmp_path)
+    newer = Volume(np.ones((4, 4, 4), np.float32), (10.0, 10.0, 10.0), SOURCE)
+    new_data_path = cache._data_path(old.sidecar_path, newer.checksum())
+    np.save(new_data_path, newer.data)  # the first rename of save(newer) has happened, the second not yet
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loaded = cache.load(SOURCE, root=tmp_path)
+    assert loaded is not None and loaded.checksum() == old.checksum
+    assert new_data_path.exists()
+    cache.save(newer, root=tmp_path)
+    assert _entry_files(tmp_path) == sorted([new_data_path.name, old.sidecar_path.name])
+    assert cache.load(SOURCE, root=tmp_path).checksum() == newer.checksum()
+
+
+def test_partial_files_of_dead_processes_are_removed(tmp_path: Path) -> None:
+    entry = cache.save(_volume(), root=tmp_path)
+    leftover = entry.data_path.with_name(
+        f".{entry.data_path.name}.pid{finished_process_id()}-abcdefgh.partial"
+    )
+    leftover.write_bytes(b"\x93NUMPY half")
+    mine = entry.data_path.with_name(f".{entry.data_path.name}.pid{os.getpid()}-abcdefgh.partial")
+    mine.write_bytes(b"\x93NUMPY being written")
+    assert cache.load(SOURCE, root=tmp_path) is not None
+    assert not leftover.exists() and mine.exists()

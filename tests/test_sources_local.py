@@ -105,10 +105,44 @@ def test_truncated_mrc(tmp_path: Path) -> None:
     assert not describe_cache_entry(str(path))
 
 
+def test_a_2d_micrograph_is_a_one_slice_volume_and_says_so(tmp_path: Path) -> None:
+    image = _ramp(np.uint16, shape=(10, 12))
+    volume = acquire(str(_write_mrc(tmp_path / "micrograph.mrc", image)))
+    assert volume.shape == (1, 10, 12) and volume.dtype == np.uint16
+    np.testing.assert_array_equal(volume.data[0], image)
+    assert volume.provenance["mrc_layout"] == "2-D image, read as a one-slice volume"
+    assert volume.voxel_spacing[1:] == (3.0, 2.5)
+
+
+def test_an_mrcs_image_stack(tmp_path: Path) -> None:
+    stack = _ramp(np.float32)
+    path = tmp_path / "frames.mrcs"
+    with mrcfile.new(path) as mrc:
+        mrc.set_data(stack)
+        mrc.set_image_stack()
+    volume = acquire(f"{path}?crop=1:3,0:10,0:12")
+    np.testing.assert_array_equal(volume.data, stack[1:3])
+    assert volume.provenance["mrc_layout"] == "image stack"
+
+
+@pytest.mark.parametrize(
+    ("suffix", "compression"), [(".mrc.gz", "gzip"), (".map.gz", "gzip"), (".mrc.bz2", "bzip2")]
+)
+def test_compressed_mrc(tmp_path: Path, suffix: str, compression: str) -> None:
+    data = _ramp(np.int16)
+    path = tmp_path / f"tomo{suffix}"
+    with mrcfile.new(path, compression=compression) as mrc:
+        mrc.set_data(data)
+        mrc.voxel_size = 4.0
+    volume = acquire(str(path))
+    np.testing.assert_array_equal(volume.data, data)
+    assert volume.provenance["compressed"] is True and volume.voxel_spacing == (4.0, 4.0, 4.0)
+    assert describe_cache_entry(str(path)) is not None  # decompressed once, then read from the cache
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (lambda: np.zeros((5, 6), np.float32), r"shape 5x6, not a 3-D volume"),
         (lambda: np.zeros((2, 5, 6), np.complex64), r"complex64 data; only integer or real float"),
     ],
 )
@@ -192,9 +226,10 @@ def test_npy(tmp_path: Path, dtype, cache_dir: Path) -> None:
     [
         (lambda path: np.save(path, np.zeros((4, 4))), "shape 4x4, not a 3-D volume"),
         (
-            lambda path: np.save(path, np.array([{"a": 1}], dtype=object)),
-            r"not a readable .npy file \(ValueError",
+            lambda path: np.save(path, np.array([[[{"a": 1}]]], dtype=object)),
+            r"bad.npy holds an array of Python objects; object arrays are not supported",
         ),
+        (lambda path: np.save(path, np.zeros((0, 4, 4), np.float32)), r"empty array \(shape 0x4x4\)"),
         (lambda path: path.write_bytes(b"\x93NUMPY garbage"), "not a readable .npy file"),
         (lambda path: np.save(path, np.zeros((2, 2, 2), bool)), "holds bool data"),
     ],
@@ -283,7 +318,7 @@ def test_unwritable_cache_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     with pytest.raises(
         SourceError,
         match=r"cannot write the cache entry for .*tomo.mrc in .*a-file/cache \(\w+Error: "
-        r".*\); set CRYOET_ZARR_BENCH_CACHE to a writable directory, or read without the cache$",
+        r".*\); set CRYOET_ZARR_BENCH_CACHE to a writable directory, or read without the cache \(--no-cache\)$",
     ):
         acquire(str(path))
     np.testing.assert_array_equal(acquire(str(path), cache=False).data, _ramp(np.int8))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import subprocess
@@ -10,17 +11,22 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import s3fs
 from portal_fixtures import (
     BUCKET,
     PORTAL_COMPRESSOR,
     PRIVATE_BUCKET,
+    FlakyProxy,
     Portal,
+    S3Portal,
     closed_port_url,
     expected_crop,
     tomogram,
 )
+from support import mounted_tmpfs
 
-from cryoet_zarr_bench.sources import SourceError, acquire, describe_cache_entry
+from cryoet_zarr_bench.sources import SourceError, acquire, describe_cache_entry, local
+from cryoet_zarr_bench.sources.spec import CentreCrop
 
 SOURCE = "portal:10445/TS_100_3?crop=centre:32"
 CANONICAL = "portal:10445/TS_100_3?crop=centre:32&level=0"
@@ -71,7 +77,7 @@ def test_second_fetch_comes_from_the_cache_without_any_request(portal: Portal) -
     assert second.provenance == first.provenance
     line = describe_cache_entry(SOURCE)
     assert line is not None and str(portal.cache_dir) in line and first.checksum() in line
-    assert [p.suffix for p in portal.cache_files()] == [".json", ".npy"]
+    assert sorted(p.suffix for p in portal.cache_files()) == [".json", ".npy"]
 
 
 def test_cached_portal_volume_needs_numpy_only(portal: Portal) -> None:
@@ -141,10 +147,12 @@ def test_tomogram_choice(portal: Portal, options: str, chosen: int) -> None:
         ("portal:10445/TS_99_9", r"^run TS_99_9 of dataset 10445 has no tomograms; choose another run$"),
         (
             "portal:10445/TS_100_3?processing=filtered",
-            (r"^no tomogram of run TS_100_3 of dataset 10445 matches processing=filtered; it has "
-            r"tomogram=14101 \(spacing=10.012 Å, processing=raw, method=WBP, portal standard\); "
-            r"tomogram=14102 \(.*denoised.*\); "
-            r"tomogram=14103 \(spacing=5.006 Å, processing=raw, method=SART\)$"),
+            (
+                r"^no tomogram of run TS_100_3 of dataset 10445 matches processing=filtered; it has "
+                r"tomogram=14101 \(spacing=10.012 Å, processing=raw, method=WBP, portal standard\); "
+                r"tomogram=14102 \(.*denoised.*\); "
+                r"tomogram=14103 \(spacing=5.006 Å, processing=raw, method=SART\)$"
+            ),
         ),
         (
             "portal:10445/TS_100_3",  # the default crop, centre:128, does not fit the 46-voxel-thick fixture
@@ -152,8 +160,10 @@ def test_tomogram_choice(portal: Portal, options: str, chosen: int) -> None:
         ),
         (
             "portal:10445/TS_100_3?method=SART&crop=centre:8",  # listed by the API, absent from the bucket
-            (r"^no Zarr group at s3://cryoet-data-portal-public/10445/TS_100_3/Reconstructions/"
-            r"VoxelSpacing5.006/Tomograms/100/TS_100_3.zarr \(neither .zattrs nor zarr.json\)"),
+            (
+                r"^no Zarr group at s3://cryoet-data-portal-public/10445/TS_100_3/Reconstructions/"
+                r"VoxelSpacing5.006/Tomograms/100/TS_100_3.zarr \(neither .zattrs nor zarr.json\)"
+            ),
         ),
     ],
 )
@@ -265,3 +275,60 @@ def test_bucket_layout_matches_the_portal(s3_portal) -> None:
     assert {key.removeprefix(f"{prefix}/") for key in keys} == {"0/.zarray"} | {
         f"0/0/{y}/{x}" for y in range(3) for x in range(3)
     }
+
+
+def test_a_read_only_cache_is_found_before_fetching(portal: Portal) -> None:
+    with mounted_tmpfs(portal.cache_dir, megabytes=1, read_only=True):
+        with pytest.raises(SourceError, match=r"cannot write the cache entry .*--no-cache\)$"):
+            acquire("portal:10445/TS_100_3?crop=centre:16")
+        assert portal.proxy.requests == [] and portal.api.queries == []
+    assert acquire("portal:10445/TS_100_3?crop=centre:16", cache=False).shape == (16, 16, 16)
+    assert portal.cache_files() == []
+
+
+# Soak test (issue 8): 50 fetches through an S3 connection that drops, delays or fails 20% of requests. Every
+# fetch either completes with exactly the stored data or fails with a SourceError; the cache holds only complete
+# entries afterwards, and no temporary or partial file.
+FETCHES = 50
+LEVEL0 = (46, 158, 158)
+
+
+@pytest.mark.slow
+def test_fetches_through_a_flaky_connection_are_exact_or_fail_cleanly(
+    s3_portal: S3Portal, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    proxy = FlakyProxy(s3_portal.endpoint, rate=0.2, seed=8, max_delay=0.3)
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", proxy.endpoint)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("CRYOET_ZARR_BENCH_CACHE", str(cache))
+    monkeypatch.setattr(
+        local, "NETWORK", local.NetworkSettings(attempts=3, connect_timeout=1.0, read_timeout=1.0)
+    )
+    record = tomogram(14101)
+    completed = failed = 0
+    try:
+        for i in range(FETCHES):
+            size = 8 + i % 25  # a new cache entry, hence a new fetch, each time
+            s3fs.S3FileSystem.clear_instance_cache()
+            try:
+                volume = acquire(f"{record.url}?crop=centre:{size}")
+            except SourceError:
+                failed += 1
+                continue
+            bounds = CentreCrop((size, size, size)).bounds(LEVEL0)
+            np.testing.assert_array_equal(volume.data, expected_crop(record.id, 0, bounds))
+            completed += 1
+    finally:
+        s3fs.S3FileSystem.clear_instance_cache()
+        gc.collect()
+        proxy.stop()
+    assert len(proxy.faults) >= 0.1 * len(proxy.requests)  # the connection really was flaky
+    assert completed >= FETCHES // 2
+    files = sorted(p.name for p in (cache / "volumes").iterdir())
+    assert not [name for name in files if name.startswith(".")]  # no temporary or partial file
+    sidecars = [name for name in files if name.endswith(".json")]
+    assert len(files) == 2 * len(sidecars)  # each entry whole: one sidecar, one data file
+    print(
+        f"{completed} fetches completed, {failed} failed, {len(proxy.faults)} faults in {len(proxy.requests)} requests"
+    )

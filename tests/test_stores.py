@@ -1,13 +1,17 @@
 import json
+import os
+import time
 
 import numpy as np
 import pytest
+from support import finished_process_id, mounted_tmpfs
 
 from cryoet_zarr_bench import _compat
 from cryoet_zarr_bench.measure import same_bits
 from cryoet_zarr_bench.stores import (
     DirectoryStore,
     MemoryStore,
+    NoSpaceError,
     decode_chunks,
     format_chunks,
     parse_chunks,
@@ -51,7 +55,9 @@ def store(request, tmp_path):
 def test_every_codec_family_round_trips_exactly(store, data, codec, zarr_format):
     store.write(data, codec=codec, chunks=(16, 16, 16), zarr_format=zarr_format)
     assert same_bits(store.read(), data)
-    decoded = decode_chunks(store.chunk_payloads(), codec=codec, shape=data.shape, chunks=(16, 16, 16), dtype=data.dtype)
+    decoded = decode_chunks(
+        store.chunk_payloads(), codec=codec, shape=data.shape, chunks=(16, 16, 16), dtype=data.dtype
+    )
     assert same_bits(decoded, data)
 
 
@@ -84,7 +90,11 @@ def test_format_2_metadata_names_the_compressor(tmp_path, data):
     zarray = json.loads((tmp_path / "a.zarr" / ".zarray").read_text())
     assert zarray["zarr_format"] == 2
     assert zarray["compressor"]["id"] == "blosc"
-    assert (zarray["compressor"]["cname"], zarray["compressor"]["clevel"], zarray["compressor"]["shuffle"]) == ("lz4", 5, 1)
+    assert (
+        zarray["compressor"]["cname"],
+        zarray["compressor"]["clevel"],
+        zarray["compressor"]["shuffle"],
+    ) == ("lz4", 5, 1)
     assert zarray["chunks"] == [16, 16, 16]
 
 
@@ -101,43 +111,52 @@ def test_format_3_metadata_names_the_codec(tmp_path, data):
 @pytest.mark.skipif(3 in _compat.SUPPORTED_FORMATS, reason="this zarr writes format 3")
 def test_format_3_on_zarr_2_is_a_clear_not_implemented(tmp_path, data):
     store = DirectoryStore(tmp_path / "a.zarr")
-    with pytest.raises(_compat.UnsupportedFormatError, match="cannot write Zarr format 3; it supports format"):
+    with pytest.raises(
+        _compat.UnsupportedFormatError, match="cannot write Zarr format 3; it supports format"
+    ):
         store.write(data, codec="none", chunks=(16, 16, 16), zarr_format=3)
     assert list(tmp_path.iterdir()) == []
 
 
-def _failing_halfway(monkeypatch):
-    """Make the next write put real chunks on disk, then fail, as a full disk would."""
-    real_create_array = _compat.create_array
-
-    class HalfWrittenArray:
-        def __init__(self, array):
-            self.array = array
-
-        def __setitem__(self, key, value):
-            self.array[:16] = value[:16]
-            raise OSError("No space left on device")
-
-    monkeypatch.setattr(_compat, "create_array", lambda *a, **kw: HalfWrittenArray(real_create_array(*a, **kw)))
+def _big(data):
+    """2.6 MB of float32: more than the 1 MB disks below hold, in a few dozen 16³ chunks."""
+    return np.tile(data, (1, 3, 3))[:, :128, :128].copy()
 
 
-def test_a_write_that_fails_midway_leaves_no_store(tmp_path, data, monkeypatch):
-    _failing_halfway(monkeypatch)
-    store = DirectoryStore(tmp_path / "a.zarr")
-    with pytest.raises(OSError, match="No space left"):
-        store.write(data, codec="blosc-lz4-5-shuffle", chunks=(16, 16, 16), zarr_format=2)
-    assert not store.exists()
-    assert list(tmp_path.iterdir()) == []
+@pytest.mark.parametrize("zarr_format", _compat.SUPPORTED_FORMATS)
+def test_a_full_disk_leaves_no_store_and_no_chunk_written_afterwards(tmp_path, data, zarr_format):
+    with mounted_tmpfs(tmp_path / "disk", megabytes=1) as disk:
+        store = DirectoryStore(disk / "a.zarr")
+        with pytest.raises(
+            NoSpaceError,
+            match=rf"^not enough space in {disk} to write a 3 MB volume \(No space left on device\); free",
+        ):
+            store.write(_big(data), codec="none", chunks=(16, 16, 16), zarr_format=zarr_format)
+        time.sleep(0.3)  # a chunk write still pending would land now
+        assert list(disk.rglob("*")) == []
 
 
-def test_a_failed_rewrite_keeps_the_previous_store(tmp_path, data, monkeypatch):
-    store = DirectoryStore(tmp_path / "a.zarr")
-    store.write(data, codec="zstd-3", chunks=(16, 16, 16), zarr_format=2)
-    _failing_halfway(monkeypatch)
-    with pytest.raises(OSError):
-        store.write(data * 2, codec="none", chunks=(8, 8, 8), zarr_format=2)
-    assert same_bits(store.read(), data)
-    assert [p.name for p in tmp_path.iterdir()] == ["a.zarr"]
+def test_a_failed_rewrite_keeps_the_previous_store(tmp_path, data):
+    with mounted_tmpfs(tmp_path / "disk", megabytes=1) as disk:
+        store = DirectoryStore(disk / "a.zarr")
+        store.write(data[:8], codec="zstd-3", chunks=(16, 16, 16), zarr_format=2)
+        with pytest.raises(NoSpaceError):
+            store.write(
+                _big(data), codec="none", chunks=(8, 8, 8), zarr_format=max(_compat.SUPPORTED_FORMATS)
+            )
+        assert same_bits(store.read(), data[:8])
+        assert [p.name for p in disk.iterdir()] == ["a.zarr"]
+
+
+def test_staging_left_by_a_killed_writer_is_removed_by_the_next_write(tmp_path, data):
+    orphan = tmp_path / f".a.zarr.partial-pid{finished_process_id()}-0123456789ab"
+    (orphan / "c").mkdir(parents=True)
+    live = tmp_path / f".a.zarr.partial-pid{os.getpid()}-0123456789ab"
+    live.mkdir()
+    other = tmp_path / f".b.zarr.partial-pid{finished_process_id()}-0123456789ab"
+    other.mkdir()
+    DirectoryStore(tmp_path / "a.zarr").write(data, codec="none", chunks=(16, 16, 16), zarr_format=2)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["a.zarr", live.name, other.name])
 
 
 def test_a_rewrite_replaces_the_store_and_leaves_nothing_beside_it(tmp_path, data):
@@ -153,7 +172,13 @@ def test_a_rewrite_replaces_the_store_and_leaves_nothing_beside_it(tmp_path, dat
 def test_a_failed_memory_write_keeps_the_previous_array(data, monkeypatch):
     store = MemoryStore()
     store.write(data, codec="zstd-3", chunks=(16, 16, 16), zarr_format=2)
-    _failing_halfway(monkeypatch)
+    real_write_whole = _compat.write_whole
+
+    def write_half_then_fail(array, value):
+        real_write_whole(array, value)
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(_compat, "write_whole", write_half_then_fail)
     with pytest.raises(OSError):
         store.write(data * 2, codec="none", chunks=(16, 16, 16), zarr_format=2)
     assert same_bits(store.read(), data)
@@ -183,3 +208,14 @@ def test_blosc_thread_count_is_set_and_restorable():
         set_blosc_threads(previous)
     with pytest.raises(ValueError, match="at least 1 thread"):
         set_blosc_threads(0)
+
+
+def test_same_bits_compares_views_of_any_layout(data):
+    transposed, strided = data.T, data[:, ::2, ::3]
+    assert not transposed.flags.c_contiguous and not strided.flags.c_contiguous
+    assert same_bits(transposed, np.ascontiguousarray(transposed))
+    assert same_bits(strided, strided.copy())
+    changed = strided.copy()
+    changed[0, 0, 0] = np.nextafter(changed[0, 0, 0], np.float32(1))
+    assert not same_bits(strided, changed)
+    assert not same_bits(np.float32(-0.0) * np.ones(3, np.float32)[::2], np.zeros(2, np.float32))

@@ -24,9 +24,13 @@ def default_volume():
     return synthetic_volume()
 
 
-def test_defaults():
-    assert DEFAULT_SHAPE == (128, 128, 128)
-    assert DEFAULT_SEED == 0
+def test_the_default_call_and_the_default_source_give_the_same_volume(default_volume):
+    from cryoet_zarr_bench.sources import acquire, parse_source
+
+    from_source = acquire("synthetic")
+    assert from_source.checksum() == default_volume.checksum()
+    assert parse_source(default_volume.source) == parse_source("synthetic")
+    assert synthetic_volume(DEFAULT_SHAPE, seed=DEFAULT_SEED).checksum() == default_volume.checksum()
 
 
 def test_same_seed_gives_identical_bytes():
@@ -47,15 +51,17 @@ def test_different_seed_gives_different_data():
     assert np.mean(first.data == other.data) < 0.01
 
 
-def test_metadata(default_volume):
-    assert default_volume.source == "synthetic?shape=128,128,128&seed=0"
-    assert default_volume.voxel_spacing == (VOXEL_SPACING,) * 3
-    provenance = default_volume.provenance
-    assert provenance["generator"] == "cryoet_zarr_bench.synthetic"
-    assert provenance["shape"] == [128, 128, 128]
-    assert provenance["seed"] == 0
-    assert provenance["particles"] == 300
+def test_metadata_describes_the_volume_it_comes_with():
+    volume = synthetic_volume((24, 32, 40), seed=5)
+    assert volume.source == "synthetic?shape=24,32,40&seed=5"
+    provenance = volume.provenance
+    assert provenance["shape"] == list(volume.shape) and provenance["seed"] == 5
     assert provenance["numpy"] == np.__version__
+    assert volume.voxel_spacing == (VOXEL_SPACING,) * 3
+    assert float(volume.data.std(dtype=np.float64)) == pytest.approx(provenance["std"], rel=1e-4)
+    # The recorded parameters regenerate the same bytes.
+    again = synthetic_volume(tuple(provenance["shape"]), seed=provenance["seed"])
+    assert again.checksum() == volume.checksum()
 
 
 def test_statistics(default_volume):
@@ -86,7 +92,9 @@ def test_other_shapes(shape, expected):
 
 
 def test_particle_count_scales_with_volume():
-    assert synthetic_volume((64, 128, 128)).provenance["particles"] == 150
+    count = {shape: synthetic_volume(shape).provenance["particles"] for shape in [(32, 64, 64), (64, 64, 64)]}
+    assert count[(64, 64, 64)] > 0
+    assert count[(64, 64, 64)] == pytest.approx(2 * count[(32, 64, 64)], abs=1)
 
 
 def _frequencies(shape):

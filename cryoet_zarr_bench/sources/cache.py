@@ -1,11 +1,14 @@
 """On-disk cache of acquired volumes, readable with numpy alone.
 
 Each entry is two files under ``<cache dir>/volumes/``, named from the canonical source string:
-``<name>.npy`` (the array) and ``<name>.json`` (source, checksum, voxel spacing, provenance, and for local
-files the size and modification time they had). Both are written to a temporary file and renamed into place,
-the sidecar last, so an entry exists only once it is complete. Loading recomputes the checksum; an entry that
-does not match (corrupt, truncated, half-replaced) is deleted and reported as missing, so the caller fetches
-again.
+``<name>.json`` (the sidecar: source, checksum, voxel spacing, provenance, and for local files the size and
+modification time they had) and ``<name>.<checksum prefix>.npy`` (the array). Both are written to a temporary
+file and renamed into place, the array first, so an entry exists only once it is complete. A data file is named
+by its content and never rewritten with other bytes, so a reader that meets a writer halfway sees either the
+old entry, the new one, or none, and never mistakes a fresh entry for a corrupt one. Loading recomputes the
+checksum; an entry that does not match (corrupt, truncated) is deleted and reported as missing, so the caller
+fetches again. A cache that cannot be written (read-only) is detected before anything is fetched
+(:func:`check_writable`).
 
 The cache directory is ``$CRYOET_ZARR_BENCH_CACHE`` if set, else ``$XDG_CACHE_HOME/cryoet-zarr-bench``, else
 ``~/.cache/cryoet-zarr-bench``.
@@ -25,12 +28,13 @@ from typing import Any
 import numpy as np
 
 from .._atomic import write_file
+from .._orphans import owner_tag, remove_orphans
 from ..volume import Volume, checksum
 
-__all__ = ["CACHE_ENV", "CacheEntry", "cache_dir", "find_entry", "load", "save"]
+__all__ = ["CACHE_ENV", "CacheEntry", "cache_dir", "check_writable", "find_entry", "load", "save"]
 
 CACHE_ENV = "CRYOET_ZARR_BENCH_CACHE"
-_SIDECAR_VERSION = 1
+_SIDECAR_VERSION = 2
 
 
 def cache_dir() -> Path:
@@ -63,42 +67,77 @@ def _entry_name(source: str) -> str:
     return f"{readable}-{digest}"
 
 
-def _paths(source: str, root: Path | None) -> tuple[Path, Path]:
-    directory = (root or cache_dir()) / "volumes"
-    name = _entry_name(source)
-    return directory / f"{name}.npy", directory / f"{name}.json"
+def _volumes_dir(root: Path | None) -> Path:
+    return (root or cache_dir()) / "volumes"
+
+
+def _sidecar_path(source: str, root: Path | None) -> Path:
+    return _volumes_dir(root) / f"{_entry_name(source)}.json"
+
+
+def _data_path(sidecar_path: Path, digest: str) -> Path:
+    """The data file of the entry whose sidecar is ``sidecar_path`` and whose checksum is ``digest``."""
+    return sidecar_path.with_name(f"{sidecar_path.stem}.{digest.removeprefix('sha256:')[:16]}.npy")
+
+
+def _data_files(sidecar_path: Path) -> list[Path]:
+    """Every data file of one entry, whatever its checksum (and the unnamed one of older versions)."""
+    stem = sidecar_path.stem
+    return [*sidecar_path.parent.glob(f"{stem}.*.npy"), *sidecar_path.parent.glob(f"{stem}.npy")]
 
 
 def _read_sidecar(sidecar_path: Path) -> dict[str, Any] | None:
-    """The sidecar's content; None if there is none to read, ``{}`` if it is not a JSON object."""
+    """The sidecar's content; None if there is none to read, ``{}`` if it is not a valid sidecar."""
     try:
         sidecar = json.loads(sidecar_path.read_text())
     except OSError:
         return None
     except ValueError:
         return {}
-    return sidecar if isinstance(sidecar, dict) else {}
+    if not isinstance(sidecar, dict) or not isinstance(sidecar.get("checksum"), str):
+        return {}
+    return sidecar
 
 
-def _discard(paths: tuple[Path, Path], source: str, reason: str) -> None:
-    for path in paths:
-        path.unlink(missing_ok=True)
+def _discard(sidecar_path: Path, sidecar: dict[str, Any], data: list[Path], source: str, reason: str) -> None:
+    """Remove a damaged entry: the ``data`` files, and the sidecar unless a writer has replaced it meanwhile."""
+    try:
+        for path in data:
+            path.unlink(missing_ok=True)
+        if _read_sidecar(sidecar_path) == sidecar:
+            sidecar_path.unlink(missing_ok=True)
+    except OSError:
+        return  # a read-only cache: acquire() says so before fetching again
     warnings.warn(
         f"discarded the cache entry for {source} ({reason}); it will be fetched again", stacklevel=3
     )
 
 
+def check_writable(root: Path | None = None) -> None:
+    """Raise ``OSError`` unless a cache entry can be written (checked before anything is fetched)."""
+    directory = _volumes_dir(root)
+    directory.mkdir(parents=True, exist_ok=True)
+    probe = directory / f".write-check.{owner_tag()}{os.urandom(4).hex()}"
+    probe.touch()
+    probe.unlink()
+
+
 def find_entry(source: str, *, root: Path | None = None) -> CacheEntry | None:
     """The entry recorded for ``source`` (canonical string), without reading or verifying its data."""
-    data_path, sidecar_path = _paths(source, root)
+    sidecar_path = _sidecar_path(source, root)
     sidecar = _read_sidecar(sidecar_path)
-    if not sidecar or sidecar.get("source") != source or not data_path.exists():
+    if not sidecar or sidecar.get("source") != source:
+        return None
+    data_path = _data_path(sidecar_path, sidecar["checksum"])
+    if not data_path.exists():
         return None
     return CacheEntry(source, data_path, sidecar_path, data_path.stat().st_size, sidecar["checksum"])
 
 
 def load(source: str, *, fingerprint: str | None = None, root: Path | None = None) -> Volume | None:
     """The cached volume for ``source``, or None if there is no valid entry.
+
+    Temporary files left in the cache by runs that were killed are removed first (see :mod:`.._orphans`).
 
     Parameters
     ----------
@@ -110,30 +149,38 @@ def load(source: str, *, fingerprint: str | None = None, root: Path | None = Non
     root
         Cache directory; defaults to :func:`cache_dir`.
     """
-    data_path, sidecar_path = _paths(source, root)
+    sidecar_path = _sidecar_path(source, root)
+    remove_orphans(sidecar_path.parent, ".")
     sidecar = _read_sidecar(sidecar_path)
     if sidecar is None:
         return None
     if sidecar.get("version") != _SIDECAR_VERSION or sidecar.get("source") != source:
-        _discard((data_path, sidecar_path), source, f"unreadable sidecar {sidecar_path}")
+        reason = f"unreadable sidecar {sidecar_path}"
+        _discard(sidecar_path, sidecar, _data_files(sidecar_path), source, reason)
         return None
     if sidecar.get("fingerprint") != fingerprint:
         return None
+    data_path = _data_path(sidecar_path, sidecar["checksum"])
     try:
         data = np.load(data_path, allow_pickle=False)
-    except (OSError, ValueError, EOFError) as error:
-        _discard((data_path, sidecar_path), source, f"cannot read {data_path}: {error}")
+    except FileNotFoundError:
+        if _read_sidecar(sidecar_path) == sidecar:  # else a writer replaced the entry meanwhile
+            _discard(sidecar_path, sidecar, [], source, f"{data_path} is missing")
         return None
-    if checksum(data) != sidecar.get("checksum"):
-        _discard((data_path, sidecar_path), source, f"checksum mismatch in {data_path}")
+    except (OSError, ValueError, EOFError) as error:
+        _discard(sidecar_path, sidecar, [data_path], source, f"cannot read {data_path}: {error}")
+        return None
+    if checksum(data) != sidecar["checksum"]:
+        _discard(sidecar_path, sidecar, [data_path], source, f"checksum mismatch in {data_path}")
         return None
     return Volume(data, tuple(sidecar["voxel_spacing"]), source, sidecar["provenance"])
 
 
 def save(volume: Volume, *, fingerprint: str | None = None, root: Path | None = None) -> CacheEntry:
     """Store ``volume`` under its source string, replacing any previous entry; returns the new entry."""
-    data_path, sidecar_path = _paths(volume.source, root)
+    sidecar_path = _sidecar_path(volume.source, root)
     digest = volume.checksum()
+    data_path = _data_path(sidecar_path, digest)
     sidecar = {
         "version": _SIDECAR_VERSION,
         "source": volume.source,
@@ -145,6 +192,15 @@ def save(volume: Volume, *, fingerprint: str | None = None, root: Path | None = 
         "provenance": volume.provenance,
     }
     sidecar_text = json.dumps(sidecar, indent=2, sort_keys=True)
+    previous = _read_sidecar(sidecar_path)
     write_file(data_path, lambda stream: np.save(stream, volume.data, allow_pickle=False))
-    write_file(sidecar_path, lambda stream: stream.write(sidecar_text.encode()))
+    try:
+        write_file(sidecar_path, lambda stream: stream.write(sidecar_text.encode()))
+    except BaseException:
+        if not previous or previous.get("checksum") != digest:  # the data file no sidecar names
+            data_path.unlink(missing_ok=True)
+        raise
+    for stale in _data_files(sidecar_path):
+        if stale != data_path:
+            stale.unlink(missing_ok=True)
     return CacheEntry(volume.source, data_path, sidecar_path, data_path.stat().st_size, digest)

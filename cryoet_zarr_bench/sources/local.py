@@ -8,10 +8,13 @@ Integer data keeps its stored dtype (byte order made native); ``?dtype=`` conver
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
 import sys
+import threading
+import time
 import warnings
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -21,38 +24,125 @@ from typing import Any
 
 import numpy as np
 
+from .._memory import require_memory
 from ..volume import Volume
 from .errors import SourceError, one_line
-from .spec import Crop, SourceSpec
+from .spec import COMPRESSED_SUFFIXES, Crop, SourceSpec
 
 __all__ = [
+    "MRC_IMAGE_2D",
     "NETWORK",
+    "NETWORK_ENV",
     "NetworkSettings",
     "file_fingerprint",
+    "network_settings",
     "read_local",
     "read_mrc",
     "read_npy",
     "read_ome_zarr",
     "s3_storage_options",
+    "waiting_notice",
 ]
+
+
+#: Environment variables that set :class:`NetworkSettings` (field -> variable).
+NETWORK_ENV = {
+    "attempts": "CRYOET_ZARR_BENCH_NETWORK_ATTEMPTS",
+    "connect_timeout": "CRYOET_ZARR_BENCH_CONNECT_TIMEOUT",
+    "read_timeout": "CRYOET_ZARR_BENCH_READ_TIMEOUT",
+}
 
 
 @dataclass(frozen=True)
 class NetworkSettings:
     """Retries and timeouts for every network call (S3 reads and portal API queries).
 
-    Failed requests are tried up to ``attempts`` times in all, with exponential backoff (botocore's
-    "standard" retry mode, with jitter, for S3; urllib3's backoff for the portal API). s3fs adds its own
-    retries of timed-out or cut-short reads.
+    Each request is tried up to ``attempts`` times in all, with exponential backoff (botocore's "standard"
+    retry mode, with jitter, for S3; urllib3's backoff for the portal API); each try waits at most
+    ``connect_timeout`` seconds for a connection and ``read_timeout`` seconds for each answer. So a server
+    that accepts connections and never answers fails a request after about ``attempts × read_timeout``.
     """
 
     attempts: int = 5
     connect_timeout: float = 10.0
     read_timeout: float = 60.0
 
+    @classmethod
+    def from_env(cls) -> NetworkSettings:
+        """The defaults, replaced by those of :data:`NETWORK_ENV` that are set."""
+        values: dict[str, Any] = {}
+        for name, variable in NETWORK_ENV.items():
+            text = os.environ.get(variable, "").strip()
+            if not text:
+                continue
+            try:
+                value = int(text) if name == "attempts" else float(text)
+            except ValueError:
+                value = 0
+            if not value > 0:
+                what = "a whole number of attempts" if name == "attempts" else "a number of seconds"
+                raise SourceError(f"{variable} must be {what} above 0, got {text!r}")
+            values[name] = value
+        return cls(**values)
 
-#: The settings in force; read at call time, so tests may replace it.
-NETWORK = NetworkSettings()
+    def describe(self) -> str:
+        """E.g. ``5 attempt(s), 10 s connect and 60 s read timeouts``, for messages."""
+        return (
+            f"{self.attempts} attempt(s), {self.connect_timeout:g} s connect and {self.read_timeout:g} s "
+            "read timeouts"
+        )
+
+
+#: Settings that replace the environment's (tests set them); None: read :data:`NETWORK_ENV` at each call.
+NETWORK: NetworkSettings | None = None
+#: Seconds of silence after which a network read says it is still waiting (and again every as many seconds).
+WAITING_NOTICE_INTERVAL = 10.0
+
+
+def network_settings() -> NetworkSettings:
+    """The retries and timeouts in force (see :data:`NETWORK`)."""
+    return NETWORK or NetworkSettings.from_env()
+
+
+@contextmanager
+def waiting_notice(what: str, enabled: bool) -> Iterator[Callable[[], None]]:
+    """Say on stderr that ``what`` is still awaited whenever nothing was heard from it for a while.
+
+    Yields a callable to call whenever something arrives (e.g. a chunk); while it is not called for
+    :data:`WAITING_NOTICE_INTERVAL` seconds, a line says how long the silence has lasted.
+    """
+    last_heard = [time.monotonic()]
+
+    def heard() -> None:
+        last_heard[0] = time.monotonic()
+
+    if not enabled:
+        yield heard
+        return
+    done = threading.Event()
+    settings = network_settings()
+
+    def remind() -> None:
+        while not done.wait(WAITING_NOTICE_INTERVAL / 4):
+            silence = time.monotonic() - last_heard[0]
+            if silence >= WAITING_NOTICE_INTERVAL:
+                print(
+                    f"still waiting for {what}: nothing for {silence:.0f} s ({settings.describe()})",
+                    file=sys.stderr,
+                )
+                last_heard[0] = time.monotonic()
+
+    reminder = threading.Thread(target=remind, daemon=True)
+    reminder.start()
+    try:
+        yield heard
+    finally:
+        done.set()
+        reminder.join()
+
+
+#: ``mrc_layout`` of a 2-D MRC image read as a one-slice volume.
+MRC_IMAGE_2D = "2-D image, read as a one-slice volume"
 #: Chunks fetched at the same time when reading an OME-Zarr crop.
 CONCURRENT_CHUNK_READS = 4
 #: Length unit of NGFF axes -> ångström per unit.
@@ -78,12 +168,15 @@ def _stat_file(path: str) -> os.stat_result:
             f"cannot open {path}: {error.strerror or one_line(error)}; check the path"
         ) from None
     if not os.path.isfile(path):
-        raise SourceError(f"{path} is not a file; give the path of a .mrc/.rec/.map or .npy file")
+        raise SourceError(
+            f"{path} is not a file; give the path of an MRC (.mrc/.rec/.map/.mrcs) or .npy file"
+        )
     return stat
 
 
-def _native(data: np.ndarray) -> np.ndarray:
-    """An in-memory copy of ``data`` (e.g. a crop of a memory map) in native byte order."""
+def _native(data: np.ndarray, path: str) -> np.ndarray:
+    """An in-memory copy of ``data`` (e.g. a crop of a memory map of ``path``) in native byte order."""
+    require_memory(data.nbytes, f"reading {path}", "read a crop of it (?crop=...)", error=SourceError)
     return np.array(data, dtype=data.dtype.newbyteorder("="))
 
 
@@ -96,6 +189,11 @@ def _slices(bounds: Bounds) -> tuple[slice, ...]:
 
 
 def _check_volume(data: np.ndarray, path: str) -> None:
+    if data.size == 0:
+        shape = "x".join(map(str, data.shape))
+        raise SourceError(
+            f"{path} holds an empty array (shape {shape}); give a volume with at least one voxel"
+        )
     if data.ndim != 3:
         shape = "x".join(map(str, data.shape))
         raise SourceError(
@@ -115,7 +213,12 @@ def _crop_provenance(crop: Crop | None, bounds: Bounds, shape: tuple[int, ...]) 
 
 
 def read_mrc(path: str, crop: Crop | None, *, source: str) -> Volume:
-    """Read (a crop of) an MRC/REC file through a memory map; the voxel size comes from the header."""
+    """Read (a crop of) an MRC/REC file; the voxel size comes from the header.
+
+    Plain files are memory-mapped (only the crop is read), gzip/bzip2-compressed ones read whole. An image
+    stack (``.mrcs``) reads as a volume of images along z; a single 2-D image (a micrograph) as a one-slice
+    volume, which the provenance's ``mrc_layout`` says.
+    """
     try:
         import mrcfile
     except ImportError:
@@ -123,10 +226,12 @@ def read_mrc(path: str, crop: Crop | None, *, source: str) -> Volume:
             f"reading MRC files needs mrcfile: {_MISSING_PACKAGE_HINT.format(source=source)}"
         ) from None
     size = _stat_file(path).st_size
+    # mrcfile memory-maps plain files; compressed ones it decompresses into memory.
+    compressed = path.lower().endswith(COMPRESSED_SUFFIXES)
     with warnings.catch_warnings(record=True) as header_warnings:
         warnings.simplefilter("always")
         try:
-            mrc = mrcfile.mmap(path, mode="r", permissive=True)
+            mrc = (mrcfile.open if compressed else mrcfile.mmap)(path, mode="r", permissive=True)
         except (OSError, ValueError) as error:
             raise SourceError(
                 f"{path} is not a readable MRC file ({one_line(error)}); give an MRC/REC volume"
@@ -135,9 +240,14 @@ def read_mrc(path: str, crop: Crop | None, *, source: str) -> Volume:
         if mrc.data is None:
             raise SourceError(_unreadable_mrc_message(mrc, path, size, header_warnings))
         data = mrc.data
+        if data.ndim == 2:
+            layout = MRC_IMAGE_2D
+            data = data[np.newaxis]
+        else:
+            layout = "image stack" if mrc.is_image_stack() else "volume"
         _check_volume(data, path)
         bounds = _crop_bounds(crop, data.shape)
-        cropped = _native(data[_slices(bounds)])
+        cropped = _native(data[_slices(bounds)], path)
         voxel_size = [float(mrc.voxel_size[axis]) for axis in "zyx"]
         mode = int(mrc.header.mode)
     spacing_in_header = all(s > 0 for s in voxel_size)
@@ -145,6 +255,8 @@ def read_mrc(path: str, crop: Crop | None, *, source: str) -> Volume:
         "kind": "mrc",
         "path": path,
         "mrc_mode": mode,
+        "mrc_layout": layout,
+        "compressed": compressed,
         "stored_dtype": cropped.dtype.name,
         "voxel_spacing_from_header": spacing_in_header,
         "header_warnings": sorted({str(w.message) for w in header_warnings}),
@@ -172,9 +284,28 @@ def _unreadable_mrc_message(mrc: Any, path: str, size: int, header_warnings: lis
     return f"cannot read the data of MRC file {path} ({problems}); check that it is a valid MRC file"
 
 
+def _holds_objects(path: str) -> bool:
+    """Whether a ``.npy`` file's header declares Python objects (read without loading, let alone unpickling)."""
+    try:
+        with open(path, "rb") as stream:
+            version = np.lib.format.read_magic(stream)
+            if version == (1, 0):
+                _, _, dtype = np.lib.format.read_array_header_1_0(stream)
+            else:
+                _, _, dtype = np.lib.format.read_array_header_2_0(stream)
+    except (OSError, ValueError):
+        return False  # np.load says what is wrong with the file
+    return dtype.hasobject
+
+
 def read_npy(path: str, crop: Crop | None, *, source: str) -> Volume:
     """Read (a crop of) a ``.npy`` file through a memory map (no voxel size in the format: 1 Å is used)."""
     _stat_file(path)
+    if _holds_objects(path):
+        raise SourceError(
+            f"{path} holds an array of Python objects; object arrays are not supported (they are never "
+            "unpickled): save a numeric array"
+        )
     try:
         data = np.load(path, mmap_mode="r", allow_pickle=False)
     except (OSError, ValueError, EOFError) as error:
@@ -183,7 +314,7 @@ def read_npy(path: str, crop: Crop | None, *, source: str) -> Volume:
         ) from None
     _check_volume(data, path)
     bounds = _crop_bounds(crop, data.shape)
-    cropped = _native(data[_slices(bounds)])
+    cropped = _native(data[_slices(bounds)], path)
     provenance = {
         "kind": "npy",
         "path": path,
@@ -195,21 +326,32 @@ def read_npy(path: str, crop: Crop | None, *, source: str) -> Volume:
 
 
 def s3_storage_options(region: str | None = None) -> dict[str, Any]:
-    """fsspec options for anonymous S3 reads with the retries and timeouts of :data:`NETWORK`.
+    """fsspec options for anonymous S3 reads with the retries and timeouts of :func:`network_settings`.
 
-    The endpoint is botocore's: set ``AWS_ENDPOINT_URL_S3`` to read from an S3-compatible server.
+    botocore retries; s3fs's own retry loop is cut to one try in :func:`read_ome_zarr`, so the attempts are
+    the settings' and do not multiply. The endpoint is botocore's: set ``AWS_ENDPOINT_URL_S3`` to read from an S3-compatible server.
     """
+    settings = network_settings()
     options: dict[str, Any] = {
         "anon": True,
         "config_kwargs": {
-            "connect_timeout": NETWORK.connect_timeout,
-            "read_timeout": NETWORK.read_timeout,
-            "retries": {"max_attempts": NETWORK.attempts, "mode": "standard"},
+            "connect_timeout": settings.connect_timeout,
+            "read_timeout": settings.read_timeout,
+            "retries": {"max_attempts": settings.attempts, "mode": "standard"},
         },
     }
     if region is not None:
         options["client_kwargs"] = {"region_name": region}
     return options
+
+
+def _timeout_errors() -> tuple[type[BaseException], ...]:
+    """Exception types that mean the store was reached but did not answer in time."""
+    errors: list[type[BaseException]] = [TimeoutError]
+    botocore_exceptions = sys.modules.get("botocore.exceptions")
+    if botocore_exceptions is not None:
+        errors += [botocore_exceptions.ReadTimeoutError, botocore_exceptions.ConnectTimeoutError]
+    return tuple(errors)
 
 
 def _network_errors() -> tuple[type[BaseException], ...]:
@@ -242,10 +384,22 @@ def _store_errors(url: str) -> Iterator[None]:
         ) from error
     except FileNotFoundError as error:
         raise SourceError(f"nothing found at {url} ({one_line(error)}); check the path or URL") from error
+    except _timeout_errors() as error:
+        raise SourceError(
+            f"no answer from the store at {url} ({one_line(error)}) with {network_settings().describe()}; "
+            f"retry later, or allow more with {NETWORK_ENV['read_timeout']} and {NETWORK_ENV['attempts']}"
+        ) from error
     except _network_errors() as error:
         raise SourceError(
             f"cannot reach the store at {url} ({one_line(error)}); check the network connection and retry, "
             "or use a source that needs no network: synthetic or a local file"
+        ) from error
+    except OSError as error:
+        if error.errno != errno.EREMOTEIO:  # what s3fs makes of a server error (HTTP 5xx) it gave up on
+            raise
+        raise SourceError(
+            f"the store at {url} answered with a server error ({one_line(error)}) after "
+            f"{network_settings().attempts} attempt(s); retry later"
         ) from error
 
 
@@ -328,8 +482,11 @@ def _progress_bar(total: int, label: str, enabled: bool) -> Iterator[Callable[[]
         yield lambda: bar.update(1)
 
 
-def _read_chunkwise(array: Any, bounds: Bounds, *, progress: bool, label: str) -> tuple[np.ndarray, int]:
-    """Read ``bounds`` of a zarr array one chunk at a time (a few in parallel), advancing a progress bar."""
+def _read_chunkwise(
+    array: Any, bounds: Bounds, *, progress: bool, label: str, heard: Callable[[], None]
+) -> tuple[np.ndarray, int]:
+    """Read ``bounds`` of a zarr array one chunk at a time (a few in parallel), advancing a progress bar and
+    calling ``heard`` as each chunk arrives."""
     blocks = list(_chunk_blocks(bounds, array.chunks))
     out = np.empty([stop - start for start, stop in bounds], dtype=np.dtype(array.dtype).newbyteorder("="))
     origin = [start for start, _ in bounds]
@@ -344,6 +501,7 @@ def _read_chunkwise(array: Any, bounds: Bounds, *, progress: bool, label: str) -
             for future in as_completed([pool.submit(read, block) for block in blocks]):
                 future.result()
                 advance()
+                heard()
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     return out, len(blocks)
@@ -391,7 +549,9 @@ def read_ome_zarr(
             f"reading {url} needs a package that is missing ({one_line(error)}): "
             + _MISSING_PACKAGE_HINT.format(source=source)
         ) from None
-    with _store_errors(url):
+    if hasattr(fs, "retries"):  # s3fs: botocore retries already; zarr opens this same (cached) instance
+        fs.retries = 1
+    with waiting_notice(f"the store at {url}", progress) as heard, _store_errors(url):
         multiscale = _multiscale(fs, root, url)
         datasets = multiscale.get("datasets", [])
         if level >= len(datasets):
@@ -408,7 +568,7 @@ def read_ome_zarr(
                 f"level {level} of {url} is a {array.dtype} array of shape {shape}, not a 3-D volume"
             )
         bounds = _crop_bounds(crop, shape)
-        data, chunks_read = _read_chunkwise(array, bounds, progress=progress, label=source)
+        data, chunks_read = _read_chunkwise(array, bounds, progress=progress, label=source, heard=heard)
     provenance = {
         "kind": "ome-zarr",
         "store_url": url,

@@ -20,7 +20,8 @@ Configuration
 -------------
 ``CRYOET_ZARR_BENCH_PORTAL_URL`` replaces the portal's GraphQL endpoint, and botocore's
 ``AWS_ENDPOINT_URL_S3`` the S3 endpoint (both for mirrors and tests). Retries and timeouts are those of
-:data:`cryoet_zarr_bench.sources.local.NETWORK`.
+:func:`cryoet_zarr_bench.sources.local.network_settings` (environment variables
+``CRYOET_ZARR_BENCH_NETWORK_ATTEMPTS``, ``..._CONNECT_TIMEOUT``, ``..._READ_TIMEOUT``).
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ def _import_portal_client(source: str) -> Any:
 
 @functools.lru_cache(maxsize=4)
 def _client(url: str | None) -> Any:
-    """A portal client for ``url`` (None: the portal's own) whose requests use ``local.NETWORK``.
+    """A portal client for ``url`` (None: the portal's own) whose requests use ``local.network_settings()``.
 
     Kept per URL: building one parses the client's GraphQL schema, which takes about half a second.
     """
@@ -73,30 +74,63 @@ def _client(url: str | None) -> Any:
     def get_client_with_timeouts() -> Any:
         # The client builds a new transport for every query, with 3 retries and no timeout.
         gql_client = make_gql_client()
-        gql_client.transport.default_timeout = (local.NETWORK.connect_timeout, local.NETWORK.read_timeout)
-        gql_client.transport.retries = local.NETWORK.attempts - 1
+        settings = local.network_settings()
+        gql_client.transport.default_timeout = (settings.connect_timeout, settings.read_timeout)
+        gql_client.transport.retries = settings.attempts - 1
         return gql_client
 
     client.get_client = get_client_with_timeouts
     return client
 
 
+def _timed_out(error: BaseException) -> bool:
+    """Whether a failed request ended in a timeout, however deep the client library wrapped it."""
+    import urllib3.exceptions
+
+    seen: set[int] = set()
+    pending: list[object] = [error]
+    while pending:
+        current = pending.pop()
+        if not isinstance(current, BaseException) or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, (TimeoutError, urllib3.exceptions.TimeoutError)) and not isinstance(
+            current,
+            urllib3.exceptions.NewConnectionError,  # a refused connection, a subclass for history's sake
+        ):
+            return True
+        pending += [current.__cause__, current.__context__, getattr(current, "reason", None), *current.args]
+    return False
+
+
 def _query(client: Any, run_query: Callable[[], T]) -> T:
     """Run one API query, turning transport failures into a one-line :class:`SourceError`."""
     import requests
-    from gql.transport.exceptions import TransportError, TransportQueryError
+    from gql.transport.exceptions import TransportError, TransportProtocolError, TransportQueryError
+    from graphql import GraphQLError
 
     try:
         return run_query()
-    except TransportQueryError as error:
+    except (TransportQueryError, GraphQLError) as error:
         raise SourceError(
-            f"the CryoET Data Portal API at {client.url} rejected a query ({one_line(error)}); "
-            "its schema may have changed: pip install -U cryoet-data-portal"
+            f"the CryoET Data Portal API at {client.url} rejected a query or answered with data of the wrong "
+            f"types ({one_line(error)}); its schema may have changed: pip install -U cryoet-data-portal"
+        ) from error
+    except TransportProtocolError as error:
+        raise SourceError(
+            f"the server at {client.url} answered with something that is not GraphQL JSON ({one_line(error)}); "
+            f"check that {PORTAL_API_ENV} (if set) names the portal's GraphQL endpoint"
         ) from error
     except (requests.RequestException, TransportError) as error:
+        if not _timed_out(error):
+            raise SourceError(
+                f"cannot reach the CryoET Data Portal API at {client.url} ({one_line(error)}); check the network "
+                "connection and retry, or use a source that needs no network: synthetic or a local file"
+            ) from error
         raise SourceError(
-            f"cannot reach the CryoET Data Portal API at {client.url} ({one_line(error)}); check the network "
-            "connection and retry, or use a source that needs no network: synthetic or a local file"
+            f"no answer from the CryoET Data Portal API at {client.url} ({one_line(error)}) with "
+            f"{local.network_settings().describe()}; retry later, or allow more with "
+            f"{local.NETWORK_ENV['read_timeout']} and {local.NETWORK_ENV['attempts']}"
         ) from error
 
 
@@ -183,9 +217,10 @@ def read_portal(spec: SourceSpec, *, progress: bool = False) -> Volume:
     source = str(spec)
     portal = _import_portal_client(source)
     client = _client(os.environ.get(PORTAL_API_ENV) or None)
-    run = _find_run(client, portal, spec.dataset_id, spec.run_name)
     Tomogram = portal.Tomogram
-    tomograms = _query(client, lambda: Tomogram.find(client, [Tomogram.run_id == run.id]))
+    with local.waiting_notice(f"the CryoET Data Portal API at {client.url}", progress):
+        run = _find_run(client, portal, spec.dataset_id, spec.run_name)
+        tomograms = _query(client, lambda: Tomogram.find(client, [Tomogram.run_id == run.id]))
     where = f"run {run.name} of dataset {spec.dataset_id}"
     tomogram = choose_tomogram(tomograms, spec.tomogram or TomogramFilter(), where=where)
     if not tomogram.s3_omezarr_dir:

@@ -6,7 +6,8 @@ A source is a base, optionally followed by ``?`` and ``&``-separated options::
     synthetic?shape=256&seed=3                  shape N (a cube) or Z,Y,X
     portal:10445/TS_100_3                       CryoET Data Portal dataset/run (centred 128³ crop, level 0)
     portal:10445/TS_100_3?processing=denoised&crop=centre:64,128,128
-    path/to/tomo.mrc?crop=0:64,0:128,0:128      MRC/REC file (.mrc, .rec, .map)
+    path/to/tomo.mrc?crop=0:64,0:128,0:128      MRC/REC file (.mrc, .rec, .map; .mrcs image stacks; a 2-D
+                                                micrograph is a one-slice volume; .gz/.bz2-compressed too)
     path/to/tomo.zarr?level=1                   OME-Zarr directory, or an s3:// / https:// URL
     path/to/vol.npy?dtype=float32               NumPy .npy file
 
@@ -55,7 +56,9 @@ __all__ = [
 ]
 
 KINDS = ("synthetic", "portal", "mrc", "npy", "zarr")
-MRC_SUFFIXES = (".mrc", ".rec", ".map")
+MRC_SUFFIXES = (".mrc", ".rec", ".map", ".mrcs")
+#: Compressions an MRC file may carry on top of its suffix (``tomo.map.gz``); mrcfile reads them.
+COMPRESSED_SUFFIXES = (".gz", ".bz2")
 
 _OPTIONS_BY_KIND = {
     "synthetic": ("shape", "seed", "crop", "dtype"),
@@ -314,11 +317,11 @@ def _kind_of(base: str) -> str:
         return "zarr"
     if name.endswith(".npy"):
         return "npy"
-    if name.endswith(MRC_SUFFIXES):
+    if name.endswith(MRC_SUFFIXES + tuple(m + c for m in MRC_SUFFIXES for c in COMPRESSED_SUFFIXES)):
         return "mrc"
     raise SourceError(
         f"cannot tell what kind of source {base!r} is: expected synthetic, portal:DATASET/RUN, "
-        f"or a path or URL ending in {', '.join(MRC_SUFFIXES)}, .npy or .zarr"
+        f"or a path or URL ending in {', '.join(MRC_SUFFIXES)} (or those with .gz/.bz2), .npy or .zarr"
     )
 
 
