@@ -18,7 +18,7 @@ from .asv_config import AsvConfig, AsvConfigError
 from .codecs import CODEC_SETS, CodecSpecError, codec_set
 from .interpreters import InterpreterNotFound, find_python, how_to_get, interpreters_on_path
 from .matrix import MatrixError, format_matrix, read_environments, refresh
-from .measure import measure_codec
+from .measure import check_memory, measure_codec
 from .report import by_release, model, text
 from .report.tables import seed_table
 from .sources import SourceError, SourceSpec, acquire, describe_cache_entry, parse_source
@@ -60,6 +60,7 @@ def _sized_source(source: str, size: int | None) -> SourceSpec:
 def cmd_quick(args: argparse.Namespace) -> int:
     codecs = codec_set(args.codecs)
     volume = acquire(_sized_source(args.source, args.size), cache=not args.no_cache, progress=not args.json)
+    check_memory(volume, args.chunks, in_memory=args.memory)
     measurements = [
         measure_codec(
             volume,

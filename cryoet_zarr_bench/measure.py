@@ -22,7 +22,7 @@ from .codecs import CodecSpec, parse_codec
 from .stores import DirectoryStore, MemoryStore, StoredBytes, format_chunks, set_blosc_threads
 from .volume import Volume
 
-__all__ = ["WORKDIR_PREFIX", "Measurement", "measure_codec", "memory_needed", "same_bits"]
+__all__ = ["WORKDIR_PREFIX", "Measurement", "check_memory", "measure_codec", "memory_needed", "same_bits"]
 
 #: Name prefix of the temporary directory each run writes its stores in (followed by the owner's PID tag).
 WORKDIR_PREFIX = "cryoet-zarr-bench-"
@@ -44,6 +44,15 @@ def memory_needed(volume: Volume, chunks: tuple[int, ...], *, in_memory: bool) -
     chunk_bytes = math.prod(chunks) * volume.dtype.itemsize
     padded = math.prod(-(-n // c) * c for n, c in zip(volume.shape, chunks)) * volume.dtype.itemsize
     return volume.nbytes + (padded if in_memory else 0) + 3 * chunk_bytes
+
+
+def check_memory(volume: Volume, chunks: tuple[int, ...], *, in_memory: bool) -> None:
+    """Refuse up front, with the estimate, a measurement that cannot fit in the memory available."""
+    require_memory(
+        memory_needed(volume, chunks, in_memory=in_memory),
+        f"writing a {format_chunks(volume.shape)} {volume.dtype} volume in {format_chunks(chunks)} chunks",
+        "choose smaller chunks or a smaller volume (--size)",
+    )
 
 
 @dataclass(frozen=True)
@@ -108,11 +117,7 @@ def measure_codec(
     if repeats < 1:
         raise ValueError(f"repeats must be at least 1, got {repeats}")
     spec = parse_codec(codec)
-    require_memory(
-        memory_needed(volume, chunks, in_memory=in_memory),
-        f"writing a {format_chunks(volume.shape)} {volume.dtype} volume in {format_chunks(chunks)} chunks",
-        "choose smaller chunks or a smaller volume (--size)",
-    )
+    check_memory(volume, chunks, in_memory=in_memory)
     temporary_root = Path(tempfile.gettempdir())
     remove_orphans(temporary_root, WORKDIR_PREFIX)
     previous_threads = set_blosc_threads(blosc_threads)

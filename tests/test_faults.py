@@ -11,6 +11,7 @@ import json
 import os
 import signal
 import socket
+import re
 import subprocess
 import sys
 import threading
@@ -60,7 +61,8 @@ def one_error_line(result: subprocess.CompletedProcess) -> str:
     """The single error line of a failed command (asserting there is exactly one and no traceback)."""
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    # quick's progress lines ("quick: 1/4 none") may come before the error
+    lines = [line for line in result.stderr.splitlines() if line.strip() and not re.match(r"quick: \d+/\d+ ", line)]
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("cryoet-zarr-bench: error: ")
     return lines[0].removeprefix("cryoet-zarr-bench: error: ")
