@@ -164,8 +164,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
-def _publish(config: Path) -> int:
-    """The dashboard, made to work offline, with the by-release page linked from it."""
+def _publish(config: Path, survey_table: str | None = None) -> int:
+    """The dashboard, made to work offline, with the by-release page (and a survey's page) linked from it."""
     print("publishing the dashboard (asv publish)…", file=sys.stderr, flush=True)
     html_dir = dashboard.publish(config)
     try:
@@ -173,12 +173,19 @@ def _publish(config: Path) -> int:
         print(f"by-release page: {page}")
     except model.ReportError as exc:
         print(f"no by-release page: {exc}", file=sys.stderr)
+    if survey_table is not None:
+        survey, survey_page, _ = _survey_modules()
+        rows = survey.SurveyTable(survey_table).rows()
+        if not rows:
+            raise CommandError(f"{survey_table} holds no survey rows; run `cryoet-zarr-bench survey` first")
+        index, _ = survey_page.publish_survey(survey_page.survey_page(rows, *survey.survey_report(rows)), html_dir)
+        print(f"survey page: {index}")
     print(f"dashboard: {html_dir / 'index.html'} (open it as a file, offline; or `cryoet-zarr-bench preview`)")
     return 0
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
-    return _publish(Path(args.config))
+    return _publish(Path(args.config), args.survey)
 
 
 def cmd_preview(args: argparse.Namespace) -> int:
@@ -210,53 +217,58 @@ def cmd_versions(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_survey(args: argparse.Namespace) -> int:
+def _survey_modules():
     try:
-        from .survey import SurveyTable, expand_inputs, extrapolate, format_summary, summarise
-        from .survey.figure import write_ratio_figure
-        from .survey.run import local_client, print_progress, run_survey, survey_tasks
+        from . import survey
+        from .survey import page, run
     except ImportError as error:
         raise CommandError(f"the survey needs {error.name}: pip install 'cryoet-zarr-bench[survey]'") from None
-    table = SurveyTable(args.table)
+    return survey, page, run
+
+
+def cmd_survey(args: argparse.Namespace) -> int:
+    survey, page, run = _survey_modules()
+    table = survey.SurveyTable(args.table)
+    failed = []
     if not args.summary_only:
         if not args.inputs:
             raise CommandError("give the volumes to survey: sources, portal:DATASET or folders (see --help)")
-        tasks = survey_tasks(
-            expand_inputs(args.inputs),
-            codec_set(args.codecs),
-            chunks=args.chunks,
-            zarr_format=args.zarr_format,
-            threads=args.threads,
+        codecs = codec_set(args.codecs)
+        sources = survey.expand_inputs(args.inputs)
+        tasks = run.survey_tasks(
+            sources, codecs, chunks=args.chunks, zarr_format=args.zarr_format, threads=args.threads,
             repeats=args.repeats,
+        )  # fmt: skip
+        where = f"on {args.scheduler}" if args.scheduler else f"on a local cluster of {args.workers} worker(s)"
+        print(
+            f"survey: {len(tasks)} rows ({len(sources)} volumes x {len(codecs)} codecs) into {table.path}, {where}",
+            file=sys.stderr,
         )
         if args.scheduler:
             from dask.distributed import Client
 
-            clients = Client(args.scheduler)
+            client_context = Client(args.scheduler)
         else:
-            clients = local_client(args.workers)
-        print(
-            f"survey: {len(tasks)} rows ({len(tasks) // len(codec_set(args.codecs))} volumes x "
-            f"{len(codec_set(args.codecs))} codecs) into {table.path}, "
-            + (f"on {args.scheduler}" if args.scheduler else f"on a local cluster of {args.workers} worker(s)"),
-            file=sys.stderr,
-        )
-        with clients as client:
-            outcome = run_survey(tasks, table, client, on_row=print_progress())
+            client_context = run.local_client(args.workers)
+        with client_context as client:
+            outcome = run.run_survey(tasks, table, client, on_row=run.print_progress())
         print(f"{outcome.written} row(s) written, {outcome.already_done} already in the table", file=sys.stderr)
         for task, message in outcome.failed:
             print(f"failed: {task.source} {task.codec}: {message}", file=sys.stderr)
+        failed = outcome.failed
     rows = table.rows()
     if not rows:
         raise CommandError(f"{table.path} holds no survey rows yet")
-    extrapolations = extrapolate(rows, scope="the surveyed tomograms")
-    if args.portal_tb is not None:
-        extrapolations += extrapolate(rows, scope="the portal", raw_bytes=int(args.portal_tb * 1e12))
-    print(format_summary(summarise(rows), extrapolations))
-    if args.figure:
-        write_ratio_figure(rows, Path(args.figure))
-        print(f"figure: {args.figure}")
-    return 1 if not args.summary_only and outcome.failed else 0
+    portal_bytes = None if args.portal_tb is None else int(args.portal_tb * 1e12)
+    summaries, extrapolations = survey.survey_report(rows, portal_bytes=portal_bytes)
+    print(survey.format_summary(summaries, extrapolations))
+    if args.publish:
+        index, linked = page.publish_survey(
+            page.survey_page(rows, summaries, extrapolations), AsvConfig.read(args.config).html_dir
+        )
+        note = "" if linked else " (no dashboard there yet: `cryoet-zarr-bench publish --survey TABLE` links it)"
+        print(f"survey page: {index}{note}")
+    return 1 if failed else 0
 
 
 def cmd_matrix(args: argparse.Namespace) -> int:
@@ -382,6 +394,7 @@ def build_parser() -> argparse.ArgumentParser:
         "and add the by-release page (see the versions command).",
     )
     _add_config_option(publish)
+    publish.add_argument("--survey", metavar="TABLE", help="also publish the page of this survey table")
     publish.set_defaults(run=cmd_publish)
 
     preview = commands.add_parser(
@@ -446,7 +459,10 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--scheduler", help="address of an existing Dask scheduler, e.g. tcp://10.0.0.5:8786")
     survey.add_argument("--summary-only", action="store_true", help="summarise the table; run nothing")
     survey.add_argument("--portal-tb", type=float, help="the portal's raw size in TB, to extrapolate the saving to it")
-    survey.add_argument("--figure", help="write the ratio distribution per codec to this PNG")
+    survey.add_argument(
+        "--publish", action="store_true", help="write the survey page beside the dashboard (<html_dir>/survey/)"
+    )
+    _add_config_option(survey)
     survey.set_defaults(run=cmd_survey)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import signal
@@ -184,10 +185,12 @@ def test_an_interrupted_survey_resumes_on_a_new_cluster_with_every_row_once(tmp_
 
 @pytest.mark.slow
 def test_the_survey_command_over_a_portal_dataset_on_loopback(portal, tmp_path, capsys):
+    config = tmp_path / "asv.conf.json"
+    config.write_text(json.dumps({"version": 1, "html_dir": str(tmp_path / "html")}))
     status = main(
         ["survey", "portal:10445?crop=centre:32", "--codecs", "none,zstd-5,blosc-lz4-5-shuffle",
          "--chunks", "16", "--repeats", "1", "--workers", "2", "--table", str(tmp_path / "t"),
-         "--figure", str(tmp_path / "ratios.png")]  # fmt: skip
+         "--publish", "--config", str(config)]  # fmt: skip
     )
     out, err = capsys.readouterr()
     assert status == 1  # two runs cannot be read: reported, the rest surveyed
@@ -198,4 +201,22 @@ def test_the_survey_command_over_a_portal_dataset_on_loopback(portal, tmp_path, 
     assert {row["source"] for row in rows} == {"portal:10445/TS_100_3?crop=centre:32&level=0"}
     assert {row["codec"] for row in rows} == {"none", "zstd-5", "blosc-lz4-5-shuffle"}
     assert "extrapolated to the surveyed tomograms" in out
-    assert (tmp_path / "ratios.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    page = (tmp_path / "html" / "survey" / "index.html").read_text()
+    assert "portal:10445/TS_100_3?crop=centre:32&amp;level=0" in page and 'id="survey-summary"' in page
+    assert (tmp_path / "html" / "survey" / "ratios.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_survey_page_shows_the_summary_the_outliers_and_the_extrapolation(tmp_path):
+    from cryoet_zarr_bench.report.pages import write_page
+    from cryoet_zarr_bench.survey import survey_report
+    from cryoet_zarr_bench.survey.page import survey_page
+
+    rows = [_row(f"v{i}", codec, ratio + 0.001 * i) for i in range(8) for codec, ratio in
+            (("blosc-lz4-5-shuffle", 1.09), ("zstd-5", 1.08))] + [_row("odd", "zstd-5", 1.5)]  # fmt: skip
+    index = write_page(survey_page(rows, *survey_report(rows, portal_bytes=10**15)), tmp_path / "survey")
+    page = index.read_text()
+    zstd = next(s for s in survey_report(rows)[0] if s.codec == "zstd-5")
+    assert f"<td class=\"number\">{zstd.mean_ratio:.4f}</td>" in page
+    assert "zstd-5: odd (ratio 1.5000)" in page
+    assert "Extrapolated to the portal" in page and "Extrapolated to the surveyed tomograms" in page
+    assert (tmp_path / "survey" / "ratios.png").stat().st_size > 1000

@@ -10,7 +10,7 @@ Dask, pyarrow and matplotlib are needed only here (the ``survey`` extra).
 """
 
 from .inputs import expand_inputs
-from .summary import CodecSummary, Extrapolation, extrapolate, format_summary, summarise
+from .summary import CodecSummary, Extrapolation, extrapolate, format_summary, summarise, survey_report
 from .table import SurveyTable
 from .tasks import SurveyTask, run_task
 
@@ -24,4 +24,5 @@ __all__ = [
     "format_summary",
     "run_task",
     "summarise",
+    "survey_report",
 ]

@@ -32,6 +32,7 @@ __all__ = [
     "format_summary",
     "full_tomogram_bytes",
     "summarise",
+    "survey_report",
     "t_quantile_975",
 ]
 
@@ -187,6 +188,17 @@ def extrapolate(
         Extrapolation(scope, codec, baseline, total, total * fraction(codec), total * fraction(baseline), assumptions)
         for codec in sorted(by_codec)
     ]
+
+
+def survey_report(
+    rows: Sequence[dict[str, Any]], *, portal_bytes: int | None = None
+) -> tuple[list[CodecSummary], list[Extrapolation]]:
+    """The summaries of ``rows`` and their extrapolations: to the surveyed tomograms, and to the portal when its
+    raw size ``portal_bytes`` is given."""
+    extrapolations = extrapolate(rows, scope="the surveyed tomograms")
+    if portal_bytes is not None:
+        extrapolations += extrapolate(rows, scope="the portal", raw_bytes=portal_bytes)
+    return summarise(rows), extrapolations
 
 
 def _gigabytes(value: float) -> str:
