@@ -167,5 +167,4 @@ def _renew_zarr_thread_pool() -> None:
     if sync._executor is not None:
         sync._executor.shutdown(wait=True)
         sync._executor = None
-    if zarr.config.get("threading.max_workers") is not None:
-        sync._get_executor()
+    sync._get_executor()  # also the event loop's default executor, which would otherwise stay shut down
