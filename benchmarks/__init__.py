@@ -21,7 +21,7 @@ from pathlib import Path
 
 from cryoet_zarr_bench import _compat
 from cryoet_zarr_bench.measure import same_bits
-from cryoet_zarr_bench.page_cache import evict
+from cryoet_zarr_bench.page_cache import EvictionUnavailable, evict, resident_bytes
 from cryoet_zarr_bench.releases import verify_pins
 from cryoet_zarr_bench.stores import DirectoryStore, MemoryStore, parse_chunks
 from cryoet_zarr_bench.suite import SuiteSettings, SuiteSettingsError, acquire_for_suite
@@ -78,8 +78,15 @@ def warm_page_cache(store):
 
 
 def evict_page_cache(store):
-    """Drop ``store``'s files from the page cache (a cold read's starting state)."""
-    evict(store_files(store))
+    """Drop ``store``'s files from the page cache (a cold read's starting state), or skip where impossible."""
+    files = store_files(store)
+    evict(files)
+    left = resident_bytes(files)
+    if left:
+        raise EvictionUnavailable(
+            f"{left} bytes of {store.path} stayed in the page cache after eviction "
+            "(a filesystem in memory, such as tmpfs?); no cold read is possible there"
+        )
 
 
 @cache
