@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -106,8 +107,8 @@ def _chunk_shapes(text: str) -> tuple[str, ...]:
 
 
 def _checksum(text: str) -> str:
-    text = text.strip()
-    if text and not (text.startswith("sha256:") and len(text) == len("sha256:") + 64):
+    text = text.strip().lower()
+    if text and not re.fullmatch(r"sha256:[0-9a-f]{64}", text):
         raise ValueError("give the volume's checksum as sha256:<64 hex digits>")
     return text
 
@@ -122,7 +123,13 @@ def _recorded_checksums() -> dict[str, str]:
         recorded = json.loads(checksums_file().read_text())
     except FileNotFoundError:
         return {}
-    return recorded if isinstance(recorded, dict) else {}
+    except ValueError as error:
+        recorded = error
+    if not isinstance(recorded, dict):
+        raise ChecksumMismatchError(
+            f"{checksums_file()} does not hold the recorded checksums ({recorded}); remove it to record them anew"
+        )
+    return recorded
 
 
 def _record_checksum(source: str, checksum: str) -> None:

@@ -135,3 +135,10 @@ def test_every_benchmark_fails_on_a_checksum_mismatch():
     )
     assert run.returncode == 1
     assert "ChecksumMismatchError" in run.stderr and "would not benchmark the same bytes" in run.stderr
+
+
+def test_an_unreadable_record_is_one_clear_error():
+    checksums_file().parent.mkdir(parents=True, exist_ok=True)
+    checksums_file().write_text("{not json")
+    with pytest.raises(ChecksumMismatchError, match="does not hold the recorded checksums .* remove it"):
+        acquire_for_suite(SuiteSettings.from_env({SOURCE_ENV: SMALL}))
