@@ -14,6 +14,7 @@ Stores are on local disk, in asv's working directory.
 - ``ReadPrecision.track_read_spread``: how repeatable a warm read's time is on this machine.
 """
 
+import gc
 import time
 
 from cryoet_zarr_bench.peak_memory import added_peak_bytes
@@ -118,14 +119,18 @@ class ReadPrecision(VolumeBenchmark):
     reads = 21
 
     def track_read_spread(self, volume, codec, chunks, zarr_format):
-        """max / min of the times of 21 consecutive warm reads, after one untimed read."""
+        """max / min of the times of 21 consecutive warm reads, after one untimed read (garbage collection off)."""
         store = read_store(volume, codec, chunks, zarr_format)
         store.read()
         times = []
-        for _ in range(self.reads):
-            start = time.perf_counter()
-            store.read()
-            times.append(time.perf_counter() - start)
+        gc.disable()  # as asv's own timings do
+        try:
+            for _ in range(self.reads):
+                start = time.perf_counter()
+                store.read()
+                times.append(time.perf_counter() - start)
+        finally:
+            gc.enable()
         return max(times) / min(times)
 
     track_read_spread.unit = "ratio"
