@@ -82,8 +82,10 @@ if _compat.ZARR_MAJOR >= 3:
         from numcodecs.zarr3 import _NumcodecsBytesBytesCodec
     import zarr.registry
 
-    class ThreadRecorderV3(_NumcodecsBytesBytesCodec, codec_name=ThreadRecorder.codec_id):
+    class ThreadRecorderV3(_NumcodecsBytesBytesCodec):
         """The recorder as a Zarr format 3 codec, run the way zarr 3 runs every numcodecs codec."""
+
+        codec_name = f"numcodecs.{ThreadRecorder.codec_id}"
 
     zarr.registry.register_codec(f"numcodecs.{ThreadRecorder.codec_id}", ThreadRecorderV3)
 
