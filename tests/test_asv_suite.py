@@ -80,6 +80,10 @@ def test_bench_records_every_default_benchmark_and_publishes_the_dashboard(tmp_p
     concurrency = dict(zip(columns, document["results"]["recorded.Concurrency.track_setting"]))
     # threads, Blosc threads, Blosc's own threading (off), zarr 3's chunk concurrency and pool size
     assert concurrency["result"] == [1, 1, 0, 1, 1]
+    # The volume went into the cache once, its checksum recorded for every other environment, and with the results.
+    (recorded,) = json.loads((tmp_path / "volume-cache" / "checksums.json").read_text()).values()
+    prefix = dict(zip(columns, document["results"]["recorded.Volume.track_checksum"]))["result"]
+    assert prefix == [int(recorded.removeprefix("sha256:")[:13], 16)]
 
     index = (tmp_path / "html" / "index.html").read_text()
     assert "https://" not in index.split("<body", 1)[0]  # no CDN in the head: vendored copies
