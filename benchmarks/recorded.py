@@ -10,12 +10,13 @@ from cryoet_zarr_bench import _compat
 
 from . import RUNTIME, VolumeBenchmark
 
-SETTINGS = ("threads", "blosc_nthreads", "blosc_use_threads", "zarr_async_concurrency", "zarr_max_workers")
+#: Every knob :meth:`Runtime.settings` can report (the same list in every environment, so graphs line up).
+KNOBS = ("threads", "blosc_nthreads", "blosc_use_threads", "zarr_async_concurrency", "zarr_max_workers")
 
 
 class Concurrency:
     version = "1"
-    params = [list(SETTINGS)]
+    params = [list(KNOBS)]
     param_names = ["setting"]
 
     def setup(self, setting):
