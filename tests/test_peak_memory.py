@@ -14,7 +14,7 @@ pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="the peak reside
 
 
 def test_an_allocation_adds_its_size():
-    assert 39.5 * MB <= added_peak_bytes(lambda: np.ones(10_000_000, np.float32)) < 42 * MB
+    assert 39.5 * MB <= added_peak_bytes(lambda: np.ones(10_000_000, np.float32)) < 43 * MB
     assert added_peak_bytes(lambda: None) < 1 * MB
 
 
@@ -30,4 +30,4 @@ def test_a_read_adds_the_array_it_returns_and_the_chunks_in_flight_every_time(tm
     with Runtime(1).applied():
         for _ in range(3):
             added = added_peak_bytes(store.read)
-            assert data.nbytes + in_flight - 1 * MB <= added <= data.nbytes + in_flight + 2 * MB
+            assert data.nbytes + in_flight - 1 * MB <= added <= data.nbytes + in_flight + 3 * MB
