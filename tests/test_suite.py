@@ -142,3 +142,36 @@ def test_an_unreadable_record_is_one_clear_error():
     checksums_file().write_text("{not json")
     with pytest.raises(ChecksumMismatchError, match="does not hold the recorded checksums .* remove it"):
         acquire_for_suite(SuiteSettings.from_env({SOURCE_ENV: SMALL}))
+
+
+SETUP_AND_REPORT = """
+import json
+import benchmarks.overhead, benchmarks.write_read
+from cryoet_zarr_bench import _compat
+volume = benchmarks.write_read.Read().setup_cache()
+seen = {}
+for benchmark in (benchmarks.write_read.Read(), benchmarks.overhead.ZarrOverhead()):
+    benchmark.setup(volume, "none", "16x16x16", 2)
+    seen[type(benchmark).__name__] = _compat.concurrency_settings()
+    benchmark.teardown(volume, "none", "16x16x16", 2)
+print(json.dumps(seen))
+"""
+
+
+def test_every_benchmark_runs_at_the_suites_threads_and_the_overhead_pair_at_one(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in SUITE_VARIABLES}
+    run = subprocess.run(
+        [sys.executable, "-c", SETUP_AND_REPORT],
+        cwd=tmp_path,  # asv's working directory, where read stores are written
+        env={**env, "PYTHONPATH": str(REPO_ROOT), SOURCE_ENV: SMALL, CHUNKS_ENV: "16", THREADS_ENV: "2"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    seen = json.loads(run.stdout)
+    threads = {"Read": 2, "ZarrOverhead": 1}
+    for benchmark, settings in seen.items():
+        assert settings["blosc_nthreads"] == threads[benchmark]
+        for knob in ("zarr_async_concurrency", "zarr_max_workers"):
+            assert settings.get(knob, threads[benchmark]) == threads[benchmark]
+    assert (tmp_path / "read-stores" / "none_16x16x16_v2.zarr").is_dir()  # written lazily, by the first read
