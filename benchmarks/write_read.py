@@ -69,7 +69,7 @@ class ColdRead(VolumeBenchmark):
     """The same read from the disk: the store's files are evicted from the page cache before every sample."""
 
     version = "1"
-    repeat = (6, 12, 4.0)
+    repeat = (5, 8, 3.0)
 
     def setup(self, volume, codec, chunks, zarr_format):
         super().setup(volume, codec, chunks, zarr_format)
