@@ -14,8 +14,8 @@ from . import PARAM_NAMES, PARAMS, VolumeBenchmark, check_round_trip, read_store
 
 class Parallel(VolumeBenchmark):
     version = "1"
-    params = [*PARAMS, ["1", "all"]]
-    param_names = [*PARAM_NAMES, "threads"]
+    params = PARAMS + [["1", "all"]]
+    param_names = PARAM_NAMES + ["threads"]
     # One round of 6 samples: the point is the gap between 1 and all, which is wide where there is one.
     rounds = 1
     repeat = 6

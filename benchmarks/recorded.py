@@ -11,13 +11,13 @@ from cryoet_zarr_bench import _compat
 from . import RUNTIME, VolumeBenchmark
 
 #: Every knob :meth:`Runtime.settings` can report (the same list in every environment, so graphs line up).
-KNOBS = ("threads", "blosc_nthreads", "blosc_use_threads", "zarr_async_concurrency", "zarr_max_workers")
+KNOBS = ["threads", "blosc_nthreads", "blosc_use_threads", "zarr_async_concurrency", "zarr_max_workers"]
 
 
 class Concurrency:
     version = "1"
-    params = [list(KNOBS)]
-    param_names = ["setting"]
+    params = KNOBS
+    param_names = ("setting",)
 
     def setup(self, setting):
         RUNTIME.apply()
@@ -34,8 +34,8 @@ class Concurrency:
 
 class Volume(VolumeBenchmark):
     version = "1"
-    params = []
-    param_names = []
+    params = ()
+    param_names = ()
 
     def setup(self, volume):
         pass

@@ -76,6 +76,10 @@ class Measurement:
         }
 
 
+#: The default: a read or write on one thread, whatever the libraries would choose.
+ONE_THREAD = Runtime(1)
+
+
 def _timed(operation: Callable[[], object]) -> float:
     start = time.perf_counter()
     operation()
@@ -90,7 +94,7 @@ def measure_codec(
     zarr_format: int = 3,
     repeats: int = 5,
     in_memory: bool = False,
-    runtime: Runtime = Runtime(1),
+    runtime: Runtime = ONE_THREAD,
 ) -> Measurement:
     """Write ``volume`` ``repeats`` times into fresh stores, read it back ``repeats`` times; report medians.
 

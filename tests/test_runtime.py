@@ -1,5 +1,6 @@
 import threading
 import time
+from typing import ClassVar
 
 import numcodecs
 import numcodecs.abc
@@ -9,8 +10,8 @@ import pytest
 
 from cryoet_zarr_bench import _compat
 from cryoet_zarr_bench.codecs import CodecSpec
-from cryoet_zarr_bench.stores import DirectoryStore
 from cryoet_zarr_bench.runtime import THREADS_ENV, Runtime, available_cores, parse_threads
+from cryoet_zarr_bench.stores import DirectoryStore
 
 
 def test_parse_threads():
@@ -54,7 +55,7 @@ def test_applied_sets_every_knob_and_restores_it(threads):
 
 class ThreadRecorder(numcodecs.abc.Codec):
     codec_id = "cryoet_zarr_bench_test_thread_recorder"
-    calls: list[tuple[str, int, int]] = []  # (encode|decode, thread id, Blosc threads)
+    calls: ClassVar[list[tuple[str, int, int]]] = []  # (encode|decode, thread id, Blosc threads)
 
     def __init__(self, level=1):
         self.level = level
