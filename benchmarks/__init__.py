@@ -2,35 +2,41 @@
 
 The suite is configured through environment variables, so ``asv run`` itself needs no extra arguments:
 
-``CRYOET_ZARR_BENCH_SOURCE``         volume to benchmark (default ``synthetic``; see the README's source syntax)
-``CRYOET_ZARR_BENCH_CODECS``         a codec set (``seed``, ``shuffles``, ``all``) or comma-separated codec names
-                                     (default ``seed``: the seed report's four codecs)
-``CRYOET_ZARR_BENCH_CHUNKS``         comma-separated chunk shapes, each ``64`` (a cube) or ``32x128x128``
-                                     (default ``64``)
-``CRYOET_ZARR_BENCH_BLOSC_THREADS``  Blosc threads (default 1)
+``CRYOET_ZARR_BENCH_SOURCE``    volume to benchmark (default ``synthetic``; see the README's source syntax)
+``CRYOET_ZARR_BENCH_CODECS``    a codec set (``seed``, ``shuffles``, ``all``) or comma-separated codec names
+                                (default ``seed``: the seed report's four codecs)
+``CRYOET_ZARR_BENCH_CHUNKS``    comma-separated chunk shapes, each ``64`` (a cube) or ``32x128x128`` (default ``64``)
+``CRYOET_ZARR_BENCH_THREADS``   threads a read or write may use, ``N`` or ``all`` (default 1), given to Blosc and
+                                to zarr 3's chunk concurrency alike (:mod:`cryoet_zarr_bench.runtime`)
+``CRYOET_ZARR_BENCH_CHECKSUM``  the volume's expected ``sha256:...`` (default: the first environment records it)
+
+They are validated once, here, at import: a bad value stops ``asv check`` and ``asv run`` with one line naming
+the variable and what it accepts.
 """
 
-import os
 import shutil
 import tempfile
+from functools import cache
 from pathlib import Path
 
 from cryoet_zarr_bench import _compat
-from cryoet_zarr_bench.codecs import codec_set
 from cryoet_zarr_bench.measure import same_bits
+from cryoet_zarr_bench.page_cache import EvictionUnavailable, evict, resident_bytes
 from cryoet_zarr_bench.releases import verify_pins
-from cryoet_zarr_bench.sources import acquire
-from cryoet_zarr_bench.stores import format_chunks, parse_chunks, set_blosc_threads
+from cryoet_zarr_bench.stores import DirectoryStore, MemoryStore, parse_chunks
+from cryoet_zarr_bench.suite import SuiteSettings, SuiteSettingsError, acquire_for_suite
 
-SOURCE = os.environ.get("CRYOET_ZARR_BENCH_SOURCE", "synthetic")
-CODECS = list(codec_set(os.environ.get("CRYOET_ZARR_BENCH_CODECS", "seed")))
-BLOSC_THREADS = int(os.environ.get("CRYOET_ZARR_BENCH_BLOSC_THREADS", "1"))
+try:
+    SETTINGS = SuiteSettings.from_env()
+except SuiteSettingsError as error:
+    raise SystemExit(f"cryoet-zarr-bench: {error}") from None
+
+SOURCE = SETTINGS.source
+CODECS = list(SETTINGS.codecs)
+CHUNKS = list(SETTINGS.chunks)
+#: The concurrency every benchmark runs with, unless its class says otherwise.
+RUNTIME = SETTINGS.runtime
 ZARR_FORMATS = [2, 3]
-CHUNKS = [
-    format_chunks(parse_chunks(text))
-    for text in os.environ.get("CRYOET_ZARR_BENCH_CHUNKS", "64").split(",")
-    if text.strip()
-]
 PARAMS = [CODECS, CHUNKS, ZARR_FORMATS]
 PARAM_NAMES = ["codec", "chunks", "zarr_format"]
 
@@ -47,34 +53,81 @@ def check_round_trip(store, volume):
         raise AssertionError(f"{store!r} did not round-trip the volume exactly")
 
 
+def read_store(volume, codec, chunks, zarr_format):
+    """The local store that read benchmarks read, written (and checked) by the first benchmark that needs it.
+
+    It lives in asv's setup_cache directory, every benchmark's working directory, so it is written once per
+    case and environment, when first needed, not all up front.
+    """
+    store = DirectoryStore(Path("read-stores") / f"{codec}_{chunks}_v{zarr_format}.zarr")
+    if not store.exists():
+        store.write(volume.data, codec=codec, chunks=parse_chunks(chunks), zarr_format=zarr_format)
+        check_round_trip(store, volume)
+    return store
+
+
+def store_files(store):
+    """Every file of a directory store (chunks and metadata)."""
+    return [path for path in store.path.rglob("*") if path.is_file()]
+
+
+def warm_page_cache(store):
+    """Read every file of ``store`` once, so the page cache holds it (a warm read's starting state)."""
+    for path in store_files(store):
+        path.read_bytes()
+
+
+def evict_page_cache(store):
+    """Drop ``store``'s files from the page cache (a cold read's starting state), or skip where impossible."""
+    files = store_files(store)
+    evict(files)
+    left = resident_bytes(files)
+    if left:
+        raise EvictionUnavailable(
+            f"{left} bytes of {store.path} stayed in the page cache after eviction "
+            "(a filesystem in memory, such as tmpfs?); no cold read is possible there"
+        )
+
+
+@cache
+def memory_store(volume, codec, chunks, zarr_format):
+    """The volume written to an in-memory store, once per process and case (asv re-runs setup per sample)."""
+    store = MemoryStore()
+    store.write(volume.data, codec=codec, chunks=parse_chunks(chunks), zarr_format=zarr_format)
+    check_round_trip(store, volume)
+    return store
+
+
 class VolumeBenchmark:
     """Base of every benchmark class: one volume, acquired once per environment and shared by all classes.
 
-    ``setup_cache`` is defined here once, so asv computes it once for the whole suite.
+    ``setup_cache`` is defined here once, so asv computes it once for the whole suite; it fails every benchmark
+    of an environment whose volume is not the run's (see :func:`cryoet_zarr_bench.suite.acquire_for_suite`).
+    ``setup`` applies :attr:`runtime`, the concurrency a sample runs with.
     """
 
     timeout = 300
-    # Every sample gets its own setup (asv re-runs setup between samples), so calibrating ``number`` or
-    # warming up would only repeat setup work.  Six samples in two interleaved rounds keep the full matrix
-    # within ten minutes on two cores.
+    # A write needs a fresh store per sample, and asv re-runs setup before every sample anyway, so calibrating
+    # ``number`` or warming up would only repeat setup work. Classes timing idempotent work take more samples.
     number = 1
     warmup_time = 0
     repeat = 3
     rounds = 2
 
-    def setup_cache(self):
-        verify_pins()
-        return acquire(SOURCE)
-
     params = PARAMS
     param_names = PARAM_NAMES
+    runtime = RUNTIME
+
+    def setup_cache(self):
+        verify_pins()
+        return acquire_for_suite(SETTINGS)
 
     def setup(self, volume, codec, chunks, zarr_format):
         require_format(zarr_format)
-        set_blosc_threads(BLOSC_THREADS)
+        self.runtime.apply()
         self.workdir = Path(tempfile.mkdtemp(prefix="cryoet-zarr-bench-asv-"))
 
-    def teardown(self, volume, codec, chunks, zarr_format):
+    def teardown(self, volume, *params):
         # asv calls teardown even when setup skipped the case (before making a workdir).
         if hasattr(self, "workdir"):
             shutil.rmtree(self.workdir, ignore_errors=True)

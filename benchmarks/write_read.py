@@ -1,34 +1,44 @@
-"""Writing the volume to a local Zarr store and reading it back, per codec, chunk shape and Zarr format."""
+"""Writing the volume to a local Zarr store and reading it back, per codec, chunk shape and Zarr format.
 
-import itertools
-from pathlib import Path
+Every figure here uses the suite's one runtime, ``CRYOET_ZARR_BENCH_THREADS`` (default: one thread, for Blosc
+and zarr 3's chunk concurrency alike); ``parallel.Parallel`` times the same at one thread and at all cores.
+Stores are on local disk, in asv's working directory.
 
-from cryoet_zarr_bench import _compat
+- ``Write.time_write``: a fresh store per sample; removing stores happens in ``teardown``, untimed.
+- ``Read.time_read_warm``: the store's files are in the page cache (read once in setup before every sample);
+  decoding and copying dominate.
+- ``ColdRead.time_read_cold``: the store's files are evicted from the page cache before every sample, so the
+  disk is read too.
+- ``PeakMemory``: the most memory a write or a read holds at once beyond what the process held before it
+  (its buffers, the codec's scratch memory, the array a read returns), not the process's peak.
+- ``ReadPrecision.track_read_spread``: how repeatable a warm read's time is on this machine.
+"""
+
+import gc
+import time
+
+from cryoet_zarr_bench.peak_memory import added_peak_bytes
 from cryoet_zarr_bench.stores import DirectoryStore, parse_chunks
 
-from . import PARAMS, VolumeBenchmark, check_round_trip
+from . import VolumeBenchmark, check_round_trip, evict_page_cache, read_store, warm_page_cache
 
 
 class Write(VolumeBenchmark):
-    """Each sample writes a fresh store; removing stores happens in ``teardown``, outside the timing."""
+    """Each sample writes a fresh store."""
 
-    version = "1"
+    version = "2"
+    repeat = 4
 
     def setup(self, volume, codec, chunks, zarr_format):
         super().setup(volume, codec, chunks, zarr_format)
         self.chunk_shape = parse_chunks(chunks)
         self.stores = []
 
-    def _write_fresh_store(self, volume, codec, zarr_format):
+    def time_write(self, volume, codec, chunks, zarr_format):
+        """Write the whole volume into a new local store (warm page cache, no fsync)."""
         store = DirectoryStore(self.workdir / f"{len(self.stores)}.zarr")
         self.stores.append(store)
         store.write(volume.data, codec=codec, chunks=self.chunk_shape, zarr_format=zarr_format)
-
-    def time_write(self, volume, codec, chunks, zarr_format):
-        self._write_fresh_store(volume, codec, zarr_format)
-
-    def peakmem_write(self, volume, codec, chunks, zarr_format):
-        self._write_fresh_store(volume, codec, zarr_format)
 
     def teardown(self, volume, codec, chunks, zarr_format):
         for store in getattr(self, "stores", []):  # none if setup skipped the case
@@ -37,33 +47,90 @@ class Write(VolumeBenchmark):
 
 
 class Read(VolumeBenchmark):
-    """The whole array from a local store into numpy.
+    """The whole array from a local store into numpy, the store's files already in the page cache.
 
-    ``setup_cache`` writes (and checks) one store per parameter combination, once per environment, in asv's
-    cache directory, which is the working directory of every benchmark of this class.
+    Reading is idempotent, so a read takes many samples; setup before each only re-warms the page cache.
+    """
+
+    version = "2"
+    repeat = (10, 25, 4.0)
+
+    def setup(self, volume, codec, chunks, zarr_format):
+        super().setup(volume, codec, chunks, zarr_format)
+        self.store = read_store(volume, codec, chunks, zarr_format)
+        warm_page_cache(self.store)
+
+    def time_read_warm(self, volume, codec, chunks, zarr_format):
+        """Read the whole array; the store's files are in the page cache."""
+        self.store.read()
+
+
+class ColdRead(VolumeBenchmark):
+    """The same read from the disk: the store's files are evicted from the page cache before every sample."""
+
+    version = "1"
+    repeat = (5, 8, 3.0)
+
+    def setup(self, volume, codec, chunks, zarr_format):
+        super().setup(volume, codec, chunks, zarr_format)
+        self.store = read_store(volume, codec, chunks, zarr_format)
+        evict_page_cache(self.store)
+
+    def time_read_cold(self, volume, codec, chunks, zarr_format):
+        """Read the whole array; none of the store's files are in the page cache."""
+        self.store.read()
+
+
+class PeakMemory(VolumeBenchmark):
+    """What one write or one read adds to the process's resident memory at its peak, in bytes.
+
+    Measured against a baseline taken just before the operation (Linux only; elsewhere these are skipped),
+    so the interpreter, the imports and the volume itself do not count; see
+    :mod:`cryoet_zarr_bench.peak_memory`. A read's figure includes the array it returns (the volume's size).
     """
 
     version = "1"
 
-    def setup_cache(self):
-        volume = super().setup_cache()
-        for codec, chunks, zarr_format in itertools.product(*PARAMS):
-            if zarr_format in _compat.SUPPORTED_FORMATS:
-                store = _stored(codec, chunks, zarr_format)
-                store.write(volume.data, codec=codec, chunks=parse_chunks(chunks), zarr_format=zarr_format)
-                check_round_trip(store, volume)
-        return volume
+    def track_write_added_peak(self, volume, codec, chunks, zarr_format):
+        """Peak memory a write of the whole volume adds (bytes)."""
+        store = DirectoryStore(self.workdir / "written.zarr")
+        chunk_shape = parse_chunks(chunks)
+        added = added_peak_bytes(
+            lambda: store.write(volume.data, codec=codec, chunks=chunk_shape, zarr_format=zarr_format)
+        )
+        check_round_trip(store, volume)
+        return added
 
-    def setup(self, volume, codec, chunks, zarr_format):
-        super().setup(volume, codec, chunks, zarr_format)
-        self.store = _stored(codec, chunks, zarr_format)
+    track_write_added_peak.unit = "bytes"
 
-    def time_read(self, volume, codec, chunks, zarr_format):
-        self.store.read()
+    def track_read_added_peak(self, volume, codec, chunks, zarr_format):
+        """Peak memory a warm read of the whole array adds, the returned array included (bytes)."""
+        store = read_store(volume, codec, chunks, zarr_format)
+        warm_page_cache(store)
+        return added_peak_bytes(store.read)
 
-    def peakmem_read(self, volume, codec, chunks, zarr_format):
-        self.store.read()
+    track_read_added_peak.unit = "bytes"
 
 
-def _stored(codec, chunks, zarr_format):
-    return DirectoryStore(Path("read-stores") / f"{codec}_{chunks}_v{zarr_format}.zarr")
+class ReadPrecision(VolumeBenchmark):
+    """The slowest of 21 warm reads over the fastest: 1.0 is perfectly repeatable (a quiet machine: ≤ 1.3)."""
+
+    version = "1"
+    reads = 21
+
+    def track_read_spread(self, volume, codec, chunks, zarr_format):
+        """max / min of the times of 21 consecutive warm reads, after one untimed read (garbage collection off)."""
+        store = read_store(volume, codec, chunks, zarr_format)
+        store.read()
+        times = []
+        gc.disable()  # as asv's own timings do
+        try:
+            for _ in range(self.reads):
+                start = time.perf_counter()
+                store.read()
+                times.append(time.perf_counter() - start)
+        finally:
+            gc.enable()
+        return max(times) / min(times)
+
+    track_read_spread.unit = "ratio"

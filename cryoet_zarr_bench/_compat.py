@@ -231,9 +231,14 @@ def restore_concurrency(settings: dict[str, Any]) -> None:
 
 
 def _renew_zarr_thread_pool() -> None:
+    """Give zarr a pool of the configured size, unless it has one (a benchmark's setup applies its runtime
+    before every sample; a new pool would start its threads inside the timing)."""
     from zarr.core import sync
 
+    wanted = zarr.config.get("threading.max_workers")
+    if sync._executor is not None and wanted is not None and sync._executor._max_workers == wanted:
+        return
     if sync._executor is not None:
         sync._executor.shutdown(wait=True)
         sync._executor = None
-    sync._get_executor()  # sized by threading.max_workers, and made the event loop's default executor
+    sync._get_executor()  # also the event loop's default executor, which would otherwise stay shut down

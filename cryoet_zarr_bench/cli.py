@@ -21,6 +21,7 @@ from .matrix import MatrixError, format_matrix, read_environments, refresh
 from .measure import check_memory, measure_codec
 from .report import by_release, model, text
 from .report.tables import seed_table
+from .runtime import Runtime, parse_threads
 from .sources import SourceError, SourceSpec, acquire, describe_cache_entry, parse_source
 from .sources.local import MRC_IMAGE_2D
 from .sources.spec import CentreCrop
@@ -47,6 +48,13 @@ def _positive(text: str) -> int:
     return value
 
 
+def _threads(text: str) -> int:
+    try:
+        return parse_threads(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _sized_source(source: str, size: int | None) -> SourceSpec:
     """The source with ``--size`` applied: the synthetic volume's edge, or a centred cube of any other source."""
     spec = parse_source(source)
@@ -69,7 +77,7 @@ def cmd_quick(args: argparse.Namespace) -> int:
             zarr_format=args.zarr_format,
             repeats=args.repeats,
             in_memory=args.memory,
-            blosc_threads=args.blosc_threads,
+            runtime=Runtime(args.threads),
         )
         for codec in progress.steps(codecs, "quick")
     ]
@@ -81,7 +89,7 @@ def cmd_quick(args: argparse.Namespace) -> int:
         "zarr_format": args.zarr_format,
         "store": "memory" if args.memory else "directory",
         "repeats": args.repeats,
-        "blosc_threads": args.blosc_threads,
+        "threads": args.threads,
         **_compat.library_versions(),
     }
     if args.json:
@@ -93,14 +101,15 @@ def cmd_quick(args: argparse.Namespace) -> int:
     if volume.provenance.get("mrc_layout") == MRC_IMAGE_2D:
         print(f"note: the source is a {MRC_IMAGE_2D}")
     print(
-        f"chunks {chunks}, Zarr format {args.zarr_format}, {context['store']} store, "
-        f"Blosc threads {args.blosc_threads}; {versions}"
+        f"chunks {chunks}, Zarr format {args.zarr_format}, {context['store']} store; {versions}"
     )
+    runtime = ", ".join(f"{name} {value}" for name, value in measurements[0].runtime.items())
+    print(f"concurrency: {runtime}")
     if volume.dtype != "float32":
         print(f"data benchmarked as stored, in {volume.dtype} (add ?dtype=float32 to the source to convert)")
     if any(c > n for c, n in zip(args.chunks, volume.shape)):
         print(f"note: chunks {chunks} exceed the volume in some axis; zarr pads such chunks to full size")
-    print(f"times are the median of {args.repeats} timed run(s) each\n")
+    print(f"times are the median of {args.repeats} timed run(s) each; ratio = raw bytes / chunk bytes\n")
     print(seed_table(measurements))
     return 0
 
@@ -359,7 +368,13 @@ def build_parser() -> argparse.ArgumentParser:
     quick.add_argument("--repeats", type=_positive, default=5, help="timed repeats; the median is shown (default 5)")
     quick.add_argument("--zarr-format", type=int, choices=(2, 3), default=3, help="Zarr format (default 3)")
     quick.add_argument("--memory", action="store_true", help="use an in-memory store instead of a temporary directory")
-    quick.add_argument("--blosc-threads", type=_positive, default=1, help="Blosc threads (default 1)")
+    quick.add_argument(
+        "--threads",
+        type=_threads,
+        default=1,
+        help="threads a read or write may use, N or 'all' (every core), given to Blosc and to zarr 3's chunk "
+        "concurrency alike (default 1)",
+    )
     quick.add_argument("--json", action="store_true", help="print the rows as a JSON list instead of a table")
     _add_no_cache_option(quick)
     quick.set_defaults(run=cmd_quick)

@@ -19,7 +19,8 @@ import numpy as np
 from ._memory import require_memory
 from ._orphans import owner_tag, remove_orphans
 from .codecs import CodecSpec, parse_codec
-from .stores import DirectoryStore, MemoryStore, StoredBytes, format_chunks, set_blosc_threads
+from .runtime import Runtime
+from .stores import DirectoryStore, MemoryStore, StoredBytes, format_chunks
 from .volume import Volume
 
 __all__ = ["WORKDIR_PREFIX", "Measurement", "check_memory", "measure_codec", "memory_needed", "same_bits"]
@@ -57,7 +58,12 @@ def check_memory(volume: Volume, chunks: tuple[int, ...], *, in_memory: bool) ->
 
 @dataclass(frozen=True)
 class Measurement:
-    """What one codec did to one volume: median times, stored bytes, and whether the data came back."""
+    """What one codec did to one volume: median times, stored bytes, whether the data came back, and the
+    concurrency it ran with (:meth:`Runtime.settings`).
+
+    The ratio and the savings count chunk bytes only: the metadata documents (``stored.metadata``) differ
+    between zarr releases and store kinds for reasons that have nothing to do with the codec.
+    """
 
     codec: str
     write_s: float
@@ -66,14 +72,16 @@ class Measurement:
     stored: StoredBytes
     lossless_ok: bool
     repeats: int
+    runtime: dict[str, object]
 
     @property
     def ratio(self) -> float:
-        return self.raw_bytes / self.stored.total
+        """Raw bytes ÷ chunk bytes."""
+        return self.raw_bytes / self.stored.chunks
 
     @property
     def saved_bytes(self) -> int:
-        return self.raw_bytes - self.stored.total
+        return self.raw_bytes - self.stored.chunks
 
     @property
     def saved_pct(self) -> float:
@@ -85,10 +93,17 @@ class Measurement:
             "write_s": self.write_s,
             "read_s": self.read_s,
             "ratio": self.ratio,
+            "chunk_bytes": self.stored.chunks,
+            "metadata_bytes": self.stored.metadata,
             "stored_bytes": self.stored.total,
             "saved_pct": self.saved_pct,
             "lossless_ok": self.lossless_ok,
+            "runtime": self.runtime,
         }
+
+
+#: The default: a read or write on one thread, whatever the libraries would choose.
+ONE_THREAD = Runtime(1)
 
 
 def _timed(operation: Callable[[], object]) -> float:
@@ -105,14 +120,15 @@ def measure_codec(
     zarr_format: int = 3,
     repeats: int = 5,
     in_memory: bool = False,
-    blosc_threads: int = 1,
+    runtime: Runtime = ONE_THREAD,
 ) -> Measurement:
     """Write ``volume`` ``repeats`` times into fresh stores, read it back ``repeats`` times; report medians.
 
     Stores live in a temporary directory (or in memory with ``in_memory``) that is removed afterwards, also
     by the next run if this one is killed; removing a store is never part of a timing.  The round trip is
-    checked on the first read.  A run that cannot fit in the machine's available memory is refused before it
-    starts (:class:`~cryoet_zarr_bench._memory.NotEnoughMemoryError`).
+    checked on the first read.  Everything runs under ``runtime`` (default: one thread), which is restored
+    afterwards.  A run that cannot fit in the machine's available memory is refused before it starts
+    (:class:`~cryoet_zarr_bench._memory.NotEnoughMemoryError`).
     """
     if repeats < 1:
         raise ValueError(f"repeats must be at least 1, got {repeats}")
@@ -120,24 +136,21 @@ def measure_codec(
     check_memory(volume, chunks, in_memory=in_memory)
     temporary_root = Path(tempfile.gettempdir())
     remove_orphans(temporary_root, WORKDIR_PREFIX)
-    previous_threads = set_blosc_threads(blosc_threads)
-    try:
-        with tempfile.TemporaryDirectory(
-            prefix=f"{WORKDIR_PREFIX}{owner_tag()}", dir=temporary_root
-        ) as workdir:
-            write_times = []
-            for i in range(repeats):
-                store = MemoryStore() if in_memory else DirectoryStore(Path(workdir) / f"{i}.zarr")
-                start = time.perf_counter()
-                store.write(volume.data, codec=spec, chunks=chunks, zarr_format=zarr_format)
-                write_times.append(time.perf_counter() - start)
-                if i < repeats - 1:
-                    store.clear()
-            lossless_ok = same_bits(store.read(), volume.data)
-            read_times = [_timed(store.read) for _ in range(repeats)]
-            stored = store.stored_bytes()
-    finally:
-        set_blosc_threads(previous_threads)
+    with runtime.applied(), tempfile.TemporaryDirectory(
+        prefix=f"{WORKDIR_PREFIX}{owner_tag()}", dir=temporary_root
+    ) as workdir:
+        write_times = []
+        for i in range(repeats):
+            store = MemoryStore() if in_memory else DirectoryStore(Path(workdir) / f"{i}.zarr")
+            start = time.perf_counter()
+            store.write(volume.data, codec=spec, chunks=chunks, zarr_format=zarr_format)
+            write_times.append(time.perf_counter() - start)
+            if i < repeats - 1:
+                store.clear()
+        lossless_ok = same_bits(store.read(), volume.data)
+        read_times = [_timed(store.read) for _ in range(repeats)]
+        stored = store.stored_bytes()
+        settings = runtime.settings()
     return Measurement(
         codec=str(spec),
         write_s=statistics.median(write_times),
@@ -146,4 +159,5 @@ def measure_codec(
         stored=stored,
         lossless_ok=lossless_ok,
         repeats=repeats,
+        runtime=settings,
     )

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import numcodecs
-import numcodecs.blosc
 import numpy as np
 
 from . import _compat
@@ -37,7 +36,6 @@ __all__ = [
     "decode_chunks",
     "format_chunks",
     "parse_chunks",
-    "set_blosc_threads",
 ]
 
 #: Object names that hold metadata rather than chunk data, in either Zarr format.
@@ -65,13 +63,6 @@ def parse_chunks(text: str) -> tuple[int, int, int]:
 def format_chunks(chunks: tuple[int, ...]) -> str:
     """The string form :func:`parse_chunks` reads: ``"64x64x64"``."""
     return "x".join(map(str, chunks))
-
-
-def set_blosc_threads(n: int) -> int:
-    """Set the number of threads Blosc compresses with; returns the previous number."""
-    if n < 1:
-        raise ValueError(f"Blosc needs at least 1 thread, got {n}")
-    return numcodecs.blosc.set_nthreads(n)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,13 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 #: Suite settings that would replace the default suite; asv runs in tests use the defaults.
-SUITE_VARIABLES = ("CRYOET_ZARR_BENCH_SOURCE", "CRYOET_ZARR_BENCH_CODECS", "CRYOET_ZARR_BENCH_CHUNKS")
+SUITE_VARIABLES = (
+    "CRYOET_ZARR_BENCH_SOURCE",
+    "CRYOET_ZARR_BENCH_CODECS",
+    "CRYOET_ZARR_BENCH_CHUNKS",
+    "CRYOET_ZARR_BENCH_THREADS",
+    "CRYOET_ZARR_BENCH_CHECKSUM",
+)
 
 #: Set by CI: a missing prerequisite fails the test instead of skipping it, so CI cannot pass by skipping.
 REQUIRE_ALL = os.environ.get("CRYOET_ZARR_BENCH_REQUIRE_ALL") == "1"

@@ -12,18 +12,26 @@ from support import asv_environment, write_asv_config
 
 #: Every benchmark of the default suite.
 BENCHMARKS = {
+    "compression.Compression.track_chunk_bytes",
     "compression.Compression.track_compression_ratio",
+    "compression.Compression.track_metadata_bytes",
     "compression.Compression.track_stored_bytes",
     "engines.ChunkBytes.track_chunk_bytes",
     "engines.Read.time_read",
     "engines.Write.time_write",
     "overhead.ZarrOverhead.time_decode_numcodecs",
     "overhead.ZarrOverhead.time_read_zarr",
+    "parallel.Parallel.time_read_warm",
+    "parallel.Parallel.time_write",
+    "recorded.Concurrency.track_setting",
+    "recorded.Volume.track_checksum",
     "releases.Releases.track_numcodecs_release",
     "releases.Releases.track_zarr_release",
-    "write_read.Read.peakmem_read",
-    "write_read.Read.time_read",
-    "write_read.Write.peakmem_write",
+    "write_read.ColdRead.time_read_cold",
+    "write_read.PeakMemory.track_read_added_peak",
+    "write_read.PeakMemory.track_write_added_peak",
+    "write_read.Read.time_read_warm",
+    "write_read.ReadPrecision.track_read_spread",
     "write_read.Write.time_write",
 }
 
@@ -70,6 +78,15 @@ def test_bench_records_every_default_benchmark_and_publishes_the_dashboard(tmp_p
     ratios = dict(zip(columns, document["results"]["compression.Compression.track_compression_ratio"]))
     # codec x chunks x zarr_format, the seed codecs at 64^3 chunks in formats 2 and 3
     assert [round(r, 2) for r in ratios["result"]] == [1.0, 1.0, 1.09, 1.09, 1.17, 1.17, 1.08, 1.08]
+    chunk_bytes = dict(zip(columns, document["results"]["compression.Compression.track_chunk_bytes"]))["result"]
+    assert chunk_bytes[0] == chunk_bytes[1] == 128**3 * 4  # none: the raw bytes, in either format
+    concurrency = dict(zip(columns, document["results"]["recorded.Concurrency.track_setting"]))
+    # threads, Blosc threads, Blosc's own threading (off), zarr 3's chunk concurrency and pool size
+    assert concurrency["result"] == [1, 1, 0, 1, 1]
+    # The volume went into the cache once, its checksum recorded for every other environment, and with the results.
+    (recorded,) = json.loads((tmp_path / "volume-cache" / "checksums.json").read_text()).values()
+    prefix = dict(zip(columns, document["results"]["recorded.Volume.track_checksum"]))["result"]
+    assert prefix == [int(recorded.removeprefix("sha256:")[:13], 16)]
 
     index = (tmp_path / "html" / "index.html").read_text()
     assert "https://" not in index.split("<body", 1)[0]  # no CDN in the head: vendored copies

@@ -4,10 +4,12 @@ import subprocess
 import sys
 
 import mrcfile
+import numcodecs
 import numpy as np
 import pytest
 
 from cryoet_zarr_bench.cli import main
+from cryoet_zarr_bench.sources import acquire
 
 SEED_RATIOS = {"none": 1.00, "blosc-lz4-5-shuffle": 1.09, "blosc-zstd-5-shuffle": 1.17, "zstd-5": 1.08}
 
@@ -30,21 +32,45 @@ def test_quick_json_reproduces_the_seed_table(quick_rows):
         assert {"codec", "write_s", "read_s", "ratio", "stored_bytes", "saved_pct", "lossless_ok"} <= set(row)
         assert row["lossless_ok"] is True
         assert row["ratio"] == pytest.approx(SEED_RATIOS[row["codec"]], abs=0.02)
-        assert row["stored_bytes"] == pytest.approx(128**3 * 4 / row["ratio"])
         assert row["saved_pct"] == pytest.approx(100 * (1 - 1 / row["ratio"]))
         assert row["write_s"] > 0 and row["read_s"] > 0
         assert row["source"] == "synthetic?shape=128,128,128&seed=0"
-        assert (row["chunks"], row["zarr_format"], row["blosc_threads"]) == ([64, 64, 64], 3, 1)
+        assert (row["chunks"], row["zarr_format"], row["threads"]) == ([64, 64, 64], 3, 1)
+        assert row["runtime"]["threads"] == row["runtime"]["blosc_nthreads"] == 1
+
+
+def test_quick_counts_the_codecs_output_apart_from_metadata(quick_rows):
+    """Chunk bytes are what the codec wrote, counted independently here with numcodecs; metadata is apart."""
+    rows = {row["codec"]: row for row in quick_rows}
+    data = acquire("synthetic").data
+    chunks = [data[z : z + 64, y : y + 64, x : x + 64] for z in (0, 64) for y in (0, 64) for x in (0, 64)]
+    zstd = numcodecs.Zstd(level=5)
+    assert rows["zstd-5"]["chunk_bytes"] == sum(len(zstd.encode(np.ascontiguousarray(c))) for c in chunks)
+    assert rows["none"]["chunk_bytes"] == data.nbytes and rows["none"]["ratio"] == 1.0
+    for row in quick_rows:
+        assert 100 < row["metadata_bytes"] < 2000
+        assert row["stored_bytes"] == row["chunk_bytes"] + row["metadata_bytes"]
+
+
+def test_quick_gives_the_same_chunk_bytes_in_memory_and_on_disk(capsys):
+    rows = {}
+    for store in ([], ["--memory"]):
+        argv = ["quick", "--size", "32", "--chunks", "16", "--repeats", "1", "--zarr-format", "2", "--json", *store]
+        assert main(argv) == 0
+        rows[bool(store)] = json.loads(capsys.readouterr().out)
+    assert [r["chunk_bytes"] for r in rows[True]] == [r["chunk_bytes"] for r in rows[False]]
+    assert [r["ratio"] for r in rows[True]] == [r["ratio"] for r in rows[False]]
 
 
 def test_quick_table_names_source_settings_and_columns(capsys):
     assert main(["quick", "--size", "32", "--chunks", "16", "--codecs", "zstd-3", "--repeats", "1", "--zarr-format", "2"]) == 0
     out = capsys.readouterr().out
     assert "source: synthetic?shape=32,32,32&seed=0 32x32x32 float32" in out
-    assert "chunks 16x16x16, Zarr format 2, directory store, Blosc threads 1" in out
+    assert "chunks 16x16x16, Zarr format 2, directory store; zarr " in out
+    assert "concurrency: threads 1, blosc_nthreads 1, " in out
     header = out.splitlines()[out.splitlines().index("") + 1]
     assert header.split("  ")[0] == "method"
-    for column in ("write s", "read s", "ratio", "size MB", "saved MB", "saved %", "round trip ok"):
+    for column in ("write s", "read s", "ratio", "chunks MB", "metadata B", "saved MB", "saved %", "round trip ok"):
         assert column in header
     (row,) = [line for line in out.splitlines() if line.startswith("zstd-3")]
     assert row.endswith("yes")
@@ -107,7 +133,16 @@ def test_bad_input_is_one_line_on_stderr_and_exit_status_2(argv, message, capsys
     assert "Traceback" not in captured.err
 
 
-@pytest.mark.parametrize("argv", [["quick", "--chunks", "64x64"], ["quick", "--repeats", "0"], ["quick", "--zarr-format", "4"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["quick", "--chunks", "64x64"],
+        ["quick", "--repeats", "0"],
+        ["quick", "--zarr-format", "4"],
+        ["quick", "--threads", "0"],
+        ["quick", "--threads", "many"],
+    ],
+)
 def test_bad_options_are_usage_errors(argv, capsys):
     with pytest.raises(SystemExit) as excinfo:
         main(argv)

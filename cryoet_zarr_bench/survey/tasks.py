@@ -56,17 +56,14 @@ def run_task(task: SurveyTask, expected_checksum: str | None = None) -> dict[str
     digest = volume.checksum()
     if expected_checksum is not None and digest != expected_checksum:
         raise ValueError(f"{task.source} read as {digest}, not the {expected_checksum} the survey acquired")
-    runtime = Runtime(task.threads)
-    with runtime.applied():
-        measurement = measure_codec(
-            volume,
-            task.codec,
-            chunks=task.chunks,
-            zarr_format=task.zarr_format,
-            repeats=task.repeats,
-            blosc_threads=task.threads,
-        )
-        settings = runtime.settings()
+    measurement = measure_codec(
+        volume,
+        task.codec,
+        chunks=task.chunks,
+        zarr_format=task.zarr_format,
+        repeats=task.repeats,
+        runtime=Runtime(task.threads),
+    )
     megabytes = volume.nbytes / 1e6
     return {
         "key": task.key,
@@ -83,7 +80,7 @@ def run_task(task: SurveyTask, expected_checksum: str | None = None) -> dict[str
         "raw_bytes": volume.nbytes,
         "chunk_bytes": measurement.stored.chunks,
         "metadata_bytes": measurement.stored.metadata,
-        "ratio": volume.nbytes / measurement.stored.chunks,
+        "ratio": measurement.ratio,
         "write_s": measurement.write_s,
         "read_s": measurement.read_s,
         "write_mb_s": megabytes / measurement.write_s,
@@ -91,7 +88,7 @@ def run_task(task: SurveyTask, expected_checksum: str | None = None) -> dict[str
         "round_trip_ok": measurement.lossless_ok,
         "volume_checksum": digest,
         "provenance": json.dumps(volume.provenance, sort_keys=True, default=str),
-        "runtime": json.dumps(settings, sort_keys=True),
+        "runtime": json.dumps(measurement.runtime, sort_keys=True),
         **{f"{name}_version": version for name, version in _compat.library_versions().items()},
         "worker": f"{socket.gethostname()}:{os.getpid()}",
         "finished_at": time.time(),
