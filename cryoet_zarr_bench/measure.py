@@ -17,16 +17,9 @@ import numpy as np
 
 from .codecs import CodecSpec, parse_codec
 from .stores import DirectoryStore, MemoryStore, StoredBytes, set_blosc_threads
-from .volume import Volume
+from .volume import Volume, same_bits
 
 __all__ = ["Measurement", "measure_codec", "same_bits"]
-
-
-def same_bits(a: np.ndarray, b: np.ndarray) -> bool:
-    """Exact equality, bit for bit (NaNs and signed zeros included)."""
-    if a.shape != b.shape or a.dtype != b.dtype:
-        return False
-    return bool(np.array_equal(a.view(np.uint8), b.view(np.uint8)))
 
 
 @dataclass(frozen=True)
