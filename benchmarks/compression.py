@@ -12,7 +12,7 @@ class Compression(VolumeBenchmark):
         super().setup(volume, codec, chunks, zarr_format)
         self.store = MemoryStore()
         self.store.write(volume.data, codec=codec, chunks=parse_chunks(chunks), zarr_format=zarr_format)
-        check_round_trip(self.store, volume)
+        check_round_trip(self.store, volume, codec)
         self.stored = self.store.stored_bytes()
 
     def track_compression_ratio(self, volume, codec, chunks, zarr_format):

@@ -18,10 +18,10 @@ class ZarrOverhead(VolumeBenchmark):
         self.chunk_shape = parse_chunks(chunks)
         self.store = MemoryStore()
         self.store.write(volume.data, codec=codec, chunks=self.chunk_shape, zarr_format=zarr_format)
-        check_round_trip(self.store, volume)
+        check_round_trip(self.store, volume, codec)
         self.payloads = self.store.chunk_payloads()
-        if not same_bits(self._decode(volume, codec), volume.data):
-            raise AssertionError(f"numcodecs decoding of {codec} chunks differs from the volume")
+        if not same_bits(self._decode(volume, codec), self.store.read()):
+            raise AssertionError(f"numcodecs decoding of {codec} chunks differs from zarr's")
 
     def _decode(self, volume, codec):
         return decode_chunks(

@@ -41,12 +41,14 @@ from .grammar import (
     CodecUnavailable,
     parse_codec,
 )
+from .noise import NOISE_TIED, resolve_noise_tied
 
 __all__ = [
     "BLOSC_CNAMES",
     "BLOSC_SHUFFLES",
     "CODEC_SETS",
     "FAMILIES",
+    "NOISE_TIED",
     "CodecCannotExpress",
     "CodecSpec",
     "CodecSpecError",
@@ -57,6 +59,7 @@ __all__ = [
     "codec_set",
     "error_check",
     "parse_codec",
+    "resolve_noise_tied",
 ]
 
 
