@@ -45,6 +45,7 @@ __all__ = [
     "noise_sigma_mad",
     "psnr",
     "shell_error_fraction",
+    "shell_power",
     "ssim",
 ]
 
@@ -179,17 +180,22 @@ def fsc(a: np.ndarray, b: np.ndarray) -> FscCurve:
     return FscCurve(frequency=shells[1:] / min(a.shape), values=values[1:], counts=counts[1:])
 
 
+def shell_power(volume: np.ndarray) -> FscCurve:
+    """Power (Σ|F|²) per Fourier shell, shells 1 .. Nyquist (in :class:`FscCurve` form: ``values`` are powers)."""
+    a = _f64(volume)
+    index, weight, nyquist = _shells(a.shape)
+    power = _shell_sums(np.abs(np.fft.rfftn(a)) ** 2, index, weight, nyquist)
+    counts = _shell_sums(np.ones(index.shape), index, weight, nyquist)
+    return FscCurve(frequency=np.arange(1, nyquist + 1) / min(a.shape), values=power[1:], counts=counts[1:])
+
+
 def shell_error_fraction(original: np.ndarray, decoded: np.ndarray) -> FscCurve:
     """Error power ÷ data power per Fourier shell (in :class:`FscCurve` form: ``values`` are the fractions)."""
-    o = _f64(original)
-    fe, fo = np.fft.rfftn(_f64(decoded) - o), np.fft.rfftn(o)
-    index, weight, nyquist = _shells(o.shape)
-    error = _shell_sums(np.abs(fe) ** 2, index, weight, nyquist)
-    data = _shell_sums(np.abs(fo) ** 2, index, weight, nyquist)
-    counts = _shell_sums(np.ones(index.shape), index, weight, nyquist)
+    error = shell_power(_f64(decoded) - _f64(original))
+    data = shell_power(original)
     with np.errstate(invalid="ignore", divide="ignore"):
-        values = error / data
-    return FscCurve(frequency=np.arange(1, nyquist + 1) / min(o.shape), values=values[1:], counts=counts[1:])
+        values = error.values / data.values
+    return FscCurve(frequency=data.frequency, values=values, counts=data.counts)
 
 
 @dataclass(frozen=True)
