@@ -18,35 +18,32 @@ import numpy as np
 from cryoet_zarr_bench import fidelity, information
 from cryoet_zarr_bench.codecs import NOISE_TIED, check_error_bound, parse_codec, resolve_noise_tied
 from cryoet_zarr_bench.codecs.filters import Step
-from cryoet_zarr_bench.sources.synthetic import synthetic_half_volumes
 from cryoet_zarr_bench.stores import MemoryStore, parse_chunks
 
 from . import CHUNKS, ZARR_FORMATS, VolumeBenchmark
 
 @dataclass(frozen=True)
 class StudyData:
-    """The volume, its noise σ (and how it was estimated) and, for synthetic volumes, the two half-volumes."""
+    """The volume and its noise reference (σ, how it was estimated, half-volumes if any)."""
 
     volume: object
-    sigma: float
-    sigma_method: str
-    halves: tuple | None
+    noise: fidelity.NoiseReference
 
+    @property
+    def sigma(self):
+        return self.noise.sigma
 
-def _study_data(volume):
-    provenance = volume.provenance
-    if provenance.get("generator") == "cryoet_zarr_bench.synthetic" and tuple(provenance["shape"]) == volume.shape:
-        half1, half2, _ = synthetic_half_volumes(volume.shape, provenance["seed"])
-        halves = (half1.data, half2.data)
-        return StudyData(volume, fidelity.noise_sigma_from_halves(*halves), "half-volumes", halves)
-    return StudyData(volume, fidelity.noise_sigma_mad(volume.data), "MAD of neighbour differences", None)
+    @property
+    def halves(self):
+        return self.noise.halves
 
 
 class _StudyBase(VolumeBenchmark):
     """The study data once per environment (one ``setup_cache`` for every study class) and checked writes."""
 
     def setup_cache(self):
-        return _study_data(super().setup_cache())
+        volume = super().setup_cache()
+        return StudyData(volume, fidelity.noise_reference(volume))
 
     def _write_read(self, data, zarr_format):
         store = MemoryStore()

@@ -9,9 +9,9 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from . import _compat, dashboard
+from . import _compat, dashboard, fidelity
 from .asv_config import AsvConfig, AsvConfigError
-from .codecs import CODEC_SETS, CodecSpecError, codec_set
+from .codecs import CODEC_SETS, CodecSpecError, codec_set, parse_codec
 from .measure import measure_codec
 from .report import by_release
 from .report.tables import seed_table
@@ -53,6 +53,8 @@ def _sized_source(source: str, size: int | None) -> SourceSpec:
 def cmd_quick(args: argparse.Namespace) -> int:
     codecs = codec_set(args.codecs)
     volume = acquire(_sized_source(args.source, args.size), progress=not args.json)
+    lossy = not all(parse_codec(codec).lossless for codec in codecs)
+    noise = fidelity.noise_reference(volume) if lossy else None
     measurements = [
         measure_codec(
             volume,
@@ -62,6 +64,7 @@ def cmd_quick(args: argparse.Namespace) -> int:
             repeats=args.repeats,
             in_memory=args.memory,
             blosc_threads=args.blosc_threads,
+            noise=noise,
         )
         for codec in codecs
     ]
@@ -90,6 +93,11 @@ def cmd_quick(args: argparse.Namespace) -> int:
         print(f"data benchmarked as stored, in {volume.dtype} (add ?dtype=float32 to the source to convert)")
     if any(c > n for c, n in zip(args.chunks, volume.shape)):
         print(f"note: chunks {chunks} exceed the volume in some axis; zarr pads such chunks to full size")
+    if noise is not None:
+        print(
+            f"lossy codecs: PSNR peak = the volume's max - min; added noise = error variance / noise variance, "
+            f"noise σ {noise.sigma:.3g} from {noise.method}"
+        )
     print(f"times are the median of {args.repeats} timed run(s) each\n")
     print(seed_table(measurements))
     return 0

@@ -29,11 +29,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .volume import Volume
+
 __all__ = [
     "FSC_THRESHOLDS",
     "Crossing",
     "Fidelity",
     "FscCurve",
+    "NoiseReference",
     "added_noise_fraction",
     "assess",
     "crossing",
@@ -42,6 +45,7 @@ __all__ = [
     "max_abs_error",
     "mse",
     "noise_sigma_from_halves",
+    "noise_reference",
     "noise_sigma_mad",
     "psnr",
     "shell_error_fraction",
@@ -126,6 +130,28 @@ def noise_sigma_mad(volume: np.ndarray) -> float:
     """
     d = np.diff(_f64(volume), axis=-1).ravel()
     return float(1.4826 * np.median(np.abs(d - np.median(d))) / math.sqrt(2))
+
+
+@dataclass(frozen=True)
+class NoiseReference:
+    """A volume's noise σ, how it was estimated, and its two half-volumes when there are any."""
+
+    sigma: float
+    method: str
+    halves: tuple[np.ndarray, np.ndarray] | None
+
+
+def noise_reference(volume: Volume) -> NoiseReference:
+    """σ of a volume's noise: from the synthetic source's half-volumes (same particles, independent noise,
+    same scale) for a synthetic volume, else :func:`noise_sigma_mad` of the volume itself."""
+    from .sources.synthetic import synthetic_half_volumes
+
+    provenance = volume.provenance
+    if provenance.get("generator") == "cryoet_zarr_bench.synthetic" and tuple(provenance["shape"]) == volume.shape:
+        half1, half2, _ = synthetic_half_volumes(volume.shape, provenance["seed"])
+        halves = (half1.data, half2.data)
+        return NoiseReference(noise_sigma_from_halves(*halves), "half-volumes", halves)
+    return NoiseReference(noise_sigma_mad(volume.data), "MAD of neighbour differences (white-noise model)", None)
 
 
 def added_noise_fraction(original: np.ndarray, decoded: np.ndarray, sigma: float) -> float:

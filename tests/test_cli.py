@@ -36,6 +36,21 @@ def test_quick_json_reproduces_the_seed_table(quick_rows):
         assert (row["chunks"], row["zarr_format"], row["blosc_threads"]) == ([64, 64, 64], 3, 1)
 
 
+def test_quick_shows_fidelity_and_the_bound_for_lossy_codecs(capsys):
+    codecs = "zstd-3,bitround-8+zstd-3,zfp-precision-12"
+    assert main(["quick", "--size", "32", "--chunks", "16", "--codecs", codecs, "--repeats", "1", "--memory", "--json"]) == 0
+    rows = {row["codec"]: row for row in json.loads(capsys.readouterr().out)}
+    assert rows["zstd-3"]["lossless_ok"] is True and rows["zstd-3"]["psnr_db"] is None
+    assert rows["bitround-8+zstd-3"]["lossless_ok"] is None and rows["bitround-8+zstd-3"]["within_bound"] is True
+    assert rows["zfp-precision-12"]["within_bound"] is None  # ZFP's fixed precision states no bound
+    for name in ("bitround-8+zstd-3", "zfp-precision-12"):
+        assert rows[name]["psnr_db"] > 40 and 0.99 < rows[name]["ssim"] <= 1 and rows[name]["added_noise_pct"] < 1
+    assert main(["quick", "--size", "32", "--chunks", "16", "--codecs", codecs, "--repeats", "1", "--memory"]) == 0
+    out = capsys.readouterr().out
+    assert "noise σ" in out and "from half-volumes" in out
+    assert "within bound  PSNR dB  max error    SSIM  added noise %" in out
+
+
 def test_quick_table_names_source_settings_and_columns(capsys):
     assert main(["quick", "--size", "32", "--chunks", "16", "--codecs", "zstd-3", "--repeats", "1", "--zarr-format", "2"]) == 0
     out = capsys.readouterr().out
