@@ -81,6 +81,9 @@ def create_array(
             f"it supports format(s) {', '.join(map(str, SUPPORTED_FORMATS))}"
         )
     codec.require()
+    broken = _release_cannot_store(codec, zarr_format)
+    if broken:
+        raise CodecCannotExpress(f"{codec} in Zarr format {zarr_format}: {broken}")
     filter_configs, compressor_config = codec.zarr_v2(dtype)
     filters = [numcodecs.get_codec(dict(config)) for config in filter_configs] or None
     compressor = None if compressor_config is None else numcodecs.get_codec(dict(compressor_config))
@@ -119,6 +122,27 @@ def create_array(
     )
 
 
+def _release_cannot_store(codec: CodecSpec, zarr_format: int) -> str | None:
+    """Why this zarr/numcodecs pair fails on ``codec`` (found running the release matrix), or None."""
+    families = {stage.family for stage in codec.stages}
+    zarr_release = _release(zarr.__version__)
+    if ZARR_MAJOR < 3:
+        return None
+    if "pcodec" in families and _release(numcodecs.__version__) < (0, 16) and (zarr_format == 2 or zarr_release < (3, 1)):
+        return (
+            f"numcodecs {numcodecs.__version__}'s PCodec.decode needs bytes and zarr {zarr.__version__} hands it "
+            "an array (TypeError on read; fixed in numcodecs 0.16)"
+        )
+    if "zfp" in families and zarr_format == 3 and zarr_release < (3, 1):
+        return f"zarr {zarr.__version__} hands numcodecs' ZFPY non-contiguous chunk views (ValueError on write)"
+    return None
+
+
+def _release(version: str) -> tuple[int, int]:
+    major, minor = version.split(".")[:2]
+    return int(major), int(minor)
+
+
 def _require_v3_codecs(codec: CodecSpec, metadata: list[dict[str, Any] | None]) -> None:
     """Raise :class:`CodecCannotExpress` if this zarr-python has no Zarr format 3 codec for a stage."""
     from zarr.registry import get_codec_class
@@ -131,7 +155,7 @@ def _require_v3_codecs(codec: CodecSpec, metadata: list[dict[str, Any] | None]) 
         except KeyError:
             raise CodecCannotExpress(
                 f"{codec}: zarr-python {zarr.__version__} has no Zarr format 3 codec {entry['name']!r} "
-                "(zarr.codecs.numcodecs arrived in zarr 3.1.3)"
+                "(zarr.codecs.numcodecs arrived in zarr 3.1.3; numcodecs 0.16's own integration needs it too)"
             ) from None
 
 
