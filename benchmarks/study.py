@@ -1,4 +1,4 @@
-"""The codec study: what each lossy codec costs in fidelity, judged the cryo-EM way, and the limits beside ratios.
+"""The codec study: what each lossy codec costs in fidelity, judged the cryo-EM way; the limits beside ratios.
 
 Every figure here is deterministic, so each is a ``track_`` benchmark measured once; none is a timing.  Stores
 are in memory.  Each write is checked against the codec's own guarantee (``codecs.check_error_bound``: exact
@@ -21,6 +21,7 @@ from cryoet_zarr_bench.codecs.filters import Step
 from cryoet_zarr_bench.stores import MemoryStore, parse_chunks
 
 from . import CHUNKS, CODECS, ZARR_FORMATS, VolumeBenchmark
+
 
 @dataclass(frozen=True)
 class StudyData:
@@ -54,8 +55,8 @@ class _StudyBase(VolumeBenchmark):
 
 
 class LossyFidelity(_StudyBase):
-    """Fidelity of every lossy codec of ``CRYOET_ZARR_BENCH_CODECS`` (lossless ones skip): one checked write of
-    the volume per case (and of both half-volumes for the half-map figures)."""
+    """Fidelity of every lossy codec of ``CRYOET_ZARR_BENCH_CODECS`` (lossless ones skip): one checked write
+    of the volume per case (and of both half-volumes for the half-map figures)."""
 
     version = "1"
 
@@ -64,7 +65,9 @@ class LossyFidelity(_StudyBase):
         self.study = study
         self.codec = self.resolve(study, codec)
         if parse_codec(self.codec).lossless:
-            raise NotImplementedError(f"{codec} is lossless: its round trip is exact (checked by Compression)")
+            raise NotImplementedError(
+                f"{codec} is lossless: its round trip is exact (checked by Compression)"
+            )
         self.chunk_shape = parse_chunks(chunks)
         self.decoded, self.stored = self._write_read(study.volume.data, zarr_format)
 
@@ -158,11 +161,13 @@ class LossyFidelity(_StudyBase):
         bound = information.rate_distortion_ratio(added, 8 * study.volume.dtype.itemsize)
         return (study.volume.nbytes / self.stored.total) / bound
 
-    track_ratio_of_rate_distortion_bound.unit = "fraction of R(D) = 1/2 log2(sigma^2/D) at the same added noise"
+    track_ratio_of_rate_distortion_bound.unit = (
+        "fraction of R(D) = 1/2 log2(sigma^2/D) at the same added noise"
+    )
 
 
 class NoiseTiedFidelity(LossyFidelity):
-    """Settings chosen from the volume's noise (issue 10, point 5), resolved to a concrete pipeline per volume:
+    """Settings chosen from the volume's noise (issue 10, point 5), resolved to a pipeline per volume:
 
     ``step-<f>%``      uniform quantiser with Δ = √(12 f)·σ (adds f·σ² of variance)
     ``bitround-<f>%``  the fewest mantissa bits whose rounding adds at most f·σ² of variance
@@ -176,7 +181,9 @@ class NoiseTiedFidelity(LossyFidelity):
 
     def setup(self, study, codec, chunks, zarr_format):
         if all(parse_codec(name).lossless for name in CODECS):
-            raise NotImplementedError("noise-tied settings run with a lossy codec set (CRYOET_ZARR_BENCH_CODECS=study)")
+            raise NotImplementedError(
+                "noise-tied settings run with a lossy codec set (CRYOET_ZARR_BENCH_CODECS=study)"
+            )
         super().setup(study, codec, chunks, zarr_format)
 
     def resolve(self, study, codec):
@@ -215,7 +222,9 @@ class Limits(_StudyBase):
 
     def track_half_map_resolution(self, study):
         if study.halves is None:
-            raise NotImplementedError("half-map resolution needs half-volumes (the synthetic source makes them)")
+            raise NotImplementedError(
+                "half-map resolution needs half-volumes (the synthetic source makes them)"
+            )
         curve = fidelity.fsc(*study.halves)
         return fidelity.crossing(curve, 0.143, study.volume.voxel_spacing[0]).resolution
 
@@ -246,4 +255,3 @@ class LosslessLimit(_StudyBase):
         return ratio / information.entropy_ratio_limit(study.volume.data)
 
     track_fraction_of_entropy_limit.unit = "fraction of the order-0 byte-plane entropy ratio"
-

@@ -128,13 +128,14 @@ def _release_cannot_store(codec: CodecSpec, zarr_format: int) -> str | None:
     zarr_release = _release(zarr.__version__)
     if ZARR_MAJOR < 3:
         return None
-    if "pcodec" in families and _release(numcodecs.__version__) < (0, 16) and (zarr_format == 2 or zarr_release < (3, 1)):
+    old_numcodecs = _release(numcodecs.__version__) < (0, 16)
+    if "pcodec" in families and old_numcodecs and (zarr_format == 2 or zarr_release < (3, 1)):
         return (
-            f"numcodecs {numcodecs.__version__}'s PCodec.decode needs bytes and zarr {zarr.__version__} hands it "
-            "an array (TypeError on read; fixed in numcodecs 0.16)"
+            f"numcodecs {numcodecs.__version__}'s PCodec.decode needs bytes and zarr {zarr.__version__} "
+            "hands it an array (TypeError on read; fixed in numcodecs 0.16)"
         )
     if "zfp" in families and zarr_format == 3 and zarr_release < (3, 1):
-        return f"zarr {zarr.__version__} hands numcodecs' ZFPY non-contiguous chunk views (ValueError on write)"
+        return f"zarr {zarr.__version__} hands numcodecs' ZFPY non-contiguous chunks (ValueError on write)"
     return None
 
 

@@ -80,7 +80,7 @@ def data_range(original: np.ndarray) -> float:
 
 
 def psnr(original: np.ndarray, decoded: np.ndarray) -> float:
-    """Peak signal-to-noise ratio in dB, ``10 log10(range² / MSE)`` with range = :func:`data_range`; inf if exact."""
+    """PSNR in dB: ``10 log10(range² / MSE)``, range = :func:`data_range`; inf if exact."""
     error = mse(original, decoded)
     return math.inf if error == 0 else 10 * math.log10(data_range(original) ** 2 / error)
 
@@ -147,11 +147,16 @@ def noise_reference(volume: Volume) -> NoiseReference:
     from .sources.synthetic import synthetic_half_volumes
 
     provenance = volume.provenance
-    if provenance.get("generator") == "cryoet_zarr_bench.synthetic" and tuple(provenance["shape"]) == volume.shape:
+    if (
+        provenance.get("generator") == "cryoet_zarr_bench.synthetic"
+        and tuple(provenance["shape"]) == volume.shape
+    ):
         half1, half2, _ = synthetic_half_volumes(volume.shape, provenance["seed"])
         halves = (half1.data, half2.data)
         return NoiseReference(noise_sigma_from_halves(*halves), "half-volumes", halves)
-    return NoiseReference(noise_sigma_mad(volume.data), "MAD of neighbour differences (white-noise model)", None)
+    return NoiseReference(
+        noise_sigma_mad(volume.data), "MAD of neighbour differences (white-noise model)", None
+    )
 
 
 def added_noise_fraction(original: np.ndarray, decoded: np.ndarray, sigma: float) -> float:
@@ -168,7 +173,9 @@ def _shells(shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, int]:
     weight of each coefficient (2 for those standing for a conjugate pair too) and the Nyquist shell n/2."""
     n = min(shape)
     freqs = [np.fft.fftfreq(m) for m in shape[:-1]] + [np.fft.rfftfreq(shape[-1])]
-    radius2 = sum(np.square(f).reshape([-1 if i == j else 1 for j in range(len(shape))]) for i, f in enumerate(freqs))
+    radius2 = sum(
+        np.square(f).reshape([-1 if i == j else 1 for j in range(len(shape))]) for i, f in enumerate(freqs)
+    )
     index = np.rint(np.sqrt(radius2) * n).astype(np.int64)
     kx = freqs[-1]
     pair = np.where((kx == 0) | (kx == 0.5), 1.0, 2.0)  # rfftfreq reaches 0.5 only for an even edge
@@ -182,7 +189,7 @@ def _shell_sums(values: np.ndarray, index: np.ndarray, weight: np.ndarray, nyqui
 
 @dataclass(frozen=True)
 class FscCurve:
-    """FSC by shell: ``frequency`` in cycles/voxel (shell i is i/n), ``values``, and ``counts`` (coefficients)."""
+    """FSC by shell: ``frequency`` in cycles/voxel (shell i is i/n), ``values``, ``counts`` (coefficients)."""
 
     frequency: np.ndarray
     values: np.ndarray
@@ -207,7 +214,7 @@ def fsc(a: np.ndarray, b: np.ndarray) -> FscCurve:
 
 
 def shell_power(volume: np.ndarray) -> FscCurve:
-    """Power (Σ|F|²) per Fourier shell, shells 1 .. Nyquist (in :class:`FscCurve` form: ``values`` are powers)."""
+    """Power (Σ|F|²) per Fourier shell, shells 1 .. Nyquist, as a :class:`FscCurve` (``values``: powers)."""
     a = _f64(volume)
     index, weight, nyquist = _shells(a.shape)
     power = _shell_sums(np.abs(np.fft.rfftn(a)) ** 2, index, weight, nyquist)
@@ -216,7 +223,7 @@ def shell_power(volume: np.ndarray) -> FscCurve:
 
 
 def shell_error_fraction(original: np.ndarray, decoded: np.ndarray) -> FscCurve:
-    """Error power ÷ data power per Fourier shell (in :class:`FscCurve` form: ``values`` are the fractions)."""
+    """Error power ÷ data power per Fourier shell (as a :class:`FscCurve`: ``values`` are the fractions)."""
     error = shell_power(_f64(decoded) - _f64(original))
     data = shell_power(original)
     with np.errstate(invalid="ignore", divide="ignore"):

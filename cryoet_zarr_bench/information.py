@@ -1,4 +1,4 @@
-"""How far any codec could go: limits to put beside every ratio, and precision chosen from the noise.  numpy only.
+"""How far any codec could go: limits beside every ratio, and precision chosen from the noise.  numpy only.
 
 Lossless limit
     :func:`byte_plane_entropy`: order-0 entropy of each byte plane of the values (the planes a byte shuffle
@@ -40,7 +40,7 @@ _Z99 = 2.5758293035489
 
 
 def byte_plane_entropy(data: np.ndarray) -> np.ndarray:
-    """Order-0 entropy in bits per byte of each byte plane of little-endian ``data`` (plane 0 = lowest byte)."""
+    """Order-0 entropy (bits per byte) of each byte plane of little-endian ``data`` (plane 0: lowest byte)."""
     values = np.ascontiguousarray(data, dtype=np.asarray(data).dtype.newbyteorder("<"))
     planes = values.view(np.uint8).reshape(-1, values.dtype.itemsize)
     entropies = []
@@ -123,7 +123,7 @@ def _binary_entropy(p: float) -> float:
 
 
 def keepbits_for_information(data: np.ndarray, fraction: float = 0.99) -> int:
-    """Mantissa bits to keep so the sign, exponent and kept mantissa bits hold ``fraction`` of the information."""
+    """Mantissa bits to keep so that sign, exponent and kept bits hold ``fraction`` of the information."""
     information = bit_information(data)
     total = information.sum()
     exponent = _EXPONENT_BITS[np.asarray(data).dtype.itemsize]

@@ -16,8 +16,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from . import fidelity
 from .codecs import CodecSpec, ErrorCheck, error_check, parse_codec
 from .stores import DirectoryStore, MemoryStore, StoredBytes, set_blosc_threads

@@ -19,8 +19,8 @@ from typing import Any
 
 import numcodecs
 import numcodecs.blosc
-from numcodecs.compat import ensure_ndarray
 import numpy as np
+from numcodecs.compat import ensure_ndarray
 
 from . import _compat
 from ._atomic import replace_directory
@@ -246,9 +246,9 @@ def decode_chunks(
 ) -> np.ndarray:
     """Rebuild an array from its encoded chunks with numcodecs alone, bypassing zarr.
 
-    This is the floor under :meth:`ZarrStore.read`: the same chunk bytes, the same codecs, no zarr.  Each chunk
-    is decompressed, then run back through the pipeline's filters in reverse order (both Zarr formats store the
-    same bytes for the pipelines :mod:`.codecs` names).
+    This is the floor under :meth:`ZarrStore.read`: the same chunk bytes, the same codecs, no zarr.  Each
+    chunk is decompressed, then run back through the pipeline's filters in reverse order (both Zarr formats
+    store the same bytes for the pipelines :mod:`.codecs` names).
     """
     spec = parse_codec(codec)
     spec.require()

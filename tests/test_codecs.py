@@ -41,7 +41,9 @@ def test_the_full_sweep_covers_every_family_cname_shuffle_and_level():
 
 
 def test_parsing_is_case_and_space_insensitive():
-    assert parse_codec("  Blosc-ZSTD-5-Shuffle ") == CodecSpec(Blosc(cname="zstd", level=5, shuffle="shuffle"))
+    assert parse_codec("  Blosc-ZSTD-5-Shuffle ") == CodecSpec(
+        Blosc(cname="zstd", level=5, shuffle="shuffle")
+    )
 
 
 @pytest.mark.parametrize(
@@ -50,7 +52,10 @@ def test_parsing_is_case_and_space_insensitive():
         ("lzma-5", "unknown family 'lzma'; valid codecs: [<filter>+...]<compressor>"),
         ("blosc-lz4-5", "cannot parse codec 'blosc-lz4-5': blosc takes 3 argument(s), got 2"),
         ("blosc-lz5-5-shuffle", "unknown Blosc compressor 'lz5'; valid: blosclz, lz4, lz4hc, zlib, zstd"),
-        ("blosc-lz4-5-byteshuffle", "unknown Blosc shuffle 'byteshuffle'; valid: noshuffle, shuffle, bitshuffle"),
+        (
+            "blosc-lz4-5-byteshuffle",
+            "unknown Blosc shuffle 'byteshuffle'; valid: noshuffle, shuffle, bitshuffle",
+        ),
         ("blosc-lz4-0-shuffle", "blosc level must be 1-9, got 0"),
         ("blosc-zstd-10-shuffle", "blosc level must be 1-9, got 10"),
         ("zstd-23", "zstd level must be 1-22, got 23"),
@@ -81,12 +86,18 @@ def test_numcodecs_config_builds_a_codec_that_round_trips(name):
 
 def test_translations_name_the_same_settings():
     spec = parse_codec("blosc-zstd-3-bitshuffle")
-    assert spec.zarr_v2("<f4") == ([], {"id": "blosc", "cname": "zstd", "clevel": 3, "shuffle": 2, "blocksize": 0})
+    assert spec.zarr_v2("<f4") == (
+        [],
+        {"id": "blosc", "cname": "zstd", "clevel": 3, "shuffle": 2, "blocksize": 0},
+    )
     assert spec.zarr_v3("<f4") == {
         "filters": [],
         "serializer": None,
         "compressors": [
-            {"name": "blosc", "configuration": {"cname": "zstd", "clevel": 3, "shuffle": "bitshuffle", "blocksize": 0}}
+            {
+                "name": "blosc",
+                "configuration": {"cname": "zstd", "clevel": 3, "shuffle": "bitshuffle", "blocksize": 0},
+            }
         ],
     }
     assert parse_codec("zstd-5").zarr_v3("<f4")["compressors"] == [
@@ -106,7 +117,7 @@ def test_codec_sets_and_lists():
         codec_set("none,blosc-foo-5-shuffle")
 
 
-# -- Pipelines, float-aware and lossy codecs ------------------------------------------------------------------
+# -- Pipelines, float-aware and lossy codecs -------------------------------------------------------------
 
 ISSUE_EXAMPLES = (
     "bitround-12+blosc-zstd-5-shuffle",
@@ -125,7 +136,9 @@ def _require_packages(spec):
         require(False, str(error))
 
 
-@pytest.mark.parametrize("name", sorted({*ISSUE_EXAMPLES, *CODEC_SETS["study"], "step-2.5e-7+bitround-3+gzip-1"}))
+@pytest.mark.parametrize(
+    "name", sorted({*ISSUE_EXAMPLES, *CODEC_SETS["study"], "step-2.5e-7+bitround-3+gzip-1"})
+)
 def test_pipeline_names_round_trip(name):
     spec = parse_codec(name)
     assert str(spec) == name
@@ -137,7 +150,13 @@ def test_sets_keep_their_members_and_grow():
     assert all(parse_codec(name).lossless for name in CODEC_SETS["float"])
     assert not any(parse_codec(name).lossless for name in CODEC_SETS["lossy"])
     first_stages = {name.split("+")[0] for name in CODEC_SETS["lossy"]}
-    assert {"bitround-8", "bitround-12", "bitround-16", "zfp-precision-16", "zfp-accuracy-1e-6"} <= first_stages
+    assert {
+        "bitround-8",
+        "bitround-12",
+        "bitround-16",
+        "zfp-precision-16",
+        "zfp-accuracy-1e-6",
+    } <= first_stages
     assert {stage.split("-")[0] for stage in first_stages} == {"bitround", "quantize", "step", "zfp"}
     assert set(CODEC_SETS["study"]) == {*CODEC_SETS["seed"], *CODEC_SETS["float"], *CODEC_SETS["lossy"]}
 
@@ -171,7 +190,13 @@ def test_bad_pipelines_say_what_is_wrong(text, message):
 def test_lossless_is_true_only_when_every_stage_is():
     assert parse_codec("pcodec-8").lossless and parse_codec("zfp-reversible").lossless
     assert parse_codec("blosc-lz4-5-bitshuffle").lossless
-    for name in ("bitround-12+zstd-5", "zfp-accuracy-1e-6", "zfp-precision-16", "quantize-6+none", "step-1e-6+pcodec-8"):
+    for name in (
+        "bitround-12+zstd-5",
+        "zfp-accuracy-1e-6",
+        "zfp-precision-16",
+        "quantize-6+none",
+        "step-1e-6+pcodec-8",
+    ):
         assert not parse_codec(name).lossless
 
 
@@ -221,7 +246,12 @@ def test_pipelines_write_and_read_back_within_their_guarantee(name, zarr_format)
 
 @pytest.mark.parametrize(
     ("name", "tight"),
-    [("bitround-10+none", 0.9), ("quantize-6+zstd-1", 0.9), ("step-1e-6+zstd-1", 0.9), ("zfp-accuracy-1e-6", 0.01)],
+    [
+        ("bitround-10+none", 0.9),
+        ("quantize-6+zstd-1", 0.9),
+        ("step-1e-6+zstd-1", 0.9),
+        ("zfp-accuracy-1e-6", 0.01),
+    ],
 )
 def test_each_lossy_family_keeps_its_stated_bound(name, tight):
     spec = parse_codec(name)

@@ -45,7 +45,9 @@ def test_ssim_averages_every_window_inside_the_volume():
     y = x + 0.5 * rng.standard_normal(x.shape)
     peak = x.max() - x.min()
     windows = [
-        _window_ssim(x[i : i + 7, j : j + 7, :], y[i : i + 7, j : j + 7, :], peak) for i in range(3) for j in range(2)
+        _window_ssim(x[i : i + 7, j : j + 7, :], y[i : i + 7, j : j + 7, :], peak)
+        for i in range(3)
+        for j in range(2)
     ]
     assert fidelity.ssim(x, y) == pytest.approx(np.mean(windows), rel=1e-10)
     with pytest.raises(ValueError, match="window"):
@@ -63,7 +65,7 @@ def test_fsc_of_a_volume_with_itself_is_one_in_every_shell():
 def test_fsc_of_independent_noise_is_near_zero():
     rng = np.random.default_rng(3)
     curve = fidelity.fsc(rng.standard_normal((32, 32, 32)), rng.standard_normal((32, 32, 32)))
-    # Each shell's FSC of independent noise has a standard deviation of about 1/sqrt(independent coefficients).
+    # A shell's FSC of independent noise has a standard deviation of about 1/sqrt(independent coefficients).
     assert np.all(np.abs(curve.values) < 4 / np.sqrt(curve.counts / 2))
     assert abs(curve.values[4:].mean()) < 0.02
 
@@ -92,7 +94,9 @@ def test_added_noise_of_a_uniform_quantiser_is_step_squared_over_twelve():
     sigma, step = 2.0, 0.5
     original = sigma * np.random.default_rng(5).standard_normal((40, 40, 40))
     decoded = step * np.round(original / step)
-    assert fidelity.added_noise_fraction(original, decoded, sigma) == pytest.approx(step**2 / 12 / sigma**2, rel=0.02)
+    assert fidelity.added_noise_fraction(original, decoded, sigma) == pytest.approx(
+        step**2 / 12 / sigma**2, rel=0.02
+    )
 
 
 def test_noise_sigma_estimates():

@@ -16,11 +16,12 @@ Grammar (see :mod:`.grammar`): zero or more filters joined by ``+`` before one c
     quantize-<d>+...          filter: round to a power-of-two step of d decimal digits
     step-<Δ>+...              filter: uniform quantiser of step Δ (FixedScaleOffset to int32)
 
-``str(spec)`` gives the string back and ``parse_codec(str(spec)) == spec``.  A spec translates to Zarr format 2
-(numcodecs ``filters`` + ``compressor``: :meth:`CodecSpec.zarr_v2`) and format 3 (array-to-array,
-array-to-bytes and bytes-to-bytes codecs: :meth:`CodecSpec.zarr_v3`), all as plain dictionaries, so this package
-needs neither zarr nor a particular numcodecs version.  What cannot be stored raises a ``NotImplementedError``
-subclass (:class:`CodecUnavailable`, :class:`CodecCannotExpress`) that asv records as a skip with its reason.
+``str(spec)`` gives the string back and ``parse_codec(str(spec)) == spec``.  A spec translates to Zarr
+format 2 (numcodecs ``filters`` + ``compressor``: :meth:`CodecSpec.zarr_v2`) and format 3 (array-to-array,
+array-to-bytes and bytes-to-bytes codecs: :meth:`CodecSpec.zarr_v3`), all as plain dictionaries, so this
+package needs neither zarr nor a particular numcodecs version.  What cannot be stored raises a
+``NotImplementedError`` subclass (:class:`CodecUnavailable`, :class:`CodecCannotExpress`) that asv records
+as a skip with its reason.
 """
 
 from __future__ import annotations
@@ -112,7 +113,7 @@ def error_check(spec: CodecSpec | str, original: np.ndarray, decoded: np.ndarray
 
 
 def check_error_bound(spec: CodecSpec | str, original: np.ndarray, decoded: np.ndarray) -> ErrorCheck:
-    """:func:`error_check`, raising :class:`ErrorBoundExceeded` if a promise (exactness or a bound) was broken."""
+    """:func:`error_check`, raising :class:`ErrorBoundExceeded` if the codec's promise was broken."""
     check = error_check(spec, original, decoded)
     if check.within is False:
         raise ErrorBoundExceeded(

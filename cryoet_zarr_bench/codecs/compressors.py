@@ -65,7 +65,9 @@ class Blosc(Stage):
         if self.cname not in BLOSC_CNAMES:
             raise CodecSpecError(f"unknown Blosc compressor {self.cname!r}; valid: {', '.join(BLOSC_CNAMES)}")
         if self.shuffle not in BLOSC_SHUFFLES:
-            raise CodecSpecError(f"unknown Blosc shuffle {self.shuffle!r}; valid: {', '.join(BLOSC_SHUFFLES)}")
+            raise CodecSpecError(
+                f"unknown Blosc shuffle {self.shuffle!r}; valid: {', '.join(BLOSC_SHUFFLES)}"
+            )
 
     @classmethod
     def parse(cls, arguments: str) -> Blosc:

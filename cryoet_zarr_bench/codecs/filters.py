@@ -5,11 +5,11 @@ Each states its own error guarantee (:meth:`error_bound`), checked on every writ
 ``bitround-<k>``    numcodecs ``BitRound``: round the mantissa to ``k`` bits (round to nearest, ties to even);
                     ``|error| <= |x| * 2**-(k+1)`` (a relative bound).
 ``quantize-<d>``    numcodecs ``Quantize``: round to a power-of-two step of at least ``d`` decimal digits,
-                    ``step = 2**-ceil(log2(10**d))``; ``|error| <= step / 2`` (an absolute bound).  The step is
-                    absolute, so ``d`` must suit the data's scale (portal tomograms: σ ≈ 1e-5, ``d`` 6-8).
+                    ``step = 2**-ceil(log2(10**d))``; ``|error| <= step / 2`` (an absolute bound).  The step
+                    is absolute, so ``d`` must suit the data's scale (portal tomograms: σ ≈ 1e-5, ``d`` 6-8).
 ``step-<Δ>``        numcodecs ``FixedScaleOffset`` to int32 with scale ``1/Δ``: a uniform quantiser of step Δ
                     (adds Δ²/12 of variance); ``|error| <= Δ/2`` plus float32 rounding.  Chosen from the noise
-                    σ, Δ is the noise-aware step (:func:`cryoet_zarr_bench.codecs.noise.noise_step`).
+                    σ, Δ is the noise-aware step (:func:`cryoet_zarr_bench.information.noise_step`).
 """
 
 from __future__ import annotations
@@ -138,5 +138,5 @@ class Step(Stage):
         return _v3(self.numcodecs_config(dtype))
 
     def error_bound(self, original: np.ndarray) -> np.ndarray:
-        # Half a step, plus float32 rounding of x/Δ before it is rounded to an integer and of the decoded value.
+        # Half a step, plus float32 rounding of x/Δ (before it is rounded to an integer) and of the result.
         return self.size / 2 + np.abs(original.astype(np.float64)) * 2.0**-22

@@ -19,7 +19,8 @@ from .grammar import (
     CodecCannotExpress,
     CodecSpecError,
     CodecUnavailable,
-    Stage,    float_text,
+    Stage,
+    float_text,
     parse_float,
     parse_level,
     register,
@@ -87,12 +88,20 @@ class Zfp(Stage):
     syntax: ClassVar[str] = "zfp-reversible | zfp-accuracy-<tolerance> | zfp-precision-<bits 1-32>"
 
     def __post_init__(self) -> None:
-        settings = {"reversible": (None, None), "accuracy": (self.tolerance, None), "precision": (None, self.precision)}
+        settings = {
+            "reversible": (None, None),
+            "accuracy": (self.tolerance, None),
+            "precision": (None, self.precision),
+        }
         if self.mode not in settings:
             raise CodecSpecError(f"unknown ZFP mode {self.mode!r}; valid: {', '.join(ZFP_MODES)}")
         expected = settings[self.mode]
-        if [value is None for value in (self.tolerance, self.precision)] != [value is None for value in expected]:
-            raise CodecSpecError(f"ZFP mode {self.mode!r} takes {'no setting' if self.mode == 'reversible' else 'one'}")
+        if [value is None for value in (self.tolerance, self.precision)] != [
+            value is None for value in expected
+        ]:
+            raise CodecSpecError(
+                f"ZFP mode {self.mode!r} takes {'no setting' if self.mode == 'reversible' else 'one'}"
+            )
 
     @classmethod
     def parse(cls, arguments: str) -> Zfp:

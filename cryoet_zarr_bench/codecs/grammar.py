@@ -117,8 +117,8 @@ class CodecSpec:
         for stage in self.filters:
             if stage.role != "array_array":
                 raise CodecSpecError(
-                    f"{stage} is a compressor; only filters ({', '.join(_filter_families())}) may come before "
-                    "the last '+'"
+                    f"{stage} is a compressor; only filters ({', '.join(_filter_families())}) may come "
+                    "before the last '+'"
                 )
 
     def __str__(self) -> str:
@@ -145,8 +145,8 @@ class CodecSpec:
         return filters, self.compressor.numcodecs_config(dtype)  # type: ignore[return-value]
 
     def zarr_v3(self, dtype: np.dtype) -> dict[str, list[dict[str, Any]] | dict[str, Any] | None]:
-        """Zarr format 3 codecs by role: ``filters`` (array to array), ``serializer`` (array to bytes; None for
-        the default ``bytes`` codec) and ``compressors`` (bytes to bytes)."""
+        """Zarr format 3 codecs by role: ``filters`` (array to array), ``serializer`` (array to bytes; None
+        for the default ``bytes`` codec) and ``compressors`` (bytes to bytes)."""
         dtype = np.dtype(dtype)
         compressor = self.compressor.zarr_v3_codec(dtype)
         array_bytes = self.compressor.role == "array_bytes"
@@ -184,7 +184,9 @@ def _parse_stage(name: str, text: str) -> Stage:
     family, _, arguments = name.partition("-")
     cls = FAMILIES.get(family)
     if cls is None:
-        raise CodecSpecError(f"cannot parse codec {text!r}: unknown family {family!r}; valid codecs: {grammar()}")
+        raise CodecSpecError(
+            f"cannot parse codec {text!r}: unknown family {family!r}; valid codecs: {grammar()}"
+        )
     try:
         return cls.parse(arguments)
     except CodecSpecError as error:

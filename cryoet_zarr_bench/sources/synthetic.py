@@ -187,7 +187,8 @@ def synthetic_half_volumes(
     particle_count = _subtract_particles(signal, particle_rng, unit=spectral_filter.noise_std)
     spectrum = _forward_fft(signal)
     spectral_filter.apply_lowpass(spectrum)
-    spectral_filter.add_background(spectrum, background_rng, std=BACKGROUND_RELATIVE_STD * spectral_filter.noise_std)
+    background_std = BACKGROUND_RELATIVE_STD * spectral_filter.noise_std
+    spectral_filter.add_background(spectrum, background_rng, std=background_std)
     signal = _inverse_fft(spectrum, shape)
     halves = []
     for rng in noise_rngs:
