@@ -13,7 +13,8 @@ from . import _compat, dashboard, fidelity
 from .asv_config import AsvConfig, AsvConfigError
 from .codecs import CODEC_SETS, CodecSpecError, codec_set, parse_codec
 from .measure import measure_codec
-from .report import by_release
+from .report import by_release, study
+from .report.asv_results import ResultsError, read_results
 from .report.tables import seed_table
 from .sources import SourceError, SourceSpec, acquire, describe_cache_entry, parse_source
 from .sources.spec import CentreCrop
@@ -171,6 +172,18 @@ def cmd_versions(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_study(args: argparse.Namespace) -> int:
+    settings = AsvConfig.read(Path(args.config))
+    try:
+        results = read_results(settings.results_dir)
+    except ResultsError as error:
+        raise by_release.ReportError(str(error)) from None
+    report = study.build_study(results, environment=args.environment)
+    print(study.format_study(report))
+    print(f"study page: {study.write_study_page(report, settings.html_dir)}")
+    return 0
+
+
 def _add_config_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", default="asv.conf.json", help="asv configuration (default: asv.conf.json)")
 
@@ -275,6 +288,16 @@ def build_parser() -> argparse.ArgumentParser:
         f"(default {by_release.DEFAULT_RATIO_TOLERANCE:g})",
     )
     versions.set_defaults(run=cmd_versions)
+
+    study_command = commands.add_parser(
+        "study",
+        help="the codec study from recorded asv results: lossy settings against the noise and R(D)",
+        description="Read the asv results of benchmarks/study.py (run with CRYOET_ZARR_BENCH_CODECS=study), print "
+        "each lossy family's highest-ratio safe setting and every setting, and write <html_dir>/study/index.html.",
+    )
+    _add_config_option(study_command)
+    study_command.add_argument("--environment", help="an environment name or part of one (default: the newest run)")
+    study_command.set_defaults(run=cmd_study)
     return parser
 
 

@@ -1,0 +1,80 @@
+"""The codec study's report: rows from recorded results, the best safe setting per family, the page."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+from cryoet_zarr_bench.report.asv_results import Case, EnvironmentRun, Results
+from cryoet_zarr_bench.report.by_release import ReportError
+from cryoet_zarr_bench.report.study import build_study, family, format_study, write_study_page
+
+# codec -> (ratio, added noise %, fraction of R(D), half-map shift Å, safe)
+RECORDED = {
+    "bitround-4+blosc-zstd-5-shuffle": (4.0, 0.3, 0.6, 0.0, 1),
+    "bitround-2+blosc-zstd-5-shuffle": (5.0, 2.0, 0.55, 1.5, 0),
+    "zfp-accuracy-1e-6": (3.0, 0.01, 0.9, 0.0, 1),
+    "zfp-accuracy-1e-5": (6.0, 0.5, 0.8, 0.0, 1),
+    "step-1%+pcodec-8": (8.0, 1.0, 0.85, 0.2, 0),
+}
+TRACKS = ("compression_ratio", "added_noise", "ratio_of_rate_distortion_bound", "half_map_shift", "safe")
+
+
+def _results(recorded=RECORDED, skipped_case=True) -> Results:
+    values = {}
+    for codec, figures in recorded.items():
+        cls = "NoiseTiedFidelity" if "%" in codec else "LossyFidelity"
+        for track, value in zip(TRACKS, figures, strict=True):
+            case = Case(
+                f"study.{cls}.track_{track}", (("codec", codec), ("chunks", "64x64x64"), ("zarr_format", "3"))
+            )
+            values[case] = float(value)
+    if skipped_case:  # a lossless codec: every LossyFidelity case skipped (NaN)
+        for track in TRACKS:
+            values[
+                Case(
+                    f"study.LossyFidelity.track_{track}",
+                    (("codec", "zstd-5"), ("chunks", "64"), ("zarr_format", "3")),
+                )
+            ] = math.nan
+    run = EnvironmentRun(Path("r.json"), "m", "py3.11 zarr3.1.6 numcodecs0.16.6", "abcdef12", 1, {}, values)
+    return Results(benchmarks={}, runs=[run])
+
+
+def test_families():
+    assert family("bitround-12+blosc-zstd-5-shuffle") == "bitround"
+    assert family("zfp-accuracy-1e-6") == "zfp-accuracy"
+    assert family("quantize-6+zstd-5") == "quantize"
+    assert family("step-1%+pcodec-8") == "noise-tied step"
+
+
+def test_the_best_safe_setting_of_each_family():
+    report = build_study(_results())
+    assert len(report.rows) == 5  # the skipped lossless case is left out
+    best = report.best_safe()
+    assert {name: row.codec for name, row in best.items()} == {
+        "bitround": "bitround-4+blosc-zstd-5-shuffle",
+        "zfp-accuracy": "zfp-accuracy-1e-5",
+    }
+    text = format_study(report)
+    assert "highest-ratio safe setting per family" in text
+    assert "step-1%+pcodec-8" in text and "noise-tied step" in text
+
+
+def test_without_study_results_the_report_says_how_to_get_them():
+    with pytest.raises(ReportError, match="CRYOET_ZARR_BENCH_CODECS=study"):
+        build_study(_results(recorded={}, skipped_case=False))
+    with pytest.raises(ReportError, match="for environment 'zarr2'"):
+        build_study(_results(), environment="zarr2")
+
+
+def test_the_page_and_its_figures(tmp_path):
+    page = write_study_page(build_study(_results()), tmp_path)
+    assert page == tmp_path / "study" / "index.html"
+    text = page.read_text()
+    assert "zfp-accuracy-1e-5" in text and "rate&ndash;distortion" in text
+    for figure in ("ratio-vs-added-noise.png", "ratio-vs-half-map-shift.png"):
+        assert (page.parent / figure).read_bytes()[:4] == b"\x89PNG"
+    assert [p.name for p in tmp_path.iterdir()] == ["study"]  # no staging directory left behind
