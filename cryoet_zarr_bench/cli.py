@@ -292,11 +292,14 @@ def build_parser() -> argparse.ArgumentParser:
     study_command = commands.add_parser(
         "study",
         help="the codec study from recorded asv results: lossy settings against the noise and R(D)",
-        description="Read the asv results of benchmarks/study.py (run with CRYOET_ZARR_BENCH_CODECS=study), print "
-        "each lossy family's highest-ratio safe setting and every setting, and write <html_dir>/study/index.html.",
+        description="Read the asv results of benchmarks/study.py (run with CRYOET_ZARR_BENCH_CODECS=study), "
+        "print each lossy family's highest-ratio safe setting and every setting, and write "
+        "<html_dir>/study/index.html.",
     )
     _add_config_option(study_command)
-    study_command.add_argument("--environment", help="an environment name or part of one (default: the newest run)")
+    study_command.add_argument(
+        "--environment", help="an environment name or part of one (default: the newest run)"
+    )
     study_command.set_defaults(run=cmd_study)
     return parser
 

@@ -1,8 +1,8 @@
 """The codec study from recorded asv results: every lossy setting against the noise and the R(D) bound.
 
 Reads one environment's results of ``benchmarks/study.py`` (``LossyFidelity`` and ``NoiseTiedFidelity``) and
-arranges them by lossy family: the compression ratio, the added noise (% of the noise variance), the ratio as a
-fraction of the rate–distortion bound at the same added noise, the half-map resolution shift and the safety
+arranges them by lossy family: the compression ratio, the added noise (% of the noise variance), the ratio as
+a fraction of the rate–distortion bound at the same added noise, the half-map resolution shift and the safety
 verdict; for every family, the highest-ratio safe setting.  ``cryoet-zarr-bench study`` prints the table
 (:func:`format_study`) and writes ``<html_dir>/study/index.html`` with two figures (:func:`write_study_page`):
 ratio against added noise with the R(D) bound drawn in, and ratio against the half-map resolution shift.
@@ -147,8 +147,9 @@ def format_study(report: StudyReport) -> str:
     best = report.best_safe()
     lines = [
         f"environment {report.environment}, commit {report.commit[:8]}",
-        "safe = at most 1% added noise variance, FSC(original, decoded) >= 0.99 up to the half-map resolution, "
-        "half-map resolution unmoved; of R(D) = ratio / the Gaussian rate-distortion bound at that added noise",
+        "safe = at most 1% added noise variance, FSC(original, decoded) >= 0.99 up to the half-map "
+        "resolution, half-map resolution unmoved; of R(D) = ratio / the Gaussian rate-distortion bound at "
+        "that added noise",
         "",
         "highest-ratio safe setting per family:",
         format_table(_COLUMNS, [_cells(row) for row in best.values()]) if best else "(none safe)",
@@ -235,8 +236,8 @@ td:first-child,th:first-child{{text-align:left}}</style></head><body>
 <h1>The codec study</h1>
 <p>Environment {html.escape(report.environment)}, commit {html.escape(report.commit[:8])}. A setting is
 <em>safe</em> when it adds at most 1% to the noise variance, keeps FSC(original, decoded) &ge; 0.99 up to the
-half-map resolution and leaves that resolution where it was. "of R(D)": the ratio as a fraction of the Gaussian
-rate&ndash;distortion bound at the same added noise. Lossy ratios depend on the data's texture: say which
+half-map resolution and leaves that resolution where it was. "of R(D)": the ratio as a fraction of the
+Gaussian rate&ndash;distortion bound at the same added noise. Lossy ratios depend on the data's texture: say which
 volume they were measured on.</p>
 <h2>Highest-ratio safe setting per family</h2>{table(list(report.best_safe().values()))}
 <p><img src="ratio-vs-added-noise.png" alt="ratio against added noise, with the R(D) bound">
