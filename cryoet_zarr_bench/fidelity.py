@@ -248,7 +248,8 @@ class Crossing:
 
 def crossing(curve: FscCurve, threshold: float, voxel_spacing: float) -> Crossing:
     """The first fall of ``curve`` below ``threshold`` (see :class:`Crossing`)."""
-    below = np.flatnonzero(~(curve.values >= threshold))
+    # A shell without power in either volume (NaN) is skipped.
+    below = np.flatnonzero(curve.values < threshold)
     if below.size == 0:
         frequency = float(curve.frequency[-1])
         return Crossing(threshold, None, frequency, voxel_spacing / frequency)
@@ -333,7 +334,7 @@ def assess(
         before = crossing(fsc(*halves), 0.143, voxel_spacing)
         after = crossing(fsc(*halves_decoded), 0.143, voxel_spacing)
         limit = before.frequency
-        fsc_min = float(np.min(curve.values[curve.frequency <= limit], initial=1.0))
+        fsc_min = float(np.nanmin(curve.values[curve.frequency <= limit], initial=1.0))
     return Fidelity(
         mse=mse(original, decoded),
         max_abs_error=max_abs_error(original, decoded),

@@ -20,8 +20,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .float_codecs import require_float
-from .grammar import CodecCannotExpress, Stage, float_text, parse_float, parse_level, register
+from .grammar import CodecCannotExpress, Stage, float_text, parse_float, parse_level, register, require_float
 
 __all__ = ["BitRound", "Quantize", "Step"]
 

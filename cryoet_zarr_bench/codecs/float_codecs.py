@@ -16,7 +16,6 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .grammar import (
-    CodecCannotExpress,
     CodecSpecError,
     CodecUnavailable,
     Stage,
@@ -24,6 +23,7 @@ from .grammar import (
     parse_float,
     parse_level,
     register,
+    require_float,
 )
 
 __all__ = ["PCODEC_LEVELS", "ZFP_MODES", "ZFP_PRECISIONS", "PCodec", "Zfp"]
@@ -38,12 +38,6 @@ _ZFPY_MODE = {"reversible": 4, "accuracy": 4, "precision": 3}
 def _require_package(module: str, install: str, family: str) -> None:
     if importlib.util.find_spec(module) is None:
         raise CodecUnavailable(f"{family} needs the {module!r} package; pip install {install!r}")
-
-
-def require_float(family: str, dtype: np.dtype) -> None:
-    """Raise :class:`CodecCannotExpress` unless ``dtype`` is a float type."""
-    if np.dtype(dtype).kind != "f":
-        raise CodecCannotExpress(f"{family} compresses float data; this volume is {np.dtype(dtype)}")
 
 
 @register

@@ -32,6 +32,7 @@ __all__ = [
     "parse_codec",
     "parse_float",
     "parse_level",
+    "require_float",
 ]
 
 
@@ -191,6 +192,12 @@ def _parse_stage(name: str, text: str) -> Stage:
         return cls.parse(arguments)
     except CodecSpecError as error:
         raise CodecSpecError(f"cannot parse codec {text!r}: {error}; {cls.family} is {cls.syntax}") from None
+
+
+def require_float(name: str, dtype: np.dtype) -> None:
+    """Raise :class:`CodecCannotExpress` unless ``dtype`` is a float type (for codecs of float data only)."""
+    if np.dtype(dtype).kind != "f":
+        raise CodecCannotExpress(f"{name} compresses float data; this volume is {np.dtype(dtype)}")
 
 
 def parse_level(family: str, text: str, levels: range) -> int:
