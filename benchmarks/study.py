@@ -80,14 +80,16 @@ class LossyFidelity(_StudyBase):
             raise NotImplementedError("half-map figures need half-volumes (the synthetic source makes them)")
         return tuple(self._write_read(half, zarr_format)[0] for half in self.study.halves)
 
-    def _fidelity(self, zarr_format, halves=False):
+    def _half_map_fidelity(self, zarr_format):
+        """The figures that need the half-volumes, each compressed with the codec (SSIM left out)."""
         return fidelity.assess(
             self.study.volume.data,
             self.decoded,
             sigma=self.study.sigma,
             voxel_spacing=self.study.volume.voxel_spacing[0],
-            halves=self.study.halves if halves else None,
-            halves_decoded=self._halves_decoded(zarr_format) if halves else None,
+            halves=self.study.halves,
+            halves_decoded=self._halves_decoded(zarr_format),
+            with_ssim=False,
         )
 
     def _original(self):
@@ -142,17 +144,17 @@ class LossyFidelity(_StudyBase):
     track_fsc_05_resolution.unit = "Å (FSC original vs decoded < 0.5)"
 
     def track_half_map_shift(self, study, codec, chunks, zarr_format):
-        return self._fidelity(zarr_format, halves=True).half_map_shift_angstrom
+        return self._half_map_fidelity(zarr_format).half_map_shift_angstrom
 
     track_half_map_shift.unit = "Å (half-map FSC 0.143 after - before)"
 
     def track_half_map_shift_shells(self, study, codec, chunks, zarr_format):
-        return self._fidelity(zarr_format, halves=True).half_map_shift_shells
+        return self._half_map_fidelity(zarr_format).half_map_shift_shells
 
     track_half_map_shift_shells.unit = "Fourier shells"
 
     def track_safe(self, study, codec, chunks, zarr_format):
-        return int(self._fidelity(zarr_format, halves=True).safe)
+        return int(self._half_map_fidelity(zarr_format).safe)
 
     track_safe.unit = "1 = safe (<=1% added noise, FSC>=0.99 to half-map resolution, resolution unmoved)"
 

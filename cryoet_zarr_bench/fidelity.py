@@ -275,7 +275,7 @@ class Fidelity:
     max_abs_error: float
     data_range: float
     psnr_db: float
-    ssim: float
+    ssim: float | None
     sigma: float
     added_noise_fraction: float
     worst_shell_error_fraction: float
@@ -323,9 +323,11 @@ def assess(
     voxel_spacing: float,
     halves: tuple[np.ndarray, np.ndarray] | None = None,
     halves_decoded: tuple[np.ndarray, np.ndarray] | None = None,
+    with_ssim: bool = True,
 ) -> Fidelity:
     """All fidelity figures of ``decoded`` against ``original``; half-map figures need both pairs of halves
-    (each half compressed with the same codec)."""
+    (each half compressed with the same codec).  SSIM, the costliest figure, is left out (None) unless
+    ``with_ssim``."""
     curve = fsc(original, decoded)
     crossings = {t: crossing(curve, t, voxel_spacing).resolution for t in FSC_THRESHOLDS}
     before = after = None
@@ -340,7 +342,7 @@ def assess(
         max_abs_error=max_abs_error(original, decoded),
         data_range=data_range(original),
         psnr_db=psnr(original, decoded),
-        ssim=ssim(original, decoded),
+        ssim=ssim(original, decoded) if with_ssim else None,
         sigma=sigma,
         added_noise_fraction=added_noise_fraction(original, decoded, sigma),
         worst_shell_error_fraction=float(np.nanmax(shell_error_fraction(original, decoded).values)),
