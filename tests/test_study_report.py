@@ -9,7 +9,7 @@ import pytest
 
 from cryoet_zarr_bench.report.asv_results import Case, EnvironmentRun, Results
 from cryoet_zarr_bench.report.by_release import ReportError
-from cryoet_zarr_bench.report.study import build_study, family, format_study, write_study_page
+from cryoet_zarr_bench.report.study import build_study, family, float_aware, format_study, write_study_page
 
 # codec -> (ratio, added noise %, fraction of R(D), half-map shift Å, safe)
 RECORDED = {
@@ -19,6 +19,7 @@ RECORDED = {
     "zfp-accuracy-1e-5": (6.0, 0.5, 0.8, 0.0, 1),
     "step-1%+pcodec-8": (8.0, 1.0, 0.85, 0.2, 0),
 }
+LOSSLESS = {"zstd-5": 1.08, "blosc-zstd-5-shuffle": 1.17, "pcodec-8": 1.19, "zfp-reversible": 1.0}
 TRACKS = ("compression_ratio", "added_noise", "ratio_of_rate_distortion_bound", "half_map_shift", "safe")
 
 
@@ -31,6 +32,14 @@ def _results(recorded=RECORDED, skipped_case=True) -> Results:
                 f"study.{cls}.track_{track}", (("codec", codec), ("chunks", "64x64x64"), ("zarr_format", "3"))
             )
             values[case] = float(value)
+    for codec, ratio in LOSSLESS.items():
+        for fmt in ("2", "3"):
+            case = Case(
+                "compression.Compression.track_compression_ratio",
+                (("codec", codec), ("chunks", "64"), ("zarr_format", fmt)),
+            )
+            values[case] = ratio
+    values[Case("study.Limits.track_entropy_ratio_limit", ())] = 1.2
     if skipped_case:  # a lossless codec: every LossyFidelity case skipped (NaN)
         for track in TRACKS:
             values[
@@ -44,6 +53,8 @@ def _results(recorded=RECORDED, skipped_case=True) -> Results:
 
 
 def test_families():
+    assert float_aware("pcodec-8") and float_aware("zfp-reversible") and float_aware("blosc-lz4-5-bitshuffle")
+    assert not float_aware("blosc-zstd-5-shuffle") and not float_aware("zstd-5")
     assert family("bitround-12+blosc-zstd-5-shuffle") == "bitround"
     assert family("zfp-accuracy-1e-6") == "zfp-accuracy"
     assert family("quantize-6+zstd-5") == "quantize"
@@ -58,14 +69,16 @@ def test_the_best_safe_setting_of_each_family():
         "bitround": "bitround-4+blosc-zstd-5-shuffle",
         "zfp-accuracy": "zfp-accuracy-1e-5",
     }
+    assert report.lossless.best == report.lossless.best_float_aware == ("pcodec-8", 1.19)
     text = format_study(report)
+    assert "entropy estimate 1.200x; best found pcodec-8 1.190x = 0.992 of the estimate" in text
     assert "highest-ratio safe setting per family" in text
     assert "step-1%+pcodec-8" in text and "noise-tied step" in text
 
 
 def test_without_study_results_the_report_says_how_to_get_them():
     with pytest.raises(ReportError, match="CRYOET_ZARR_BENCH_CODECS=study"):
-        build_study(_results(recorded={}, skipped_case=False))
+        build_study(Results(benchmarks={}, runs=[]))
     with pytest.raises(ReportError, match="for environment 'zarr2'"):
         build_study(_results(), environment="zarr2")
 

@@ -3,7 +3,8 @@
 Reads one environment's results of ``benchmarks/study.py`` (``LossyFidelity`` and ``NoiseTiedFidelity``) and
 arranges them by lossy family: the compression ratio, the added noise (% of the noise variance), the ratio as
 a fraction of the rate–distortion bound at the same added noise, the half-map resolution shift and the safety
-verdict; for every family, the highest-ratio safe setting.  ``cryoet-zarr-bench study`` prints the table
+verdict; for every family, the highest-ratio safe setting; and, beside the lossless limit of the volume (the
+order-0 byte-plane entropy estimate), the best lossless ratio found and the best float-aware one.  ``cryoet-zarr-bench study`` prints the table
 (:func:`format_study`) and writes ``<html_dir>/study/index.html`` with two figures (:func:`write_study_page`):
 ratio against added noise with the R(D) bound drawn in, and ratio against the half-map resolution shift.
 """
@@ -25,10 +26,22 @@ from .asv_results import EnvironmentRun, Results
 from .by_release import ReportError
 from .tables import format_table
 
-__all__ = ["STUDY_PAGE_DIR", "StudyReport", "StudyRow", "build_study", "format_study", "write_study_page"]
+__all__ = [
+    "STUDY_PAGE_DIR",
+    "LosslessBest",
+    "StudyReport",
+    "StudyRow",
+    "build_study",
+    "family",
+    "float_aware",
+    "format_study",
+    "write_study_page",
+]
 
 STUDY_PAGE_DIR = "study"
 _CLASSES = ("study.LossyFidelity", "study.NoiseTiedFidelity")
+_ENTROPY_LIMIT = "study.Limits.track_entropy_ratio_limit"
+_COMPRESSION_RATIO = "compression.Compression.track_compression_ratio"
 _REQUIRED = ("compression_ratio", "added_noise", "ratio_of_rate_distortion_bound")
 #: Half-map figures exist only for volumes with half-volumes (the synthetic source).
 _FIGURES = (*_REQUIRED, "half_map_shift", "safe")
@@ -50,10 +63,20 @@ class StudyRow:
 
 
 @dataclass(frozen=True)
+class LosslessBest:
+    """The lossless limit of the volume beside the best ratios found (``Compression.track_compression_ratio``)."""
+
+    entropy_limit: float | None
+    best: tuple[str, float] | None
+    best_float_aware: tuple[str, float] | None
+
+
+@dataclass(frozen=True)
 class StudyReport:
     environment: str
     commit: str
     rows: list[StudyRow]
+    lossless: LosslessBest
 
     def best_safe(self) -> dict[str, StudyRow]:
         """The highest-ratio safe setting of every family that has one."""
@@ -85,7 +108,34 @@ def build_study(results: Results, environment: str | None = None) -> StudyReport
             + ": run the suite with CRYOET_ZARR_BENCH_CODECS=study first"
         )
     run = max(runs, key=lambda run: run.date_ms)
-    return StudyReport(environment=run.env_name, commit=run.commit, rows=_rows(run))
+    return StudyReport(environment=run.env_name, commit=run.commit, rows=_rows(run), lossless=_lossless(run))
+
+
+def float_aware(codec: str) -> bool:
+    """Whether a lossless codec understands floats: pcodec, ZFP, or Blosc with bit shuffling."""
+    compressor = parse_codec(codec).compressor
+    return compressor.family in ("pcodec", "zfp") or getattr(compressor, "shuffle", None) == "bitshuffle"
+
+
+def _lossless(run: EnvironmentRun) -> LosslessBest:
+    limits = [v for case, v in run.values.items() if case.benchmark == _ENTROPY_LIMIT and _is_number(v)]
+    ratios = [
+        (case.param("codec"), value)
+        for case, value in run.values.items()
+        if case.benchmark == _COMPRESSION_RATIO
+        and _is_number(value)
+        and parse_codec(case.param("codec")).lossless
+    ]
+    floats = [(codec, ratio) for codec, ratio in ratios if float_aware(codec)]
+    return LosslessBest(
+        entropy_limit=limits[0] if limits else None,
+        best=max(ratios, key=lambda item: item[1], default=None),
+        best_float_aware=max(floats, key=lambda item: item[1], default=None),
+    )
+
+
+def _is_number(value: float | None) -> bool:
+    return value is not None and not math.isnan(value)
 
 
 def _rows(run: EnvironmentRun) -> list[StudyRow]:
@@ -151,6 +201,8 @@ def format_study(report: StudyReport) -> str:
         "resolution, half-map resolution unmoved; of R(D) = ratio / the Gaussian rate-distortion bound at "
         "that added noise",
         "",
+        _lossless_text(report.lossless),
+        "",
         "highest-ratio safe setting per family:",
         format_table(_COLUMNS, [_cells(row) for row in best.values()]) if best else "(none safe)",
         "",
@@ -158,6 +210,18 @@ def format_study(report: StudyReport) -> str:
         format_table(_COLUMNS, [_cells(row) for row in report.rows]),
     ]
     return "\n".join(lines)
+
+
+def _lossless_text(lossless: LosslessBest) -> str:
+    """One line: the entropy estimate, the best lossless ratio found and the best float-aware one."""
+    limit = lossless.entropy_limit
+    parts = [f"lossless: order-0 byte-plane entropy estimate {limit:.3f}x" if limit else "lossless:"]
+    for label, found in (("best found", lossless.best), ("best float-aware", lossless.best_float_aware)):
+        if found:
+            codec, ratio = found
+            share = f" = {ratio / limit:.3f} of the estimate" if limit else ""
+            parts.append(f"{label} {codec} {ratio:.3f}x{share}")
+    return "; ".join(parts)
 
 
 def write_study_page(report: StudyReport, html_dir: Path) -> Path:
@@ -239,6 +303,7 @@ td:first-child,th:first-child{{text-align:left}}</style></head><body>
 half-map resolution and leaves that resolution where it was. "of R(D)": the ratio as a fraction of the
 Gaussian rate&ndash;distortion bound at the same added noise. Lossy ratios depend on the data's texture: say which
 volume they were measured on.</p>
+<p>{html.escape(_lossless_text(report.lossless))}</p>
 <h2>Highest-ratio safe setting per family</h2>{table(list(report.best_safe().values()))}
 <p><img src="ratio-vs-added-noise.png" alt="ratio against added noise, with the R(D) bound">
 <img src="ratio-vs-half-map-shift.png" alt="ratio against half-map resolution shift"></p>
