@@ -1,12 +1,13 @@
 """The codec study from recorded asv results: every lossy setting against the noise and the R(D) bound.
 
 Reads one environment's results of ``benchmarks/study.py`` (``LossyFidelity`` and ``NoiseTiedFidelity``) and
-arranges them by lossy family: the compression ratio, the added noise (% of the noise variance), the ratio as
-a fraction of the rate–distortion bound at the same added noise, the half-map resolution shift and the safety
-verdict; for every family, the highest-ratio safe setting; and, beside the lossless limit of the volume (the
-order-0 byte-plane entropy estimate), the best lossless ratio found and the best float-aware one.  ``cryoet-zarr-bench study`` prints the table
-(:func:`format_study`) and writes ``<html_dir>/study/index.html`` with two figures (:func:`write_study_page`):
-ratio against added noise with the R(D) bound drawn in, and ratio against the half-map resolution shift.
+arranges them by lossy family: the compression ratio, the added noise (% of the noise variance), the ratio
+as a fraction of the rate–distortion bound at the same added noise, the half-map resolution shift and the
+safety verdict; for every family, the highest-ratio safe setting; and, beside the volume's lossless limit
+(the order-0 byte-plane entropy estimate), the best lossless ratio found and the best float-aware one.
+``cryoet-zarr-bench study`` prints the tables (:func:`format_study`) and writes
+``<html_dir>/study/index.html`` with two figures (:func:`write_study_page`): ratio against added noise with
+the R(D) bound drawn in, and ratio against the half-map resolution shift.
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ class StudyRow:
 
 @dataclass(frozen=True)
 class LosslessBest:
-    """The lossless limit of the volume beside the best ratios found (``Compression.track_compression_ratio``)."""
+    """The volume's lossless limit beside the best ratios found (``Compression.track_compression_ratio``)."""
 
     entropy_limit: float | None
     best: tuple[str, float] | None
@@ -301,8 +302,8 @@ td:first-child,th:first-child{{text-align:left}}</style></head><body>
 <p>Environment {html.escape(report.environment)}, commit {html.escape(report.commit[:8])}. A setting is
 <em>safe</em> when it adds at most 1% to the noise variance, keeps FSC(original, decoded) &ge; 0.99 up to the
 half-map resolution and leaves that resolution where it was. "of R(D)": the ratio as a fraction of the
-Gaussian rate&ndash;distortion bound at the same added noise. Lossy ratios depend on the data's texture: say which
-volume they were measured on.</p>
+Gaussian rate&ndash;distortion bound at the same added noise. Lossy ratios depend on the data's texture: say
+which volume they were measured on.</p>
 <p>{html.escape(_lossless_text(report.lossless))}</p>
 <h2>Highest-ratio safe setting per family</h2>{table(list(report.best_safe().values()))}
 <p><img src="ratio-vs-added-noise.png" alt="ratio against added noise, with the R(D) bound">
