@@ -9,7 +9,14 @@ import pytest
 
 from cryoet_zarr_bench.report.asv_results import Case, EnvironmentRun, Results
 from cryoet_zarr_bench.report.by_release import ReportError
-from cryoet_zarr_bench.report.study import build_study, family, float_aware, format_study, write_study_page
+from cryoet_zarr_bench.report.study import (
+    build_study,
+    family,
+    float_aware,
+    format_study,
+    pareto_front,
+    write_study_page,
+)
 
 # codec -> (ratio, added noise %, fraction of R(D), half-map shift Å, safe)
 RECORDED = {
@@ -20,6 +27,7 @@ RECORDED = {
     "step-1%+pcodec-8": (8.0, 1.0, 0.85, 0.2, 0),
 }
 LOSSLESS = {"zstd-5": 1.08, "blosc-zstd-5-shuffle": 1.17, "pcodec-8": 1.19, "zfp-reversible": 1.0}
+READ_COST = {"zstd-5": 1.0, "blosc-zstd-5-shuffle": 1.5, "pcodec-8": 3.0, "zfp-reversible": 2.0}
 TRACKS = ("compression_ratio", "added_noise", "ratio_of_rate_distortion_bound", "half_map_shift", "safe")
 
 
@@ -40,6 +48,10 @@ def _results(recorded=RECORDED, skipped_case=True) -> Results:
             )
             values[case] = ratio
     values[Case("study.Limits.track_entropy_ratio_limit", ())] = 1.2
+    for codec, ratio in LOSSLESS.items():  # 10 MB raw, read in 0.01 s per unit of ratio: faster = bigger
+        params = (("codec", codec), ("chunks", "64"), ("zarr_format", "3"))
+        values[Case("compression.Compression.track_stored_bytes", params)] = 10e6 / ratio
+        values[Case("write_read.Read.time_read", params)] = 0.01 * READ_COST[codec]
     if skipped_case:  # a lossless codec: every LossyFidelity case skipped (NaN)
         for track in TRACKS:
             values[
@@ -76,6 +88,14 @@ def test_the_best_safe_setting_of_each_family():
     assert "step-1%+pcodec-8" in text and "noise-tied step" in text
 
 
+def test_the_pareto_front_of_ratio_and_read_throughput():
+    report = build_study(_results())
+    front = pareto_front(report.throughput)
+    # zfp-reversible is slower than blosc-zstd and compresses less: dominated.
+    assert [name.split(",")[0] for name, _, _ in front] == ["zstd-5", "blosc-zstd-5-shuffle", "pcodec-8"]
+    assert front[0][2] == pytest.approx(10 / 0.01)  # 10 MB raw in 0.01 s
+
+
 def test_without_study_results_the_report_says_how_to_get_them():
     with pytest.raises(ReportError, match="CRYOET_ZARR_BENCH_CODECS=study"):
         build_study(Results(benchmarks={}, runs=[]))
@@ -88,6 +108,6 @@ def test_the_page_and_its_figures(tmp_path):
     assert page == tmp_path / "study" / "index.html"
     text = page.read_text()
     assert "zfp-accuracy-1e-5" in text and "rate&ndash;distortion" in text
-    for figure in ("ratio-vs-added-noise.png", "ratio-vs-half-map-shift.png"):
+    for figure in ("ratio-vs-added-noise.png", "ratio-vs-half-map-shift.png", "ratio-vs-read-throughput.png"):
         assert (page.parent / figure).read_bytes()[:4] == b"\x89PNG"
     assert [p.name for p in tmp_path.iterdir()] == ["study"]  # no staging directory left behind

@@ -7,7 +7,8 @@ safety verdict; for every family, the highest-ratio safe setting; and, beside th
 (the order-0 byte-plane entropy estimate), the best lossless ratio found and the best float-aware one.
 ``cryoet-zarr-bench study`` prints the tables (:func:`format_study`) and writes
 ``<html_dir>/study/index.html`` with two figures (:func:`write_study_page`): ratio against added noise with
-the R(D) bound drawn in, and ratio against the half-map resolution shift.
+the R(D) bound drawn in, ratio against the half-map resolution shift and, where ``write_read.Read`` ran,
+ratio against read throughput with the Pareto front marked.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ __all__ = [
     "family",
     "float_aware",
     "format_study",
+    "pareto_front",
     "write_study_page",
 ]
 
@@ -78,6 +80,8 @@ class StudyReport:
     commit: str
     rows: list[StudyRow]
     lossless: LosslessBest
+    throughput: list[tuple[str, float, float]]
+    """(case, compression ratio, read throughput in MB/s) of every codec with both recorded."""
 
     def best_safe(self) -> dict[str, StudyRow]:
         """The highest-ratio safe setting of every family that has one."""
@@ -109,7 +113,40 @@ def build_study(results: Results, environment: str | None = None) -> StudyReport
             + ": run the suite with CRYOET_ZARR_BENCH_CODECS=study first"
         )
     run = max(runs, key=lambda run: run.date_ms)
-    return StudyReport(environment=run.env_name, commit=run.commit, rows=_rows(run), lossless=_lossless(run))
+    return StudyReport(
+        environment=run.env_name,
+        commit=run.commit,
+        rows=_rows(run),
+        lossless=_lossless(run),
+        throughput=_throughput(run),
+    )
+
+
+def _throughput(run: EnvironmentRun) -> list[tuple[str, float, float]]:
+    """Ratio and read throughput (raw MB per second of ``Read.time_read``) of every case with both."""
+    by_name: dict[str, dict] = {}
+    for case, value in run.values.items():
+        if _is_number(value):
+            by_name.setdefault(case.benchmark, {})[case.params] = value
+    ratios = by_name.get(_COMPRESSION_RATIO, {})
+    stored = by_name.get("compression.Compression.track_stored_bytes", {})
+    reads = by_name.get("write_read.Read.time_read", {})
+    points = []
+    for params, seconds in reads.items():
+        if params in ratios and params in stored and seconds > 0:
+            raw_mb = ratios[params] * stored[params] / 1e6
+            points.append((", ".join(value for _, value in params), ratios[params], raw_mb / seconds))
+    return points
+
+
+def pareto_front(points: list[tuple[str, float, float]]) -> list[tuple[str, float, float]]:
+    """The points no other point beats on both ratio and throughput, by ratio."""
+    front = [
+        p
+        for p in points
+        if not any(q[1] >= p[1] and q[2] >= p[2] and (q[1] > p[1] or q[2] > p[2]) for q in points)
+    ]
+    return sorted(front, key=lambda p: p[1])
 
 
 def float_aware(codec: str) -> bool:
@@ -233,6 +270,8 @@ def write_study_page(report: StudyReport, html_dir: Path) -> Path:
     try:
         _plot(report, staging / "ratio-vs-added-noise.png", x="added_noise_pct", log=True)
         _plot(report, staging / "ratio-vs-half-map-shift.png", x="half_map_shift_angstrom", log=False)
+        if report.throughput:
+            _plot_throughput(report, staging / "ratio-vs-read-throughput.png")
         (staging / "index.html").write_text(_page_html(report), encoding="utf-8")
         os.chmod(staging, 0o755)
         replace_directory(staging, html_dir / STUDY_PAGE_DIR)
@@ -285,6 +324,24 @@ def _plot(report: StudyReport, path: Path, *, x: str, log: bool) -> None:
     figure.savefig(path, dpi=100)
 
 
+def _plot_throughput(report: StudyReport, path: Path) -> None:
+    """Ratio against read throughput for every codec with both recorded; the Pareto front joined and named."""
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(7.5, 4.8), layout="constrained")
+    ax = figure.subplots()
+    ax.scatter([p[2] for p in report.throughput], [p[1] for p in report.throughput], color="lightgrey")
+    front = pareto_front(report.throughput)
+    ax.plot([p[2] for p in front], [p[1] for p in front], marker="o", color="black", label="Pareto front")
+    for name, ratio, speed in front:
+        ax.annotate(name, (speed, ratio), fontsize=6, xytext=(3, 3), textcoords="offset points")
+    ax.set_xlabel("read throughput (raw MB/s, Read.time_read)")
+    ax.set_ylabel("compression ratio")
+    ax.set_title(f"{report.environment}", fontsize=9)
+    ax.legend(fontsize=7)
+    figure.savefig(path, dpi=100)
+
+
 def _page_html(report: StudyReport) -> str:
     def table(rows: list[StudyRow]) -> str:
         head = "".join(f"<th>{html.escape(c)}</th>" for c in _COLUMNS)
@@ -294,6 +351,11 @@ def _page_html(report: StudyReport) -> str:
         )
         return f"<table><tr>{head}</tr>{body}</table>"
 
+    throughput = (
+        '<img src="ratio-vs-read-throughput.png" alt="ratio against read throughput, Pareto front marked">'
+        if report.throughput
+        else ""
+    )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>cryoet-zarr-bench: the codec study</title>
 <style>body{{font-family:sans-serif;margin:2em}}td,th{{padding:2px 8px;text-align:right}}
@@ -307,7 +369,7 @@ which volume they were measured on.</p>
 <p>{html.escape(_lossless_text(report.lossless))}</p>
 <h2>Highest-ratio safe setting per family</h2>{table(list(report.best_safe().values()))}
 <p><img src="ratio-vs-added-noise.png" alt="ratio against added noise, with the R(D) bound">
-<img src="ratio-vs-half-map-shift.png" alt="ratio against half-map resolution shift"></p>
+<img src="ratio-vs-half-map-shift.png" alt="ratio against half-map resolution shift">{throughput}</p>
 <h2>Every setting</h2>{table(report.rows)}
 </body></html>
 """
