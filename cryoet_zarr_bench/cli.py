@@ -11,7 +11,7 @@ from pathlib import Path
 
 from . import _compat, dashboard, fidelity
 from .asv_config import AsvConfig, AsvConfigError
-from .codecs import CODEC_SETS, CodecSpecError, codec_set, parse_codec
+from .codecs import CODEC_SETS, CodecCannotExpress, CodecSpecError, CodecUnavailable, codec_set, parse_codec
 from .measure import measure_codec
 from .report import by_release, study
 from .report.asv_results import ResultsError, read_results
@@ -312,6 +312,8 @@ def main(argv: list[str] | None = None) -> int:
         CommandError,
         AsvConfigError,
         CodecSpecError,
+        CodecUnavailable,
+        CodecCannotExpress,
         SourceError,
         _compat.UnsupportedFormatError,
         dashboard.DashboardError,

@@ -99,6 +99,8 @@ def test_fetch_caches_a_file_source_and_says_where(tmp_path, capsys):
         (["quick", "--source", "nowhere/tomo.mrc"], "nowhere/tomo.mrc"),
         (["bench", "--config", "no-such-asv.conf.json"], "no asv configuration at "),
         (["versions", "--config", "no-such-asv.conf.json"], "no-such-asv.conf.json; run from the repository root"),
+        (["study", "--config", "no-such-asv.conf.json"], "no-such-asv.conf.json; run from the repository root"),
+        (["quick", "--size", "16", "--codecs", "bitround-8+zstd-5", "--source", "synthetic?dtype=int16"], "int16"),
     ],
 )
 def test_bad_input_is_one_line_on_stderr_and_exit_status_2(argv, message, capsys):
@@ -118,7 +120,7 @@ def test_bad_options_are_usage_errors(argv, capsys):
     assert "usage: cryoet-zarr-bench quick" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("command", [[], ["quick"], ["fetch"], ["bench"], ["publish"], ["versions"]])
+@pytest.mark.parametrize("command", [[], ["quick"], ["fetch"], ["bench"], ["publish"], ["versions"], ["study"]])
 def test_every_command_has_help(command, capsys):
     with pytest.raises(SystemExit) as excinfo:
         main([*command, "--help"])
