@@ -279,9 +279,18 @@ def test_a_broken_bound_fails_loudly():
 
 def test_lossy_filters_refuse_integer_data_the_asv_way():
     data = np.arange(512, dtype=np.int16).reshape(8, 8, 8)
-    with pytest.raises(CodecCannotExpress, match="compresses float data; this volume is int16") as excinfo:
+    with pytest.raises(CodecCannotExpress, match="compresses float data; it would receive int16") as excinfo:
         MemoryStore().write(data, codec="bitround-8+zstd-5", chunks=(8, 8, 8), zarr_format=2)
     assert isinstance(excinfo.value, NotImplementedError)
+
+
+def test_each_filter_is_configured_for_the_type_it_receives():
+    # step hands int32 on: pcodec and ZFP take it, a float filter after it cannot.
+    assert parse_codec("step-1e-6+pcodec-8").zarr_v2("<f4")[0][0]["astype"] == "<i4"
+    with pytest.raises(CodecCannotExpress, match="bitround-3 compresses float data; it would receive int32"):
+        parse_codec("step-1e-6+bitround-3+zstd-5").zarr_v3("<f4")
+    with pytest.raises(CodecCannotExpress, match="zfp-reversible compresses float data"):
+        parse_codec("step-1e-6+zfp-reversible").zarr_v2("<f4")
 
 
 def test_noise_tied_settings_resolve_against_sigma():

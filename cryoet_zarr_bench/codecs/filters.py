@@ -136,6 +136,9 @@ class Step(Stage):
     def zarr_v3_codec(self, dtype: np.dtype) -> dict[str, Any]:
         return _v3(self.numcodecs_config(dtype))
 
+    def encoded_dtype(self, dtype: np.dtype) -> np.dtype:
+        return np.dtype("<i4")
+
     def error_bound(self, original: np.ndarray) -> np.ndarray:
         # Half a step, plus float32 rounding of x/Δ (before it is rounded to an integer) and of the result.
         return self.size / 2 + np.abs(original.astype(np.float64)) * 2.0**-22

@@ -79,6 +79,10 @@ class Stage:
         """The Zarr format 3 codec metadata; None means no codec at all."""
         raise NotImplementedError
 
+    def encoded_dtype(self, dtype: np.dtype) -> np.dtype:
+        """The data type this stage hands the next one (a filter may change it)."""
+        return np.dtype(dtype)
+
     def error_bound(self, original: np.ndarray) -> np.ndarray | float | None:
         """The largest absolute error this stage promises, per element (broadcastable to ``original``).
 
@@ -141,18 +145,26 @@ class CodecSpec:
 
     def zarr_v2(self, dtype: np.dtype) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
         """Zarr format 2 metadata: the numcodecs ``filters`` configurations and the ``compressor`` one."""
-        dtype = np.dtype(dtype)
-        filters = [stage.numcodecs_config(dtype) for stage in self.filters]
+        filters, dtype = self._filter_configs(dtype, "numcodecs_config")
         return filters, self.compressor.numcodecs_config(dtype)  # type: ignore[return-value]
+
+    def _filter_configs(self, dtype: np.dtype, translation: str) -> tuple[list[dict[str, Any]], np.dtype]:
+        """Each filter's configuration for the data type it receives, and the type the compressor receives."""
+        dtype = np.dtype(dtype)
+        configs = []
+        for stage in self.filters:
+            configs.append(getattr(stage, translation)(dtype))
+            dtype = stage.encoded_dtype(dtype)
+        return configs, dtype
 
     def zarr_v3(self, dtype: np.dtype) -> dict[str, list[dict[str, Any]] | dict[str, Any] | None]:
         """Zarr format 3 codecs by role: ``filters`` (array to array), ``serializer`` (array to bytes; None
         for the default ``bytes`` codec) and ``compressors`` (bytes to bytes)."""
-        dtype = np.dtype(dtype)
+        filters, dtype = self._filter_configs(dtype, "zarr_v3_codec")
         compressor = self.compressor.zarr_v3_codec(dtype)
         array_bytes = self.compressor.role == "array_bytes"
         return {
-            "filters": [stage.zarr_v3_codec(dtype) for stage in self.filters],
+            "filters": filters,
             "serializer": compressor if array_bytes else None,
             "compressors": [] if array_bytes or compressor is None else [compressor],
         }
@@ -197,7 +209,7 @@ def _parse_stage(name: str, text: str) -> Stage:
 def require_float(name: str, dtype: np.dtype) -> None:
     """Raise :class:`CodecCannotExpress` unless ``dtype`` is a float type (for codecs of float data only)."""
     if np.dtype(dtype).kind != "f":
-        raise CodecCannotExpress(f"{name} compresses float data; this volume is {np.dtype(dtype)}")
+        raise CodecCannotExpress(f"{name} compresses float data; it would receive {np.dtype(dtype)}")
 
 
 def parse_level(family: str, text: str, levels: range) -> int:
