@@ -106,6 +106,14 @@ def test_translations_name_the_same_settings():
     assert parse_codec("gzip-5").zarr_v2("<f4") == ([], {"id": "gzip", "level": 5})
     assert parse_codec("none").zarr_v2("<f4") == ([], None)
     assert parse_codec("none").zarr_v3("<f4") == {"filters": [], "serializer": None, "compressors": []}
+    # The single-codec forms callers used before pipelines, for filterless general-purpose compressors.
+    assert spec.numcodecs_config() == spec.zarr_v2("<f4")[1]
+    assert spec.zarr_v3_codec() == spec.zarr_v3("<f4")["compressors"][0]
+    assert parse_codec("none").numcodecs_config() is None and parse_codec("none").zarr_v3_codec() is None
+    with pytest.raises(CodecCannotExpress, match="use zarr_v2"):
+        parse_codec("bitround-8+zstd-5").numcodecs_config()
+    with pytest.raises(CodecCannotExpress, match="use zarr_v3"):
+        parse_codec("pcodec-8").zarr_v3_codec()
 
 
 def test_codec_sets_and_lists():

@@ -169,6 +169,22 @@ class CodecSpec:
             "compressors": [] if array_bytes or compressor is None else [compressor],
         }
 
+    def numcodecs_config(self, dtype: np.dtype = np.dtype("<f4")) -> dict[str, Any] | None:
+        """The single numcodecs configuration of a filterless pipeline (None for ``none``), as before pipelines.
+
+        Raises :class:`CodecCannotExpress` for a pipeline with filters: use :meth:`zarr_v2`.
+        """
+        if self.filters:
+            raise CodecCannotExpress(f"{self} has filters, so no single numcodecs configuration; use zarr_v2()")
+        return self.compressor.numcodecs_config(np.dtype(dtype))
+
+    def zarr_v3_codec(self, dtype: np.dtype = np.dtype("<f4")) -> dict[str, Any] | None:
+        """The single Zarr format 3 bytes-to-bytes codec of a filterless general-purpose compressor (None for
+        ``none``), as before pipelines.  Raises :class:`CodecCannotExpress` otherwise: use :meth:`zarr_v3`."""
+        if self.filters or self.compressor.role != "bytes_bytes":
+            raise CodecCannotExpress(f"{self} is not a single bytes-to-bytes codec; use zarr_v3()")
+        return self.compressor.zarr_v3_codec(np.dtype(dtype))
+
     def error_bound(self, original: np.ndarray) -> np.ndarray | float | None:
         """The largest absolute error the pipeline promises per element: the sum of its stages' bounds
         (errors of successive stages add at most), or None if some lossy stage states none."""
