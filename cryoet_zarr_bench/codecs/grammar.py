@@ -170,12 +170,12 @@ class CodecSpec:
         }
 
     def numcodecs_config(self, dtype: np.dtype = np.dtype("<f4")) -> dict[str, Any] | None:
-        """The single numcodecs configuration of a filterless pipeline (None for ``none``), as before pipelines.
+        """The one numcodecs configuration of a filterless pipeline (None for ``none``), as before pipelines.
 
         Raises :class:`CodecCannotExpress` for a pipeline with filters: use :meth:`zarr_v2`.
         """
         if self.filters:
-            raise CodecCannotExpress(f"{self} has filters, so no single numcodecs configuration; use zarr_v2()")
+            raise CodecCannotExpress(f"{self} has filters, so no one numcodecs configuration; use zarr_v2()")
         return self.compressor.numcodecs_config(np.dtype(dtype))
 
     def zarr_v3_codec(self, dtype: np.dtype = np.dtype("<f4")) -> dict[str, Any] | None:
