@@ -39,5 +39,5 @@ class Parallel(VolumeBenchmark):
 
     def teardown(self, volume, codec, chunks, zarr_format, threads):
         for store in getattr(self, "written", []):  # none if setup skipped the case
-            check_round_trip(store, volume)
+            check_round_trip(store, volume, codec)
         super().teardown(volume, codec, chunks, zarr_format, threads)

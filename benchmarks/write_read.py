@@ -42,7 +42,7 @@ class Write(VolumeBenchmark):
 
     def teardown(self, volume, codec, chunks, zarr_format):
         for store in getattr(self, "stores", []):  # none if setup skipped the case
-            check_round_trip(store, volume)
+            check_round_trip(store, volume, codec)
         super().teardown(volume, codec, chunks, zarr_format)
 
 
@@ -98,7 +98,7 @@ class PeakMemory(VolumeBenchmark):
         added = added_peak_bytes(
             lambda: store.write(volume.data, codec=codec, chunks=chunk_shape, zarr_format=zarr_format)
         )
-        check_round_trip(store, volume)
+        check_round_trip(store, volume, codec)
         return added
 
     track_write_added_peak.unit = "bytes"

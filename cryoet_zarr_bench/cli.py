@@ -12,14 +12,15 @@ import threading
 from dataclasses import replace
 from pathlib import Path
 
-from . import _compat, asv_run, dashboard, progress
+from . import _compat, asv_run, dashboard, fidelity, progress
 from ._memory import NotEnoughMemoryError
 from .asv_config import AsvConfig, AsvConfigError
-from .codecs import CODEC_SETS, CodecSpecError, codec_set
+from .codecs import CODEC_SETS, CodecCannotExpress, CodecSpecError, CodecUnavailable, codec_set, parse_codec
 from .interpreters import InterpreterNotFound, find_python, how_to_get, interpreters_on_path
 from .matrix import MatrixError, format_matrix, read_environments, refresh
 from .measure import check_memory, measure_codec
-from .report import by_release, model, text
+from .report import by_release, model, study, text
+from .report.asv_results import ResultsError, read_results
 from .report.tables import seed_table
 from .runtime import Runtime, parse_threads
 from .sources import SourceError, SourceSpec, acquire, describe_cache_entry, parse_source
@@ -69,6 +70,8 @@ def cmd_quick(args: argparse.Namespace) -> int:
     codecs = codec_set(args.codecs)
     volume = acquire(_sized_source(args.source, args.size), cache=not args.no_cache, progress=not args.json)
     check_memory(volume, args.chunks, in_memory=args.memory)
+    lossy = not all(parse_codec(codec).lossless for codec in codecs)
+    noise = fidelity.noise_reference(volume) if lossy else None
     measurements = [
         measure_codec(
             volume,
@@ -78,6 +81,7 @@ def cmd_quick(args: argparse.Namespace) -> int:
             repeats=args.repeats,
             in_memory=args.memory,
             runtime=Runtime(args.threads),
+            noise=noise,
         )
         for codec in progress.steps(codecs, "quick")
     ]
@@ -109,6 +113,11 @@ def cmd_quick(args: argparse.Namespace) -> int:
         print(f"data benchmarked as stored, in {volume.dtype} (add ?dtype=float32 to the source to convert)")
     if any(c > n for c, n in zip(args.chunks, volume.shape)):
         print(f"note: chunks {chunks} exceed the volume in some axis; zarr pads such chunks to full size")
+    if noise is not None:
+        print(
+            f"lossy codecs: PSNR peak = the volume's max - min; added noise = error variance / noise variance, "
+            f"noise σ {noise.sigma:.3g} from {noise.method}"
+        )
     print(f"times are the median of {args.repeats} timed run(s) each; ratio = raw bytes / chunk bytes\n")
     print(seed_table(measurements))
     return 0
@@ -310,6 +319,17 @@ def cmd_matrix(args: argparse.Namespace) -> int:
     print(format_matrix(matrix))
     for python in sorted({env.python for env in matrix}):
         print(f"python{python}: {find_python(python) or how_to_get(python)}")
+
+
+def cmd_study(args: argparse.Namespace) -> int:
+    settings = AsvConfig.read(Path(args.config))
+    try:
+        results = read_results(settings.results_dir)
+    except ResultsError as error:
+        raise by_release.ReportError(str(error)) from None
+    report = study.build_study(results, environment=args.environment)
+    print(study.format_study(report))
+    print(f"study page: {study.write_study_page(report, settings.html_dir)}")
     return 0
 
 
@@ -496,6 +516,19 @@ def build_parser() -> argparse.ArgumentParser:
     matrix.add_argument("--find-links", action="append", default=[], help="passed to pip (repeatable)")
     matrix.add_argument("--no-index", action="store_true", help="passed to pip: only --find-links")
     matrix.set_defaults(run=cmd_matrix)
+
+    study_command = commands.add_parser(
+        "study",
+        help="the codec study from recorded asv results: lossy settings against the noise and R(D)",
+        description="Read the asv results of benchmarks/study.py (run with CRYOET_ZARR_BENCH_CODECS=study), "
+        "print each lossy family's highest-ratio safe setting and every setting, and write "
+        "<html_dir>/study/index.html.",
+    )
+    _add_config_option(study_command)
+    study_command.add_argument(
+        "--environment", help="an environment name or part of one (default: the newest run)"
+    )
+    study_command.set_defaults(run=cmd_study)
     return parser
 
 
@@ -515,6 +548,8 @@ def main(argv: list[str] | None = None) -> int:
         CommandError,
         AsvConfigError,
         CodecSpecError,
+        CodecUnavailable,
+        CodecCannotExpress,
         SourceError,
         NoSpaceError,
         NotEnoughMemoryError,

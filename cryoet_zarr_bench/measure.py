@@ -14,28 +14,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
+from . import fidelity
 from ._memory import require_memory
 from ._orphans import owner_tag, remove_orphans
-from .codecs import CodecSpec, parse_codec
+from .codecs import CodecSpec, ErrorCheck, error_check, parse_codec
 from .runtime import Runtime
 from .stores import DirectoryStore, MemoryStore, StoredBytes, format_chunks
-from .volume import Volume
+from .volume import Volume, same_bits  # noqa: F401  (same_bits: re-exported)
 
 __all__ = ["WORKDIR_PREFIX", "Measurement", "check_memory", "measure_codec", "memory_needed", "same_bits"]
 
 #: Name prefix of the temporary directory each run writes its stores in (followed by the owner's PID tag).
 WORKDIR_PREFIX = "cryoet-zarr-bench-"
-
-
-def same_bits(a: np.ndarray, b: np.ndarray) -> bool:
-    """Exact equality, bit for bit (NaNs and signed zeros included), whatever the arrays' memory layout."""
-    if a.shape != b.shape or a.dtype != b.dtype:
-        return False
-    return bool(
-        np.array_equal(np.ascontiguousarray(a).view(np.uint8), np.ascontiguousarray(b).view(np.uint8))
-    )
 
 
 def memory_needed(volume: Volume, chunks: tuple[int, ...], *, in_memory: bool) -> int:
@@ -62,7 +52,8 @@ class Measurement:
     concurrency it ran with (:meth:`Runtime.settings`).
 
     The ratio and the savings count chunk bytes only: the metadata documents (``stored.metadata``) differ
-    between zarr releases and store kinds for reasons that have nothing to do with the codec.
+    between zarr releases and store kinds for reasons that have nothing to do with the codec.  The data came
+    back exactly from a lossless codec, or within a lossy codec's bound (``error``), with its fidelity figures.
     """
 
     codec: str
@@ -70,9 +61,15 @@ class Measurement:
     read_s: float
     raw_bytes: int
     stored: StoredBytes
-    lossless_ok: bool
+    error: ErrorCheck
     repeats: int
     runtime: dict[str, object]
+    fidelity: fidelity.Fidelity | None = None
+
+    @property
+    def lossless_ok(self) -> bool | None:
+        """Whether a lossless codec gave back the exact volume (None for lossy codecs)."""
+        return self.error.within if self.error.guarantee == "exact" else None
 
     @property
     def ratio(self) -> float:
@@ -98,6 +95,13 @@ class Measurement:
             "stored_bytes": self.stored.total,
             "saved_pct": self.saved_pct,
             "lossless_ok": self.lossless_ok,
+            "within_bound": self.error.within if self.error.guarantee == "bound" else None,
+            "max_abs_error": self.error.max_abs_error,
+            "psnr_db": None if self.fidelity is None else self.fidelity.psnr_db,
+            "psnr_peak": None if self.fidelity is None else self.fidelity.data_range,
+            "ssim": None if self.fidelity is None else self.fidelity.ssim,
+            "added_noise_pct": None if self.fidelity is None else 100 * self.fidelity.added_noise_fraction,
+            "noise_sigma": None if self.fidelity is None else self.fidelity.sigma,
             "runtime": self.runtime,
         }
 
@@ -121,12 +125,14 @@ def measure_codec(
     repeats: int = 5,
     in_memory: bool = False,
     runtime: Runtime = ONE_THREAD,
+    noise: fidelity.NoiseReference | None = None,
 ) -> Measurement:
     """Write ``volume`` ``repeats`` times into fresh stores, read it back ``repeats`` times; report medians.
 
     Stores live in a temporary directory (or in memory with ``in_memory``) that is removed afterwards, also
     by the next run if this one is killed; removing a store is never part of a timing.  The round trip is
-    checked on the first read.  Everything runs under ``runtime`` (default: one thread), which is restored
+    checked on the first read; a lossy codec's fidelity is measured against ``noise``
+    (:func:`fidelity.noise_reference` of the volume if not given).  Everything runs under ``runtime`` (default: one thread), which is restored
     afterwards.  A run that cannot fit in the machine's available memory is refused before it starts
     (:class:`~cryoet_zarr_bench._memory.NotEnoughMemoryError`).
     """
@@ -147,17 +153,25 @@ def measure_codec(
             write_times.append(time.perf_counter() - start)
             if i < repeats - 1:
                 store.clear()
-        lossless_ok = same_bits(store.read(), volume.data)
+        decoded = store.read()
         read_times = [_timed(store.read) for _ in range(repeats)]
         stored = store.stored_bytes()
         settings = runtime.settings()
+    error = error_check(spec, volume.data, decoded)
+    fidelity_figures = None
+    if not spec.lossless:
+        noise = noise or fidelity.noise_reference(volume)
+        fidelity_figures = fidelity.assess(
+            volume.data, decoded, sigma=noise.sigma, voxel_spacing=volume.voxel_spacing[0]
+        )
     return Measurement(
         codec=str(spec),
         write_s=statistics.median(write_times),
         read_s=statistics.median(read_times),
         raw_bytes=volume.nbytes,
         stored=stored,
-        lossless_ok=lossless_ok,
+        error=error,
         repeats=repeats,
         runtime=settings,
+        fidelity=fidelity_figures,
     )

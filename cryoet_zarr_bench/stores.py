@@ -21,6 +21,7 @@ from typing import Any
 
 import numcodecs
 import numpy as np
+from numcodecs.compat import ensure_ndarray
 
 from . import _compat
 from ._atomic import replace_directory
@@ -260,10 +261,15 @@ def decode_chunks(
 ) -> np.ndarray:
     """Rebuild an array from its encoded chunks with numcodecs alone, bypassing zarr.
 
-    This is the floor under :meth:`ZarrStore.read`: the same chunk bytes, the same codec, no zarr.
+    This is the floor under :meth:`ZarrStore.read`: the same chunk bytes, the same codecs, no zarr.  Each
+    chunk is decompressed, then run back through the pipeline's filters in reverse order (both Zarr formats
+    store the same bytes for the pipelines :mod:`.codecs` names).
     """
-    config = parse_codec(codec).numcodecs_config()
-    decoder = None if config is None else numcodecs.get_codec(dict(config))
+    spec = parse_codec(codec)
+    spec.require()
+    filter_configs, compressor_config = spec.zarr_v2(dtype)
+    decoder = None if compressor_config is None else numcodecs.get_codec(dict(compressor_config))
+    filters = [numcodecs.get_codec(dict(config)) for config in reversed(filter_configs)]
     dtype = np.dtype(dtype)
     grid = tuple(-(-n // c) for n, c in zip(shape, chunks))
     if len(payloads) != np.prod(grid):
@@ -271,7 +277,9 @@ def decode_chunks(
     out = np.empty(shape, dtype=dtype)
     for index, payload in payloads.items():
         raw = payload if decoder is None else decoder.decode(payload)
-        chunk = np.frombuffer(raw, dtype=dtype).reshape(chunks)
+        for stage in filters:
+            raw = stage.decode(raw)
+        chunk = ensure_ndarray(raw).view(dtype).reshape(chunks)
         region = tuple(slice(i * c, min((i + 1) * c, n)) for i, c, n in zip(index, chunks, shape))
         out[region] = chunk[tuple(slice(0, r.stop - r.start) for r in region)]
     return out

@@ -9,7 +9,14 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Volume", "checksum"]
+__all__ = ["Volume", "checksum", "same_bits"]
+
+
+def same_bits(a: np.ndarray, b: np.ndarray) -> bool:
+    """Exact equality, bit for bit (NaNs and signed zeros included)."""
+    if a.shape != b.shape or a.dtype != b.dtype:
+        return False
+    return bool(np.array_equal(a.view(np.uint8), b.view(np.uint8)))
 
 
 def checksum(data: np.ndarray) -> str:

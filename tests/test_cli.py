@@ -62,6 +62,21 @@ def test_quick_gives_the_same_chunk_bytes_in_memory_and_on_disk(capsys):
     assert [r["ratio"] for r in rows[True]] == [r["ratio"] for r in rows[False]]
 
 
+def test_quick_shows_fidelity_and_the_bound_for_lossy_codecs(capsys):
+    codecs = "zstd-3,bitround-8+zstd-3,zfp-precision-12"
+    assert main(["quick", "--size", "32", "--chunks", "16", "--codecs", codecs, "--repeats", "1", "--memory", "--json"]) == 0
+    rows = {row["codec"]: row for row in json.loads(capsys.readouterr().out)}
+    assert rows["zstd-3"]["lossless_ok"] is True and rows["zstd-3"]["psnr_db"] is None
+    assert rows["bitround-8+zstd-3"]["lossless_ok"] is None and rows["bitround-8+zstd-3"]["within_bound"] is True
+    assert rows["zfp-precision-12"]["within_bound"] is None  # ZFP's fixed precision states no bound
+    for name in ("bitround-8+zstd-3", "zfp-precision-12"):
+        assert rows[name]["psnr_db"] > 40 and 0.99 < rows[name]["ssim"] <= 1 and rows[name]["added_noise_pct"] < 1
+    assert main(["quick", "--size", "32", "--chunks", "16", "--codecs", codecs, "--repeats", "1", "--memory"]) == 0
+    out = capsys.readouterr().out
+    assert "noise σ" in out and "from half-volumes" in out
+    assert "within bound  PSNR dB  max error    SSIM  added noise %" in out
+
+
 def test_quick_table_names_source_settings_and_columns(capsys):
     assert main(["quick", "--size", "32", "--chunks", "16", "--codecs", "zstd-3", "--repeats", "1", "--zarr-format", "2"]) == 0
     out = capsys.readouterr().out
@@ -122,6 +137,8 @@ def test_fetch_caches_a_file_source_and_says_where(tmp_path, capsys):
         (["quick", "--source", "nowhere/tomo.mrc"], "nowhere/tomo.mrc"),
         (["bench", "--config", "no-such-asv.conf.json"], "no asv configuration at "),
         (["versions", "--config", "no-such-asv.conf.json"], "no-such-asv.conf.json; run from the repository root"),
+        (["study", "--config", "no-such-asv.conf.json"], "no-such-asv.conf.json; run from the repository root"),
+        (["quick", "--size", "16", "--codecs", "bitround-8+zstd-5", "--source", "synthetic?dtype=int16"], "int16"),
     ],
 )
 def test_bad_input_is_one_line_on_stderr_and_exit_status_2(argv, message, capsys):
@@ -151,7 +168,8 @@ def test_bad_options_are_usage_errors(argv, capsys):
 
 
 @pytest.mark.parametrize(
-    "command", [[], ["quick"], ["fetch"], ["bench"], ["publish"], ["preview"], ["versions"]]
+    "command",
+    [[], ["quick"], ["fetch"], ["bench"], ["publish"], ["preview"], ["versions"], ["study"], ["survey"], ["matrix"]],
 )
 def test_every_command_has_help(command, capsys):
     with pytest.raises(SystemExit) as excinfo:

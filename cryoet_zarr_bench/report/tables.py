@@ -11,6 +11,8 @@ __all__ = ["format_table", "seed_table"]
 SEED_COLUMNS = (
     "method", "write s", "read s", "ratio", "chunks MB", "metadata B", "saved MB", "saved %", "round trip ok"
 )
+#: With lossy codecs in the table: their check is their own error bound, and their fidelity is shown.
+LOSSY_COLUMNS = (*SEED_COLUMNS[:-1], "within bound", "PSNR dB", "max error", "SSIM", "added noise %")
 
 
 def format_table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
@@ -29,9 +31,16 @@ def format_table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
 
 
 def seed_table(measurements: Iterable[Measurement]) -> str:
-    """The seed report's table: one row per codec, sizes in MB (10^6 bytes); the ratio is raw ÷ chunk bytes."""
-    rows = (
-        (
+    """The seed report's table: one row per codec, sizes in MB (10^6 bytes); the ratio is raw ÷ chunk bytes.
+
+    If any codec is lossy, "within bound" replaces "round trip ok" (a lossless codec's bound is exactness) and
+    fidelity columns follow, blank for lossless codecs.
+    """
+    measurements = list(measurements)
+    lossy = any(m.fidelity is not None for m in measurements)
+    rows = []
+    for m in measurements:
+        row = [
             m.codec,
             f"{m.write_s:.4f}",
             f"{m.read_s:.4f}",
@@ -40,8 +49,17 @@ def seed_table(measurements: Iterable[Measurement]) -> str:
             str(m.stored.metadata),
             f"{m.saved_bytes / 1e6:.3f}",
             f"{m.saved_pct:.1f}",
-            "yes" if m.lossless_ok else "NO",
-        )
-        for m in measurements
-    )
-    return format_table(SEED_COLUMNS, rows)
+        ]
+        if not lossy:
+            rows.append([*row, "yes" if m.lossless_ok else "NO"])
+            continue
+        check = {True: "yes", False: "NO", None: "no bound"}[m.error.within]
+        f = m.fidelity
+        figures = ["", "", "", ""] if f is None else [
+            f"{f.psnr_db:.1f}",
+            f"{f.max_abs_error:.3g}",
+            f"{f.ssim:.4f}",
+            f"{100 * f.added_noise_fraction:.3f}",
+        ]
+        rows.append([*row, check, *figures])
+    return format_table(LOSSY_COLUMNS if lossy else SEED_COLUMNS, rows)

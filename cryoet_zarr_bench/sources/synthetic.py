@@ -72,6 +72,7 @@ __all__ = [
     "DEFAULT_SEED",
     "DEFAULT_SHAPE",
     "VOXEL_SPACING",
+    "synthetic_half_volumes",
     "synthetic_volume",
 ]
 
@@ -164,6 +165,49 @@ def synthetic_volume(shape: int | tuple[int, int, int] = DEFAULT_SHAPE, seed: in
         source=f"synthetic?shape={z},{y},{x}&seed={seed}",
         provenance=provenance,
     )
+
+
+def synthetic_half_volumes(
+    shape: int | tuple[int, int, int] = DEFAULT_SHAPE, seed: int = DEFAULT_SEED
+) -> tuple[Volume, Volume, np.ndarray]:
+    """Two half-volumes with the same particles and background and independent noise, and their signal.
+
+    Built like :func:`synthetic_volume` (same particles and background for the same seed; each half's noise
+    from its own generator), from the linearity of the filter: each half is ``signal + filtered noise``.  Both
+    are scaled by one factor, which gives half 1 a standard deviation of :data:`NOISE_STD`.  Returns
+    ``(half1, half2, signal)``, the signal scaled alike, so a test knows the signal and noise spectra exactly.
+    The default volume is not one of the halves (its noise is drawn from a different generator).
+    """
+    shape = _as_shape(shape)
+    seed = _as_seed(seed)
+    _, particle_rng, background_rng, *noise_rngs = np.random.default_rng(seed).spawn(5)
+    spectral_filter = _Filter(shape)
+
+    signal = np.zeros(shape, dtype=np.float32)
+    particle_count = _subtract_particles(signal, particle_rng, unit=spectral_filter.noise_std)
+    spectrum = _forward_fft(signal)
+    spectral_filter.apply_lowpass(spectrum)
+    background_std = BACKGROUND_RELATIVE_STD * spectral_filter.noise_std
+    spectral_filter.add_background(spectrum, background_rng, std=background_std)
+    signal = _inverse_fft(spectrum, shape)
+    halves = []
+    for rng in noise_rngs:
+        spectrum = _forward_fft(rng.standard_normal(shape, dtype=np.float32))
+        spectral_filter.apply_lowpass(spectrum)
+        halves.append(signal + _inverse_fft(spectrum, shape))
+    scale = np.float32(NOISE_STD / _std(halves[0]))
+    z, y, x = shape
+    volumes = tuple(
+        Volume(
+            data=half * scale,
+            voxel_spacing=(VOXEL_SPACING,) * 3,
+            source=f"synthetic?shape={z},{y},{x}&seed={seed}&half={i}",
+            provenance={"generator": _GENERATOR, "shape": list(shape), "seed": seed, "half": i,
+                        "particles": particle_count, "numpy": np.__version__},
+        )
+        for i, half in enumerate(halves, start=1)
+    )
+    return volumes[0], volumes[1], signal * scale
 
 
 def _as_shape(shape: object) -> tuple[int, int, int]:

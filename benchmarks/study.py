@@ -1,0 +1,259 @@
+"""The codec study: what each lossy codec costs in fidelity, judged the cryo-EM way; the limits beside ratios.
+
+Every figure here is deterministic, so each is a ``track_`` benchmark measured once; none is a timing.  Stores
+are in memory.  Each write is checked against the codec's own guarantee (``codecs.check_error_bound``: exact
+for lossless codecs, the stated bound for lossy ones); a broken guarantee fails the benchmark.
+
+Noise σ: from the synthetic source's two half-volumes (same particles, independent noise, same scale as the
+default volume) when the volume is synthetic; otherwise a robust estimate from the volume alone
+(``fidelity.noise_sigma_mad``, an underestimate for spatially correlated noise), and the half-map figures are
+skipped.  PSNR's peak is the original volume's range (max - min).  Run the study with
+``CRYOET_ZARR_BENCH_CODECS=study``; lossless codecs skip the fidelity class (their error is zero by check).
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from cryoet_zarr_bench import fidelity, information
+from cryoet_zarr_bench.codecs import NOISE_TIED, check_error_bound, parse_codec, resolve_noise_tied
+from cryoet_zarr_bench.codecs.filters import Step
+from cryoet_zarr_bench.stores import MemoryStore, parse_chunks
+
+from . import CHUNKS, CODECS, ZARR_FORMATS, VolumeBenchmark
+
+
+@dataclass(frozen=True)
+class StudyData:
+    """The volume and its noise reference (σ, how it was estimated, half-volumes if any)."""
+
+    volume: object
+    noise: fidelity.NoiseReference
+
+    @property
+    def sigma(self):
+        return self.noise.sigma
+
+    @property
+    def halves(self):
+        return self.noise.halves
+
+
+class _StudyBase(VolumeBenchmark):
+    """The study data once per environment (one ``setup_cache`` for every study class) and checked writes."""
+
+    def setup_cache(self):
+        volume = super().setup_cache()
+        return StudyData(volume, fidelity.noise_reference(volume))
+
+    def _write_read(self, data, zarr_format):
+        store = MemoryStore()
+        store.write(data, codec=self.codec, chunks=self.chunk_shape, zarr_format=zarr_format)
+        decoded = store.read()
+        check_error_bound(self.codec, data, decoded)
+        return decoded, store.stored_bytes()
+
+
+class LossyFidelity(_StudyBase):
+    """Fidelity of every lossy codec of ``CRYOET_ZARR_BENCH_CODECS`` (lossless ones skip): one checked write
+    of the volume per case (and of both half-volumes for the half-map figures)."""
+
+    version = "1"
+
+    def setup(self, study, codec, chunks, zarr_format):
+        super().setup(study.volume, codec, chunks, zarr_format)
+        self.study = study
+        self.codec = self.resolve(study, codec)
+        if parse_codec(self.codec).lossless:
+            raise NotImplementedError(
+                f"{codec} is lossless: its round trip is exact (checked by Compression)"
+            )
+        self.chunk_shape = parse_chunks(chunks)
+        self.decoded, self.stored = self._write_read(study.volume.data, zarr_format)
+
+    def resolve(self, study, codec):
+        """The concrete pipeline name for ``codec`` (the identity here)."""
+        return codec
+
+    def _halves_decoded(self, zarr_format):
+        if self.study.halves is None:
+            raise NotImplementedError("half-map figures need half-volumes (the synthetic source makes them)")
+        return tuple(self._write_read(half, zarr_format)[0] for half in self.study.halves)
+
+    def _half_map_fidelity(self, zarr_format):
+        """The figures that need the half-volumes, each compressed with the codec (SSIM left out)."""
+        return fidelity.assess(
+            self.study.volume.data,
+            self.decoded,
+            sigma=self.study.sigma,
+            voxel_spacing=self.study.volume.voxel_spacing[0],
+            halves=self.study.halves,
+            halves_decoded=self._halves_decoded(zarr_format),
+            with_ssim=False,
+        )
+
+    def _original(self):
+        return self.study.volume.data
+
+    def track_compression_ratio(self, study, codec, chunks, zarr_format):
+        return study.volume.nbytes / self.stored.total
+
+    track_compression_ratio.unit = "ratio"
+
+    def track_mse(self, study, codec, chunks, zarr_format):
+        return fidelity.mse(self._original(), self.decoded)
+
+    track_mse.unit = "(data units)^2"
+
+    def track_max_abs_error(self, study, codec, chunks, zarr_format):
+        return fidelity.max_abs_error(self._original(), self.decoded)
+
+    track_max_abs_error.unit = "data units"
+
+    def track_psnr(self, study, codec, chunks, zarr_format):
+        return fidelity.psnr(self._original(), self.decoded)
+
+    track_psnr.unit = "dB (peak = original max - min)"
+
+    def track_ssim(self, study, codec, chunks, zarr_format):
+        return fidelity.ssim(self._original(), self.decoded)
+
+    track_ssim.unit = "SSIM (7^3 uniform window)"
+
+    def track_added_noise(self, study, codec, chunks, zarr_format):
+        return 100 * fidelity.added_noise_fraction(self._original(), self.decoded, study.sigma)
+
+    track_added_noise.unit = "% of noise variance"
+
+    def track_worst_shell_added_power(self, study, codec, chunks, zarr_format):
+        curve = fidelity.shell_error_fraction(self._original(), self.decoded)
+        return 100 * float(np.nanmax(curve.values))
+
+    track_worst_shell_added_power.unit = "% of data power (worst Fourier shell)"
+
+    def track_fsc_0143_resolution(self, study, codec, chunks, zarr_format):
+        curve = fidelity.fsc(self._original(), self.decoded)
+        return fidelity.crossing(curve, 0.143, study.volume.voxel_spacing[0]).resolution
+
+    track_fsc_0143_resolution.unit = "Å (FSC original vs decoded < 0.143)"
+
+    def track_fsc_05_resolution(self, study, codec, chunks, zarr_format):
+        curve = fidelity.fsc(self._original(), self.decoded)
+        return fidelity.crossing(curve, 0.5, study.volume.voxel_spacing[0]).resolution
+
+    track_fsc_05_resolution.unit = "Å (FSC original vs decoded < 0.5)"
+
+    def track_half_map_shift(self, study, codec, chunks, zarr_format):
+        return self._half_map_fidelity(zarr_format).half_map_shift_angstrom
+
+    track_half_map_shift.unit = "Å (half-map FSC 0.143 after - before)"
+
+    def track_half_map_shift_shells(self, study, codec, chunks, zarr_format):
+        return self._half_map_fidelity(zarr_format).half_map_shift_shells
+
+    track_half_map_shift_shells.unit = "Fourier shells"
+
+    def track_safe(self, study, codec, chunks, zarr_format):
+        return int(self._half_map_fidelity(zarr_format).safe)
+
+    track_safe.unit = "1 = safe (<=1% added noise, FSC>=0.99 to half-map resolution, resolution unmoved)"
+
+    def track_ratio_of_rate_distortion_bound(self, study, codec, chunks, zarr_format):
+        added = fidelity.added_noise_fraction(self._original(), self.decoded, study.sigma)
+        bound = information.rate_distortion_ratio(added, 8 * study.volume.dtype.itemsize)
+        return (study.volume.nbytes / self.stored.total) / bound
+
+    track_ratio_of_rate_distortion_bound.unit = (
+        "fraction of R(D) = 1/2 log2(sigma^2/D) at the same added noise"
+    )
+
+
+class NoiseTiedFidelity(LossyFidelity):
+    """Settings chosen from the volume's noise (issue 10, point 5), resolved to a pipeline per volume:
+
+    ``step-<f>%``      uniform quantiser with Δ = √(12 f)·σ (adds f·σ² of variance)
+    ``bitround-<f>%``  the fewest mantissa bits whose rounding adds at most f·σ² of variance
+    ``bitinfo-<p>%``   the mantissa bits holding p% of the bitwise real information (Klöwer et al. 2021)
+
+    They run only when the suite's codec set holds lossy codecs, so the default (lossless) suite stays short.
+    """
+
+    version = "1"
+    params = [list(NOISE_TIED), CHUNKS, ZARR_FORMATS]
+
+    def setup(self, study, codec, chunks, zarr_format):
+        if all(parse_codec(name).lossless for name in CODECS):
+            raise NotImplementedError(
+                "noise-tied settings run with a lossy codec set (CRYOET_ZARR_BENCH_CODECS=study)"
+            )
+        super().setup(study, codec, chunks, zarr_format)
+
+    def resolve(self, study, codec):
+        return resolve_noise_tied(codec, study.volume.data, study.sigma)
+
+    def track_resolved_setting(self, study, codec, chunks, zarr_format):
+        """Δ for step settings (data units), kept mantissa bits for BitRound ones."""
+        stage = parse_codec(self.codec).filters[0]
+        return stage.size if isinstance(stage, Step) else stage.keepbits
+
+    track_resolved_setting.unit = "step (data units) or kept mantissa bits"
+
+
+class Limits(_StudyBase):
+    """What the volume allows, whatever the codec: the order-0 byte-plane entropy limit and the noise."""
+
+    version = "1"
+    params = []
+    param_names = []
+
+    def setup(self, study):
+        self.study = study
+
+    def teardown(self, study):
+        pass
+
+    def track_entropy_ratio_limit(self, study):
+        return information.entropy_ratio_limit(study.volume.data)
+
+    track_entropy_ratio_limit.unit = "ratio (order-0 entropy per byte plane after shuffle)"
+
+    def track_noise_sigma(self, study):
+        return study.sigma
+
+    track_noise_sigma.unit = "data units"
+
+    def track_half_map_resolution(self, study):
+        if study.halves is None:
+            raise NotImplementedError(
+                "half-map resolution needs half-volumes (the synthetic source makes them)"
+            )
+        curve = fidelity.fsc(*study.halves)
+        return fidelity.crossing(curve, 0.143, study.volume.voxel_spacing[0]).resolution
+
+    track_half_map_resolution.unit = "Å (half-map FSC < 0.143)"
+
+    def track_rate_distortion_bound_at_1pct(self, study):
+        return information.rate_distortion_ratio(0.01, 8 * study.volume.dtype.itemsize)
+
+    track_rate_distortion_bound_at_1pct.unit = "ratio (Gaussian source, 1% added noise)"
+
+
+class LosslessLimit(_StudyBase):
+    """Each lossless codec's ratio as a fraction of the entropy estimate (lossy codecs skip)."""
+
+    version = "1"
+
+    def setup(self, study, codec, chunks, zarr_format):
+        super().setup(study.volume, codec, chunks, zarr_format)
+        if not parse_codec(codec).lossless:
+            raise NotImplementedError(f"{codec} is lossy: see LossyFidelity")
+        self.study = study
+        self.codec = codec
+        self.chunk_shape = parse_chunks(chunks)
+        self.decoded, self.stored = self._write_read(study.volume.data, zarr_format)
+
+    def track_fraction_of_entropy_limit(self, study, codec, chunks, zarr_format):
+        ratio = study.volume.nbytes / self.stored.total
+        return ratio / information.entropy_ratio_limit(study.volume.data)
+
+    track_fraction_of_entropy_limit.unit = "fraction of the order-0 byte-plane entropy ratio"

@@ -1,0 +1,184 @@
+"""Codec pipelines: one short string form, parsed in one place, translated to both Zarr formats.
+
+Grammar (see :mod:`.grammar`): zero or more filters joined by ``+`` before one compressor::
+
+    none                      no compression
+    blosc-<cname>-<level>-<shuffle>
+                              Blosc; cname in blosclz, lz4, lz4hc, zlib, zstd; level 1-9;
+                              shuffle in noshuffle, shuffle, bitshuffle
+    zstd-<level>              standalone Zstandard, level 1-22
+    gzip-<level>              gzip (zlib deflate), level 1-9
+    pcodec-<level>            pcodec, level 0-12 (float-aware, lossless; needs ``pcodec``)
+    zfp-reversible            ZFP's lossless mode (needs ``zfpy==1.0.1``)
+    zfp-accuracy-<t>          ZFP, |error| <= t
+    zfp-precision-<p>         ZFP, p bit planes (no stated absolute bound)
+    bitround-<k>+...          filter: keep k mantissa bits
+    quantize-<d>+...          filter: round to a power-of-two step of d decimal digits
+    step-<Δ>+...              filter: uniform quantiser of step Δ (FixedScaleOffset to int32)
+
+``str(spec)`` gives the string back and ``parse_codec(str(spec)) == spec``.  A spec translates to Zarr
+format 2 (numcodecs ``filters`` + ``compressor``: :meth:`CodecSpec.zarr_v2`) and format 3 (array-to-array,
+array-to-bytes and bytes-to-bytes codecs: :meth:`CodecSpec.zarr_v3`), all as plain dictionaries, so this
+package needs neither zarr nor a particular numcodecs version.  What cannot be stored raises a
+``NotImplementedError`` subclass (:class:`CodecUnavailable`, :class:`CodecCannotExpress`) that asv records
+as a skip with its reason.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..volume import same_bits
+from . import compressors, filters, float_codecs  # noqa: F401  (each registers its families)
+from .compressors import BLOSC_CNAMES, BLOSC_SHUFFLES, LEVELS
+from .grammar import (
+    FAMILIES,
+    CodecCannotExpress,
+    CodecSpec,
+    CodecSpecError,
+    CodecUnavailable,
+    parse_codec,
+)
+from .noise import NOISE_TIED, resolve_noise_tied
+
+__all__ = [
+    "BLOSC_CNAMES",
+    "BLOSC_SHUFFLES",
+    "CODEC_SETS",
+    "FAMILIES",
+    "NOISE_TIED",
+    "CodecCannotExpress",
+    "CodecSpec",
+    "CodecSpecError",
+    "CodecUnavailable",
+    "ErrorBoundExceeded",
+    "ErrorCheck",
+    "check_error_bound",
+    "codec_set",
+    "error_check",
+    "parse_codec",
+    "resolve_noise_tied",
+]
+
+
+class ErrorBoundExceeded(AssertionError):
+    """Decoded data broke the error guarantee of the codec that encoded it."""
+
+
+@dataclass(frozen=True)
+class ErrorCheck:
+    """How a decoded copy compares with its original under the codec's own guarantee.
+
+    ``guarantee`` is ``"exact"`` (lossless), ``"bound"`` (a stated per-element bound) or ``"none"`` (the codec
+    states no bound: only the error is reported).  ``worst_fraction`` is the largest ``|error| / allowed``
+    (≤ 1 within the bound; 0 for lossless codecs that round-tripped).  ``within`` is None when nothing is
+    promised.
+    """
+
+    codec: str
+    guarantee: str
+    max_abs_error: float
+    worst_fraction: float | None
+    within: bool | None
+
+    def describe(self) -> str:
+        if self.guarantee == "exact":
+            return "exact" if self.within else "NOT EXACT"
+        if self.guarantee == "none":
+            return "no bound stated"
+        return f"within ({self.worst_fraction:.2f} of bound)" if self.within else "BOUND BROKEN"
+
+
+def error_check(spec: CodecSpec | str, original: np.ndarray, decoded: np.ndarray) -> ErrorCheck:
+    """Compare ``decoded`` with ``original`` under ``spec``'s guarantee (see :class:`ErrorCheck`)."""
+    spec = parse_codec(spec)
+    if original.shape != decoded.shape:
+        raise ValueError(f"decoded shape {decoded.shape} differs from the original's {original.shape}")
+    error = np.abs(decoded.astype(np.float64) - original.astype(np.float64))
+    max_abs_error = float(error.max(initial=0.0))
+    if spec.lossless:
+        exact = same_bits(original, decoded)
+        return ErrorCheck(str(spec), "exact", max_abs_error, 0.0 if exact else None, exact)
+    allowed = spec.error_bound(original)
+    if allowed is None:
+        return ErrorCheck(str(spec), "none", max_abs_error, None, None)
+    allowed = np.broadcast_to(allowed, error.shape)
+    broken = error > allowed
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fractions = np.where(allowed > 0, error / allowed, np.where(error > 0, np.inf, 0.0))
+    return ErrorCheck(str(spec), "bound", max_abs_error, float(fractions.max(initial=0.0)), not broken.any())
+
+
+def check_error_bound(spec: CodecSpec | str, original: np.ndarray, decoded: np.ndarray) -> ErrorCheck:
+    """:func:`error_check`, raising :class:`ErrorBoundExceeded` if the codec's promise was broken."""
+    check = error_check(spec, original, decoded)
+    if check.within is False:
+        raise ErrorBoundExceeded(
+            f"{check.codec} broke its guarantee ({check.guarantee}): max |error| {check.max_abs_error:.3g}, "
+            f"worst error / allowed = {check.worst_fraction}"
+        )
+    return check
+
+
+def _all_codecs() -> tuple[str, ...]:
+    blosc = (
+        f"blosc-{cname}-{level}-{shuffle}"
+        for cname, shuffle, level in itertools.product(BLOSC_CNAMES, BLOSC_SHUFFLES, LEVELS["blosc"])
+    )
+    standalone = (f"{family}-{level}" for family in ("zstd", "gzip") for level in LEVELS[family])
+    return ("none", *blosc, *standalone)
+
+
+_SEED = ("none", "blosc-lz4-5-shuffle", "blosc-zstd-5-shuffle", "zstd-5")
+# Float-aware lossless codecs, plus bit shuffling (Blosc's) before zstd and lz4.  Blosc2's bytedelta filter is
+# not among them: neither numcodecs nor zarr-python exposes it (only python-blosc2 does, outside Zarr).
+_FLOAT = ("pcodec-8", "zfp-reversible", "blosc-zstd-5-bitshuffle", "blosc-lz4-5-bitshuffle")
+# A sweep of each lossy family.  Quantize's, step's and ZFP accuracy's settings are absolute, chosen for
+# portal-scale tomograms (standard deviation about 1e-5); BitRound's and ZFP precision's are scale-free.
+_LOSSY = (
+    *(f"bitround-{bits}+blosc-zstd-5-shuffle" for bits in (2, 4, 6, 8, 10, 12, 14, 16)),
+    *(f"quantize-{digits}+blosc-zstd-5-shuffle" for digits in (5, 6, 7)),
+    *(f"step-{step}+pcodec-8" for step in ("1e-6", "2e-6", "3.5e-6", "5e-6")),
+    "step-3.5e-6+blosc-zstd-5-shuffle",
+    *(f"zfp-accuracy-{tolerance}" for tolerance in ("1e-7", "3e-7", "1e-6", "3e-6", "1e-5")),
+    *(f"zfp-precision-{bits}" for bits in (8, 12, 16, 20)),
+)
+
+#: Named sets of codecs, for the command line and the asv suite's ``CRYOET_ZARR_BENCH_CODECS``.
+CODEC_SETS: dict[str, tuple[str, ...]] = {
+    # The seed report's four configurations.
+    "seed": _SEED,
+    # Every Blosc compressor and shuffle at level 5, plus the standalone codecs at level 5.
+    "shuffles": (
+        "none",
+        *(f"blosc-{cname}-5-{shuffle}" for cname in BLOSC_CNAMES for shuffle in BLOSC_SHUFFLES),
+        "zstd-5",
+        "gzip-5",
+    ),
+    # Every single lossless general-purpose compressor configuration.
+    "all": _all_codecs(),
+    # Float-aware lossless codecs.
+    "float": _FLOAT,
+    # A sweep of every lossy family.
+    "lossy": _LOSSY,
+    # The codec study: the seed's codecs, the float-aware ones and the lossy sweep.
+    "study": (*_SEED, *_FLOAT, *_LOSSY),
+}
+
+
+def codec_set(text: str) -> tuple[str, ...]:
+    """Codec names from a set name in :data:`CODEC_SETS` or a comma-separated list of codec names.
+
+    Each name is validated and returned in its canonical form.
+    """
+    names = CODEC_SETS.get(text.strip())
+    if names is None:
+        names = tuple(name for name in text.split(",") if name.strip())
+        if not names:
+            raise CodecSpecError(
+                f"no codecs in {text!r}; give a set ({', '.join(CODEC_SETS)}) or comma-separated codec names"
+            )
+    return tuple(str(parse_codec(name)) for name in names)

@@ -1,0 +1,113 @@
+"""The codec study's report: rows from recorded results, the best safe setting per family, the page."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+from cryoet_zarr_bench.report.asv_results import Case, EnvironmentRun, Results
+from cryoet_zarr_bench.report.by_release import ReportError
+from cryoet_zarr_bench.report.study import (
+    build_study,
+    family,
+    float_aware,
+    format_study,
+    pareto_front,
+    write_study_page,
+)
+
+# codec -> (ratio, added noise %, fraction of R(D), half-map shift Å, safe)
+RECORDED = {
+    "bitround-4+blosc-zstd-5-shuffle": (4.0, 0.3, 0.6, 0.0, 1),
+    "bitround-2+blosc-zstd-5-shuffle": (5.0, 2.0, 0.55, 1.5, 0),
+    "zfp-accuracy-1e-6": (3.0, 0.01, 0.9, 0.0, 1),
+    "zfp-accuracy-1e-5": (6.0, 0.5, 0.8, 0.0, 1),
+    "step-1%+pcodec-8": (8.0, 1.0, 0.85, 0.2, 0),
+}
+LOSSLESS = {"zstd-5": 1.08, "blosc-zstd-5-shuffle": 1.17, "pcodec-8": 1.19, "zfp-reversible": 1.0}
+READ_COST = {"zstd-5": 1.0, "blosc-zstd-5-shuffle": 1.5, "pcodec-8": 3.0, "zfp-reversible": 2.0}
+TRACKS = ("compression_ratio", "added_noise", "ratio_of_rate_distortion_bound", "half_map_shift", "safe")
+
+
+def _results(recorded=RECORDED, skipped_case=True) -> Results:
+    values = {}
+    for codec, figures in recorded.items():
+        cls = "NoiseTiedFidelity" if "%" in codec else "LossyFidelity"
+        for track, value in zip(TRACKS, figures, strict=True):
+            case = Case(
+                f"study.{cls}.track_{track}", (("codec", codec), ("chunks", "64x64x64"), ("zarr_format", "3"))
+            )
+            values[case] = float(value)
+    for codec, ratio in LOSSLESS.items():
+        for fmt in ("2", "3"):
+            case = Case(
+                "compression.Compression.track_compression_ratio",
+                (("codec", codec), ("chunks", "64"), ("zarr_format", fmt)),
+            )
+            values[case] = ratio
+    values[Case("study.Limits.track_entropy_ratio_limit", ())] = 1.2
+    for codec, ratio in LOSSLESS.items():  # 10 MB raw, read in 0.01 s per unit of ratio: faster = bigger
+        params = (("codec", codec), ("chunks", "64"), ("zarr_format", "3"))
+        values[Case("compression.Compression.track_stored_bytes", params)] = 10e6 / ratio
+        values[Case("write_read.Read.time_read", params)] = 0.01 * READ_COST[codec]
+    if skipped_case:  # a lossless codec: every LossyFidelity case skipped (NaN)
+        for track in TRACKS:
+            values[
+                Case(
+                    f"study.LossyFidelity.track_{track}",
+                    (("codec", "zstd-5"), ("chunks", "64"), ("zarr_format", "3")),
+                )
+            ] = math.nan
+    run = EnvironmentRun(Path("r.json"), "m", "py3.11 zarr3.1.6 numcodecs0.16.6", "abcdef12", 1, {}, values)
+    return Results(benchmarks={}, runs=[run])
+
+
+def test_families():
+    assert float_aware("pcodec-8") and float_aware("zfp-reversible") and float_aware("blosc-lz4-5-bitshuffle")
+    assert not float_aware("blosc-zstd-5-shuffle") and not float_aware("zstd-5")
+    assert family("bitround-12+blosc-zstd-5-shuffle") == "bitround"
+    assert family("zfp-accuracy-1e-6") == "zfp-accuracy"
+    assert family("quantize-6+zstd-5") == "quantize"
+    assert family("step-1%+pcodec-8") == "noise-tied step"
+
+
+def test_the_best_safe_setting_of_each_family():
+    report = build_study(_results())
+    assert len(report.rows) == 5  # the skipped lossless case is left out
+    best = report.best_safe()
+    assert {name: row.codec for name, row in best.items()} == {
+        "bitround": "bitround-4+blosc-zstd-5-shuffle",
+        "zfp-accuracy": "zfp-accuracy-1e-5",
+    }
+    assert report.lossless.best == report.lossless.best_float_aware == ("pcodec-8", 1.19)
+    text = format_study(report)
+    assert "entropy estimate 1.200x; best found pcodec-8 1.190x = 0.992 of the estimate" in text
+    assert "highest-ratio safe setting per family" in text
+    assert "step-1%+pcodec-8" in text and "noise-tied step" in text
+
+
+def test_the_pareto_front_of_ratio_and_read_throughput():
+    report = build_study(_results())
+    front = pareto_front(report.throughput)
+    # zfp-reversible is slower than blosc-zstd and compresses less: dominated.
+    assert [name.split(",")[0] for name, _, _ in front] == ["zstd-5", "blosc-zstd-5-shuffle", "pcodec-8"]
+    assert front[0][2] == pytest.approx(10 / 0.01)  # 10 MB raw in 0.01 s
+
+
+def test_without_study_results_the_report_says_how_to_get_them():
+    with pytest.raises(ReportError, match="CRYOET_ZARR_BENCH_CODECS=study"):
+        build_study(Results(benchmarks={}, runs=[]))
+    with pytest.raises(ReportError, match="for environment 'zarr2'"):
+        build_study(_results(), environment="zarr2")
+
+
+def test_the_page_and_its_figures(tmp_path):
+    page = write_study_page(build_study(_results()), tmp_path)
+    assert page == tmp_path / "study" / "index.html"
+    text = page.read_text()
+    assert "zfp-accuracy-1e-5" in text and "rate&ndash;distortion" in text
+    for figure in ("ratio-vs-added-noise.png", "ratio-vs-half-map-shift.png", "ratio-vs-read-throughput.png"):
+        assert (page.parent / figure).read_bytes()[:4] == b"\x89PNG"
+    assert [p.name for p in tmp_path.iterdir()] == ["study"]  # no staging directory left behind
