@@ -70,6 +70,8 @@ def cmd_quick(args: argparse.Namespace) -> int:
     codecs = codec_set(args.codecs)
     volume = acquire(_sized_source(args.source, args.size), cache=not args.no_cache, progress=not args.json)
     check_memory(volume, args.chunks, in_memory=args.memory)
+    for codec in codecs:  # refuse, before any work, a codec that cannot store this volume here
+        parse_codec(codec).check(volume.dtype)
     lossy = not all(parse_codec(codec).lossless for codec in codecs)
     noise = fidelity.noise_reference(volume) if lossy else None
     measurements = [
@@ -319,6 +321,7 @@ def cmd_matrix(args: argparse.Namespace) -> int:
     print(format_matrix(matrix))
     for python in sorted({env.python for env in matrix}):
         print(f"python{python}: {find_python(python) or how_to_get(python)}")
+    return 0
 
 
 def cmd_study(args: argparse.Namespace) -> int:

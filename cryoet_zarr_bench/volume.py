@@ -13,10 +13,12 @@ __all__ = ["Volume", "checksum", "same_bits"]
 
 
 def same_bits(a: np.ndarray, b: np.ndarray) -> bool:
-    """Exact equality, bit for bit (NaNs and signed zeros included)."""
+    """Exact equality, bit for bit (NaNs and signed zeros included), whatever the arrays' memory layout."""
     if a.shape != b.shape or a.dtype != b.dtype:
         return False
-    return bool(np.array_equal(a.view(np.uint8), b.view(np.uint8)))
+    return bool(
+        np.array_equal(np.ascontiguousarray(a).view(np.uint8), np.ascontiguousarray(b).view(np.uint8))
+    )
 
 
 def checksum(data: np.ndarray) -> str:

@@ -55,70 +55,12 @@ def test_output_summary_keeps_one_line_per_result_and_every_error() -> None:
     ]
 
 
-def test_benchmark_modules_are_the_suites_python_files() -> None:
-    assert benchmark_modules(Path(__file__).parent.parent / "benchmarks") == [
-        "compression",
-        "engines",
-        "overhead",
-        "releases",
-        "write_read",
-    ]
-
-
-def git(project: Path, *args: str) -> None:
-    subprocess.run(
-        ["git", "-c", "user.name=test", "-c", "user.email=test@example.org", *args],
-        cwd=project,
-        check=True,
-        capture_output=True,
+def test_benchmark_modules_are_the_suites_python_files(tmp_path) -> None:
+    (tmp_path / "__init__.py").write_text("")
+    for name in ("write_read", "compression", "_helpers"):
+        (tmp_path / f"{name}.py").write_text("")
+    (tmp_path / "notes.txt").write_text("")
+    assert benchmark_modules(tmp_path) == ["compression", "write_read"]
+    assert {"compression", "write_read", "releases"} <= set(
+        benchmark_modules(Path(__file__).parent.parent / "benchmarks")
     )
-
-
-def test_bench_keeps_the_modules_that_finished(tmp_path: Path) -> None:
-    """A module whose benchmark fails does not cost the others their results; the dashboard shows them."""
-    project = tmp_path / "project"
-    (project / "benchmarks").mkdir(parents=True)
-    (project / "benchmarks" / "__init__.py").write_text("")
-    (project / "benchmarks" / "good.py").write_text("def track_answer():\n    return 42\n")
-    (project / "benchmarks" / "bad.py").write_text("def track_failure():\n    raise ValueError('boom')\n")
-    (project / "asv.conf.json").write_text(
-        json.dumps(
-            {
-                "version": 1,
-                "project": "tiny",
-                "repo": ".",
-                "branches": ["main"],
-                "environment_type": "existing",
-                "results_dir": "results",
-                "html_dir": "html",
-            }
-        )
-    )
-    git(project, "init", "--quiet", "--initial-branch=main")
-    git(project, "add", "--all")
-    git(project, "commit", "--quiet", "--message=benchmarks")
-    (tmp_path / "home").mkdir()
-    env = {**os.environ, "HOME": str(tmp_path / "home")}
-
-    completed = subprocess.run(
-        [sys.executable, "-m", "cryoet_zarr_bench.cli", "bench", "--quick"],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-
-    assert completed.returncode == 2, completed.stdout + completed.stderr
-    assert (
-        "benchmarks failed in bad (see above); the other results are saved and published" in completed.stderr
-    )
-    out = completed.stdout
-    assert "bench: 1/2 bad" in out and "bench: 2/2 good" in out
-    assert "good.track_answer: 42" in out and "bad.track_failure: failed" in out
-    assert "ValueError: boom" in out
-    assert "I will now ask you some questions" not in out  # asv machine's questionnaire
-    (result_file,) = [path for path in (project / "results").glob("*/*.json") if path.name != "machine.json"]
-    results = json.loads(result_file.read_text())["results"]
-    assert results["good.track_answer"][0] == [42]
-    assert (project / "html" / "index.html").is_file()

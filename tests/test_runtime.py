@@ -1,5 +1,6 @@
 import threading
 import time
+from dataclasses import dataclass
 from typing import ClassVar
 
 import numcodecs
@@ -10,6 +11,7 @@ import pytest
 
 from cryoet_zarr_bench import _compat
 from cryoet_zarr_bench.codecs import CodecSpec
+from cryoet_zarr_bench.codecs.compressors import Zstd
 from cryoet_zarr_bench.runtime import THREADS_ENV, Runtime, available_cores, parse_threads
 from cryoet_zarr_bench.stores import DirectoryStore
 
@@ -91,13 +93,14 @@ if _compat.ZARR_MAJOR >= 3:
     zarr.registry.register_codec(f"numcodecs.{ThreadRecorder.codec_id}", ThreadRecorderV3)
 
 
-class ThreadRecordingSpec(CodecSpec):
-    """A codec configuration the stores accept, naming the recorder instead of zstd."""
+@dataclass(frozen=True)
+class ThreadRecordingZstd(Zstd):
+    """A compressor stage the stores accept, naming the recorder instead of zstd."""
 
-    def numcodecs_config(self):
+    def numcodecs_config(self, dtype):
         return {"id": ThreadRecorder.codec_id, "level": self.level}
 
-    def zarr_v3_codec(self):
+    def zarr_v3_codec(self, dtype):
         return {"name": f"numcodecs.{ThreadRecorder.codec_id}", "configuration": {"level": self.level}}
 
 
@@ -114,7 +117,7 @@ def test_one_thread_encodes_and_decodes_every_chunk_on_one_thread(tmp_path, zarr
     data = np.random.default_rng(1).standard_normal((64, 64, 64)).astype(np.float32)
     chunk_count = 4**3
     store = DirectoryStore(tmp_path / "a.zarr")
-    codec = ThreadRecordingSpec("zstd", level=1)
+    codec = CodecSpec(ThreadRecordingZstd(level=1))
     with Runtime(1).applied():
         written = _calls_of(lambda: store.write(data, codec=codec, chunks=(16, 16, 16), zarr_format=zarr_format))
         read = _calls_of(lambda: np.testing.assert_array_equal(store.read(), data))
@@ -132,7 +135,7 @@ def test_more_threads_let_zarr_3_use_several(tmp_path, zarr_format):
     """The recorder sees parallelism where there is some, so the one-thread test above can fail."""
     data = np.zeros((64, 64, 64), np.float32)
     store = DirectoryStore(tmp_path / "a.zarr")
-    codec = ThreadRecordingSpec("zstd", level=1)
+    codec = CodecSpec(ThreadRecordingZstd(level=1))
     with Runtime(4).applied():
         written = _calls_of(lambda: store.write(data, codec=codec, chunks=(16, 16, 16), zarr_format=zarr_format))
         read = _calls_of(store.read)

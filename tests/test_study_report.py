@@ -60,7 +60,7 @@ def _results(recorded=RECORDED, skipped_case=True) -> Results:
                     (("codec", "zstd-5"), ("chunks", "64"), ("zarr_format", "3")),
                 )
             ] = math.nan
-    run = EnvironmentRun(Path("r.json"), "m", "py3.11 zarr3.1.6 numcodecs0.16.6", "abcdef12", 1, {}, values)
+    run = EnvironmentRun(Path("r.json"), "m", "py3.11 zarr3.1.6 numcodecs0.16.6", "abcdef12", 1, "3.11", {}, values)
     return Results(benchmarks={}, runs=[run])
 
 

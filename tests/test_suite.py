@@ -27,7 +27,7 @@ from cryoet_zarr_bench.suite import (
 SMALL = "synthetic?shape=16&seed=2"
 
 BAD_SETTINGS = [
-    (CODECS_ENV, "bogus", "valid codecs: none | blosc-"),
+    (CODECS_ENV, "bogus", "unknown family 'bogus'; valid codecs:"),
     (CODECS_ENV, "bogus", "or a codec set: seed, shuffles, all"),
     (CHUNKS_ENV, "bogus", "give one edge (64) or three (32x128x128)"),
     (THREADS_ENV, "bogus", "a whole number of at least 1 or 'all'"),

@@ -143,6 +143,12 @@ class CodecSpec:
         for stage in self.stages:
             stage.require()
 
+    def check(self, dtype: np.dtype) -> None:
+        """Raise :class:`CodecUnavailable` or :class:`CodecCannotExpress` if this pipeline cannot store
+        ``dtype`` data here (a package missing, a stage given a data type it cannot take)."""
+        self.require()
+        self.zarr_v2(dtype)
+
     def zarr_v2(self, dtype: np.dtype) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
         """Zarr format 2 metadata: the numcodecs ``filters`` configurations and the ``compressor`` one."""
         filters, dtype = self._filter_configs(dtype, "numcodecs_config")
