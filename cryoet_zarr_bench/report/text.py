@@ -8,6 +8,7 @@ html tables, so both show the same digits.
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Callable, Iterable
 
 from .asv_results import Benchmark
@@ -284,7 +285,7 @@ def format_engine_report(report: EngineReport) -> str:
     lines = [f"engines: machine {report.machine}, commit {report.commit[:8]}", ""]
     for environment in report.environments:
         lines += [
-            engine_summary(environment) + ":",
+            textwrap.fill(engine_summary(environment) + ":", width=110),
             format_table(
                 ENGINE_HEADER,
                 [texts + numbers for texts, numbers in engine_cells(environment)],
