@@ -21,7 +21,7 @@ from cryoet_zarr_bench.report.engines import (
     build_engine_report,
 )
 from cryoet_zarr_bench.report.engines_page import engine_page
-from cryoet_zarr_bench.report.model import ReportError
+from cryoet_zarr_bench.report.model import Release, ReportError, build_report
 from cryoet_zarr_bench.report.pages import write_page
 from cryoet_zarr_bench.report.text import format_engine_report
 
@@ -215,6 +215,13 @@ def test_text_shows_times_in_ms_ratios_and_na(results_dir: Path) -> None:
         "  tensorstore zstd-5 at chunks=64x64x64, zarr_format=3: 7,000,100 bytes, zarr-python 7,000,000 "
         "(+100, +0.00143%)" in lines
     )
+
+
+def test_the_by_release_report_leaves_the_engines_to_their_page(results_dir: Path) -> None:
+    report = build_report(read_results(results_dir))
+
+    assert list(report.runs) == [Release("3.11", "3.1.6", "0.16.6")]
+    assert report.tables == []
 
 
 def test_an_environment_without_release_benchmarks_is_named_by_asv(tmp_path: Path) -> None:
