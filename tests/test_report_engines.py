@@ -21,6 +21,7 @@ from cryoet_zarr_bench.report.engines import (
     build_engine_report,
 )
 from cryoet_zarr_bench.report.engines_page import engine_page
+from cryoet_zarr_bench.report.figures import engine_figure
 from cryoet_zarr_bench.report.model import Release, ReportError, build_report
 from cryoet_zarr_bench.report.pages import write_page
 from cryoet_zarr_bench.report.text import format_engine_report
@@ -246,6 +247,30 @@ def test_no_engines_results_and_a_wrong_commit_are_errors(tmp_path: Path, result
         ReportError, match="no commit with results starts with 'abc'; commits with results: feed0000"
     ):
         build_engine_report(read_results(results_dir), commit="abc")
+
+
+@pytest.mark.filterwarnings("error")  # e.g. constrained layout giving up
+def test_figure_has_a_bar_per_engine_and_codec_a_panel_per_timing_format_and_threads(
+    results_dir: Path,
+) -> None:
+    (environment,) = build_engine_report(read_results(results_dir)).environments
+    figure = engine_figure(environment)
+
+    titles = [ax.get_title() for ax in figure.axes]
+    assert titles == [
+        f"{timing}, chunks=64x64x64, zarr_format={zarr_format}, threads={threads}"
+        for timing in ("write", "read")
+        for zarr_format in FORMATS
+        for threads in THREADS
+    ]
+    (legend,) = figure.legends
+    assert [text.get_text() for text in legend.get_texts()] == ENGINES
+    assert [label.get_text() for label in figure.axes[-1].get_xticklabels()] == CODECS
+    write_3_all = figure.axes[titles.index("write, chunks=64x64x64, zarr_format=3, threads=all")]
+    heights = [[bar.get_height() for bar in container] for container in write_3_all.containers]
+    assert heights == [pytest.approx([50, 100]), pytest.approx([20, 40]), pytest.approx([30, 60])]
+    read_2_one = figure.axes[titles.index("read, chunks=64x64x64, zarr_format=2, threads=1")]
+    assert [text.get_text() for text in read_2_one.texts] == ["FAILED", "n/a", "n/a"]  # tensorstore, zarrs
 
 
 def test_page_holds_the_table_the_figure_and_the_differences(results_dir: Path, tmp_path: Path) -> None:

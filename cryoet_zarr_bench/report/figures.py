@@ -9,7 +9,7 @@ its grouped-bar sibling; :func:`engine_figure` draws the engines of one environm
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -34,12 +34,14 @@ _DODGE = 0.06
 
 @dataclass(frozen=True)
 class Series:
-    """One line: a value per x position (NaN where there is none)."""
+    """One line, or one bar per group: a value per x position (NaN where there is none)."""
 
     label: str
     values: Sequence[float]
     marked: frozenset[int] = field(default_factory=frozenset)
-    """Positions ringed in red."""
+    """Positions ringed in red (line panels)."""
+    notes: Mapping[int, str] = field(default_factory=dict)
+    """What to write where a position has no value (bar panels; ``n/a`` where not given)."""
 
 
 @dataclass(frozen=True)
@@ -129,8 +131,9 @@ def bar_panels(
     """A grid of panels (``rows`` of equally many panels) of grouped bars: a group per x position, a bar per
     series in it.
 
-    Each series keeps its colour and its place in the group in every panel; a value that is NaN (skipped) is
-    written ``n/a`` where its bar would stand.  Panels of a row share their y-axis; the legend sits below.
+    Each series keeps its colour and its place in the group in every panel; where a value is NaN, its note
+    (``n/a`` unless the series says otherwise) is written where its bar would stand.  Panels of a row share
+    their y-axis; the legend sits below.
     """
     n_rows, n_cols = len(rows), len(rows[0])
     labels = _series_labels(rows)
@@ -149,9 +152,10 @@ def bar_panels(
                 handles[series.label] = ax.bar(
                     offsets, values, width, color=colors[series.label], label=series.label
                 )
-                for offset, value in zip(offsets, series.values):
+                for i, (offset, value) in enumerate(zip(offsets, series.values)):
                     if math.isnan(value):
-                        ax.text(offset, 0, "n/a", rotation=90, ha="center", va="bottom", fontsize=7)
+                        note = series.notes.get(i, "n/a")
+                        ax.text(offset, 0, note, rotation=90, ha="center", va="bottom", fontsize=7)
             ax.set_title(panel.title, fontsize=9)
             ax.grid(True, axis="y", alpha=0.3)
         row_axes[0].set_ylabel(y_title)
@@ -262,7 +266,8 @@ def release_figure(
 
 
 def engine_figure(environment: EngineEnvironment) -> Figure:
-    """The engines of one environment as grouped bars: codecs on the x-axis, a bar per engine.
+    """The engines of one environment as grouped bars: codecs on the x-axis, a bar per engine, in ms (``n/a``
+    where skipped, ``FAILED`` where the benchmark failed).
 
     A row of panels per timing (write, read) and per chunk shape and Zarr format, a column per threads
     setting; the engines share each panel's codecs and concurrency, so bars side by side compare engines.
@@ -279,12 +284,16 @@ def engine_figure(environment: EngineEnvironment) -> Figure:
     }
 
     def series(engine: str, attribute: str, chunks: str, zarr_format: str, thread_setting: str) -> Series:
-        values = []
-        for codec in codecs:
-            row = rows_by_setting.get((codec, chunks, zarr_format, thread_setting), {}).get(engine)
-            value = None if row is None else getattr(row, attribute)
-            values.append(value * 1e3 if is_number(value) else math.nan)
-        return Series(label=engine, values=values)
+        rows = [
+            rows_by_setting.get((codec, chunks, zarr_format, thread_setting), {}).get(engine)
+            for codec in codecs
+        ]
+        values = [math.nan if row is None else getattr(row, attribute) for row in rows]
+        return Series(
+            label=engine,
+            values=[value * 1e3 if is_number(value) else math.nan for value in values],
+            notes={i: "FAILED" for i, value in enumerate(values) if value is None},
+        )
 
     rows = [
         [
