@@ -19,7 +19,7 @@ from .codecs import CODEC_SETS, CodecCannotExpress, CodecSpecError, CodecUnavail
 from .interpreters import InterpreterNotFound, find_python, how_to_get, interpreters_on_path
 from .matrix import MatrixError, format_matrix, read_environments, refresh
 from .measure import check_memory, measure_codec
-from .report import by_release, model, study, text
+from .report import by_release, engines_page, model, study, text
 from .report.asv_results import ResultsError, read_results
 from .report.tables import seed_table
 from .runtime import Runtime, parse_threads
@@ -193,6 +193,11 @@ def _publish(config: Path, survey_table: str | None = None) -> int:
         print(f"by-release page: {page}")
     except model.ReportError as exc:
         print(f"no by-release page: {exc}", file=sys.stderr)
+    try:
+        _, page, _ = engines_page.publish_engines(config)
+        print(f"engines page: {page}")
+    except model.ReportError as exc:
+        print(f"no engines page: {exc}", file=sys.stderr)
     if survey_table is not None:
         survey, survey_page, _ = _survey_modules()
         rows = survey.SurveyTable(survey_table).rows()
@@ -222,6 +227,8 @@ def cmd_preview(args: argparse.Namespace) -> int:
 
 
 def cmd_versions(args: argparse.Namespace) -> int:
+    if args.engines:
+        return _engines(args)
     report, page, linked = by_release.publish_by_release(
         Path(args.config),
         machine=args.machine,
@@ -232,6 +239,23 @@ def cmd_versions(args: argparse.Namespace) -> int:
     )
     print(text.format_report(report))
     print(f"by-release page: {page}")
+    if not linked:
+        print(f"no dashboard in {page.parent.parent} to link it from: run `cryoet-zarr-bench publish` first")
+    return 0
+
+
+def _engines(args: argparse.Namespace) -> int:
+    """``versions --engines``: the engines side by side, in the terminal and on their page."""
+    if args.baseline or args.contender:
+        raise CommandError(
+            "--engines shows engines within each environment; --baseline and --contender compare "
+            "environments: give one or the other"
+        )
+    report, page, linked = engines_page.publish_engines(
+        Path(args.config), machine=args.machine, commit=args.commit
+    )
+    print(text.format_engine_report(report))
+    print(f"engines page: {page}")
     if not linked:
         print(f"no dashboard in {page.parent.parent} to link it from: run `cryoet-zarr-bench publish` first")
     return 0
@@ -470,6 +494,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=model.DEFAULT_FACTOR,
         help="flag values at least this many times the baseline's or at most its inverse "
         f"(default {model.DEFAULT_FACTOR})",
+    )
+    versions.add_argument(
+        "--engines",
+        action="store_true",
+        help="show the engines benchmarks instead: zarr-python, tensorstore and zarrs side by side per "
+        "environment, as ratios to zarr-python (writes <html_dir>/engines/index.html; default commit: the "
+        "one with engines results in the most environments)",
     )
     versions.set_defaults(run=cmd_versions)
     survey = commands.add_parser(

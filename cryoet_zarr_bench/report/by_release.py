@@ -9,9 +9,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .. import dashboard
-from ..asv_config import AsvConfig
-from .asv_results import ResultsError, read_results
 from .figures import release_figure
 from .model import (
     CHUNK_BYTES,
@@ -21,10 +18,10 @@ from .model import (
     FLAG_LOWER,
     FLAG_METADATA,
     ReleaseReport,
-    ReportError,
     build_report,
 )
-from .pages import Notice, Page, Paragraph, Plot, Section, Table, write_page
+from .pages import Notice, Page, Paragraph, Plot, Section, Table
+from .publishing import publish_page, read_config_results
 from .text import (
     COMPARISON_HEADER,
     comparison_cells,
@@ -127,17 +124,9 @@ def publish_by_release(config: Path, **options) -> tuple[ReleaseReport, Path, bo
     ReportError
         If the configuration or the results are missing or unreadable, or ``build_report`` refuses.
     """
-    settings = AsvConfig.read(config)
-    html_dir = settings.html_dir
-    try:
-        results = read_results(settings.results_dir)
-    except ResultsError as error:
-        raise ReportError(str(error)) from None
+    html_dir, results = read_config_results(config)
     report = build_report(results, **options)
-    page = write_page(release_page(report), html_dir / PAGE_DIR)
-    linked = (html_dir / "index.html").is_file()
-    if linked:
-        dashboard.add_nav_link(html_dir, f"{PAGE_DIR}/index.html", "By release")
+    page, linked = publish_page(release_page(report), html_dir, PAGE_DIR, "By release")
     return report, page, linked
 
 

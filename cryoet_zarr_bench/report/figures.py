@@ -2,25 +2,27 @@
 
 :func:`line_panels` is the general figure: a grid of panels sharing one ordered, categorical x-axis, each with
 a few named lines, some points ringed in red.  :func:`release_figure` draws one benchmark of the by-release
-report with it: zarr releases on the x-axis, one line per Python and numcodecs release.
+report with it: zarr releases on the x-axis, one line per Python and numcodecs release.  :func:`bar_panels` is
+its grouped-bar sibling; :func:`engine_figure` draws the engines of one environment with it.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..releases import version_number
 from .asv_results import Case
+from .engines import EngineEnvironment
 from .model import Release, ReleaseTable, is_number
 from .text import display_scale
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["Panel", "Series", "line_panels", "release_figure"]
+__all__ = ["Panel", "Series", "bar_panels", "engine_figure", "line_panels", "release_figure"]
 
 #: Above this many x positions the tick labels are turned so that they cannot overlap ...
 _UPRIGHT_TICKS = 4
@@ -32,12 +34,14 @@ _DODGE = 0.06
 
 @dataclass(frozen=True)
 class Series:
-    """One line: a value per x position (NaN where there is none)."""
+    """One line, or one bar per group: a value per x position (NaN where there is none)."""
 
     label: str
     values: Sequence[float]
     marked: frozenset[int] = field(default_factory=frozenset)
-    """Positions ringed in red."""
+    """Positions ringed in red (line panels)."""
+    notes: Mapping[int, str] = field(default_factory=dict)
+    """What to write where a position has no value (bar panels; ``n/a`` where not given)."""
 
 
 @dataclass(frozen=True)
@@ -63,28 +67,16 @@ def line_panels(
     legend sits below the panels, the tick labels are turned when there are many, and a `warning` is added to
     the title in red.
     """
-    from matplotlib import rcParams
-    from matplotlib.figure import Figure  # imported here: matplotlib is needed for figures only
-
     n_rows, n_cols = len(rows), len(rows[0])
-    labels = list(dict.fromkeys(series.label for row in rows for panel in row for series in panel.series))
-    palette = rcParams["axes.prop_cycle"].by_key()["color"]
-    colors = {label: palette[i % len(palette)] for i, label in enumerate(labels)}
+    labels = _series_labels(rows)
+    colors = _colors(labels)
     positions = list(range(len(x_labels)))
     # Many labels are slanted; long ones stand upright, where their boxes are only a line of text wide.
     rotation = (
         0 if len(x_labels) <= _UPRIGHT_TICKS else 40 if max(map(len, x_labels)) <= _SLANTED_LENGTH else 90
     )
 
-    width = 1.5 + 3.8 * n_cols
-    # As many legend entries a row as fit the figure's width (at font size 8, about 0.07 inch a character).
-    entry_width = 0.6 + 0.07 * max(map(len, labels), default=0)
-    legend_columns = max(1, min(len(labels), int(width // entry_width)))
-    figure = Figure(
-        figsize=(width, 1.8 + 2.6 * n_rows + 0.25 * math.ceil(len(labels) / legend_columns)),
-        layout="constrained",
-    )
-    axes = figure.subplots(n_rows, n_cols, squeeze=False, sharex=True, sharey="row")
+    figure, axes, legend_columns = _figure(n_rows, n_cols, labels)
     for row, row_axes in zip(rows, axes):
         for ax, panel in zip(row_axes, row):
             for series in panel.series:
@@ -123,6 +115,89 @@ def line_panels(
     handles = {
         line.get_label(): line for ax in axes.flat for line in ax.get_lines() if line.get_label() in colors
     }
+    _finish(figure, handles, labels, legend_columns, legend_title, title, warning)
+    return figure
+
+
+def bar_panels(
+    rows: Sequence[Sequence[Panel]],
+    *,
+    x_labels: Sequence[str],
+    x_title: str,
+    y_title: str,
+    title: str,
+    legend_title: str,
+) -> Figure:
+    """A grid of panels (``rows`` of equally many panels) of grouped bars: a group per x position, a bar per
+    series in it.
+
+    Each series keeps its colour and its place in the group in every panel; where a value is NaN, its note
+    (``n/a`` unless the series says otherwise) is written where its bar would stand.  Panels of a row share
+    their y-axis; the legend sits below.
+    """
+    n_rows, n_cols = len(rows), len(rows[0])
+    labels = _series_labels(rows)
+    colors = _colors(labels)
+    figure, axes, legend_columns = _figure(n_rows, n_cols, labels)
+    width = 0.8 / max(1, len(labels))
+    handles = {}
+    for row, row_axes in zip(rows, axes):
+        for ax, panel in zip(row_axes, row):
+            for series in panel.series:
+                offsets = [
+                    i + (labels.index(series.label) - (len(labels) - 1) / 2) * width
+                    for i in range(len(x_labels))
+                ]
+                values = [0.0 if math.isnan(value) else value for value in series.values]
+                handles[series.label] = ax.bar(
+                    offsets, values, width, color=colors[series.label], label=series.label
+                )
+                for i, (offset, value) in enumerate(zip(offsets, series.values)):
+                    if math.isnan(value):
+                        note = series.notes.get(i, "n/a")
+                        ax.text(offset, 0, note, rotation=90, ha="center", va="bottom", fontsize=7)
+            ax.set_title(panel.title, fontsize=9)
+            ax.grid(True, axis="y", alpha=0.3)
+        row_axes[0].set_ylabel(y_title)
+    for ax in axes[-1]:
+        ax.set_xticks(range(len(x_labels)), x_labels, fontsize=8, rotation=40, ha="right")
+        ax.set_xlabel(x_title)
+    _finish(figure, handles, labels, legend_columns, legend_title, title, None)
+    return figure
+
+
+def _series_labels(rows: Sequence[Sequence[Panel]]) -> list[str]:
+    """Every series' label once, in order of first appearance."""
+    return list(dict.fromkeys(series.label for row in rows for panel in row for series in panel.series))
+
+
+def _colors(labels: Sequence[str]) -> dict[str, str]:
+    """A colour per label, from matplotlib's default cycle."""
+    from matplotlib import rcParams
+
+    palette = rcParams["axes.prop_cycle"].by_key()["color"]
+    return {label: palette[i % len(palette)] for i, label in enumerate(labels)}
+
+
+def _figure(n_rows: int, n_cols: int, labels: Sequence[str]):
+    """A figure of ``n_rows`` x ``n_cols`` panels sized for them and a legend of `labels` below; its axes
+    (sharing x, and y along a row) and the legend's number of columns."""
+    from matplotlib.figure import Figure  # imported here: matplotlib is needed for figures only
+
+    width = 1.5 + 3.8 * n_cols
+    # As many legend entries a row as fit the figure's width (at font size 8, about 0.07 inch a character).
+    entry_width = 0.6 + 0.07 * max(map(len, labels), default=0)
+    legend_columns = max(1, min(len(labels), int(width // entry_width)))
+    figure = Figure(
+        figsize=(width, 1.8 + 2.6 * n_rows + 0.25 * math.ceil(len(labels) / legend_columns)),
+        layout="constrained",
+    )
+    axes = figure.subplots(n_rows, n_cols, squeeze=False, sharex=True, sharey="row")
+    return figure, axes, legend_columns
+
+
+def _finish(figure, handles, labels, legend_columns, legend_title, title, warning) -> None:
+    """The legend below the panels (`labels` that were drawn, in order) and the title, a `warning` in red."""
     figure.legend(
         [handles[label] for label in labels if label in handles],
         [label for label in labels if label in handles],
@@ -135,7 +210,6 @@ def line_panels(
         figure.suptitle(f"{title}: {warning}", color="red")
     else:
         figure.suptitle(title)
-    return figure
 
 
 def release_figure(
@@ -188,4 +262,58 @@ def release_figure(
         title=table.benchmark.name,
         legend_title="Python, numcodecs",
         warning="chunk bytes changed between releases (red rings)" if ringed else None,
+    )
+
+
+def engine_figure(environment: EngineEnvironment) -> Figure:
+    """The engines of one environment as grouped bars: codecs on the x-axis, a bar per engine, in ms (``n/a``
+    where skipped, ``FAILED`` where the benchmark failed).
+
+    A row of panels per timing (write, read) and per chunk shape and Zarr format, a column per threads
+    setting; the engines share each panel's codecs and concurrency, so bars side by side compare engines.
+    """
+    settings = [table.setting for table in environment.tables]
+    codecs = list(dict.fromkeys(setting.codec for setting in settings))
+    layouts = list(dict.fromkeys((setting.chunks, setting.zarr_format) for setting in settings))
+    threads = list(dict.fromkeys(setting.threads for setting in settings))
+    rows_by_setting = {
+        (table.setting.codec, table.setting.chunks, table.setting.zarr_format, table.setting.threads): {
+            row.engine: row for row in table.rows
+        }
+        for table in environment.tables
+    }
+
+    def series(engine: str, attribute: str, chunks: str, zarr_format: str, thread_setting: str) -> Series:
+        rows = [
+            rows_by_setting.get((codec, chunks, zarr_format, thread_setting), {}).get(engine)
+            for codec in codecs
+        ]
+        values = [math.nan if row is None else getattr(row, attribute) for row in rows]
+        return Series(
+            label=engine,
+            values=[value * 1e3 if is_number(value) else math.nan for value in values],
+            notes={i: "FAILED" for i, value in enumerate(values) if value is None},
+        )
+
+    rows = [
+        [
+            Panel(
+                title=f"{attribute}, chunks={chunks}, zarr_format={zarr_format}, threads={thread_setting}",
+                series=[
+                    series(engine, attribute, chunks, zarr_format, thread_setting)
+                    for engine in environment.engines
+                ],
+            )
+            for thread_setting in threads
+        ]
+        for attribute in ("write", "read")
+        for chunks, zarr_format in layouts
+    ]
+    return bar_panels(
+        rows,
+        x_labels=codecs,
+        x_title="codec",
+        y_title="time (ms)",
+        title=f"Engines in {environment.label}: write and read time",
+        legend_title="engine",
     )

@@ -432,12 +432,16 @@ def _choose_environment(runs: dict[Release, EnvironmentRun], query: str, role: s
 
 
 def _codec_benchmarks(results: Results, runs: Iterable[EnvironmentRun]) -> list[str]:
-    """Benchmarks parameterised by codec that have results: the exact ones first, in their order."""
+    """Benchmarks parameterised by codec that have results: the exact ones first, in their order.
+
+    Benchmarks parameterised by engine are left to the engines report (:mod:`.engines`), which sets each
+    engine beside zarr-python instead of across releases.
+    """
     with_results = {case.benchmark for run in runs for case in run.values}
     names = [
         name
         for name, benchmark in results.benchmarks.items()
-        if "codec" in benchmark.param_names and name in with_results
+        if "codec" in benchmark.param_names and "engine" not in benchmark.param_names and name in with_results
     ]
     order = {name: i for i, name in enumerate(EXACT_BENCHMARKS)}
     return sorted(names, key=lambda name: (order.get(name, len(order)), name))

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .. import dashboard
-from ..report.pages import Notice, Page, Paragraph, Plot, Section, Table, write_page
+from ..report.pages import Notice, Page, Paragraph, Plot, Section, Table
+from ..report.publishing import publish_page
 from .figure import ratio_figure
 from .summary import CodecSummary, Extrapolation
 
@@ -86,8 +86,4 @@ def survey_page(
 
 def publish_survey(page: Page, html_dir: Path) -> tuple[Path, bool]:
     """Write ``page`` to ``<html_dir>/survey/`` and link it from the dashboard there, if one is published."""
-    index = write_page(page, Path(html_dir) / PAGE_DIR)
-    linked = (Path(html_dir) / "index.html").is_file()
-    if linked:
-        dashboard.add_nav_link(Path(html_dir), f"{PAGE_DIR}/index.html", "Survey")
-    return index, linked
+    return publish_page(page, Path(html_dir), PAGE_DIR, "Survey")
