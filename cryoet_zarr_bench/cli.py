@@ -20,7 +20,7 @@ from .interpreters import InterpreterNotFound, find_python, how_to_get, interpre
 from .matrix import MatrixError, format_matrix, read_environments, refresh
 from .measure import check_memory, measure_codec
 from .report import by_release, engines_page, model, study, text
-from .report.asv_results import ResultsError, read_results
+from .report.publishing import read_config_results
 from .report.tables import seed_table
 from .runtime import Runtime, parse_threads
 from .sources import SourceError, SourceSpec, acquire, describe_cache_entry, parse_source
@@ -349,14 +349,10 @@ def cmd_matrix(args: argparse.Namespace) -> int:
 
 
 def cmd_study(args: argparse.Namespace) -> int:
-    settings = AsvConfig.read(Path(args.config))
-    try:
-        results = read_results(settings.results_dir)
-    except ResultsError as error:
-        raise by_release.ReportError(str(error)) from None
+    html_dir, results = read_config_results(Path(args.config))
     report = study.build_study(results, environment=args.environment)
     print(study.format_study(report))
-    print(f"study page: {study.write_study_page(report, settings.html_dir)}")
+    print(f"study page: {study.write_study_page(report, html_dir)}")
     return 0
 
 

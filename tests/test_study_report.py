@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from cryoet_zarr_bench.report.asv_results import Case, EnvironmentRun, Results
-from cryoet_zarr_bench.report.by_release import ReportError
+from cryoet_zarr_bench.report.model import ReportError
 from cryoet_zarr_bench.report.study import (
     build_study,
     family,
