@@ -1,6 +1,7 @@
 """The ``zarrs`` engine: zarr-python 3 with chunks encoded, decoded and stored by the Rust ``zarrs`` crate.
 
-zarr-python creates and opens the array exactly as the ``zarr-python`` engine does; ``codec_pipeline.path =
+zarr-python creates and opens the array exactly as the ``zarr-python`` engine does (both are a
+:class:`~cryoet_zarr_bench.engines.zarr_python.ThroughZarrPython`); ``codec_pipeline.path =
 "zarrs.ZarrsCodecPipeline"`` hands every chunk to zarrs.  ``codec_pipeline.strict`` is on, so an array zarrs
 cannot handle raises instead of silently falling back to zarr-python's own pipeline (which would time the
 wrong engine).  Local directory stores only (zarrs does not take zarr-python's in-memory store).
