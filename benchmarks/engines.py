@@ -34,6 +34,11 @@ def _engine(name, codec, zarr_format):
     return engine
 
 
+def _write(engine, path, volume, codec, chunk_shape, zarr_format, runtime):
+    """The engine writes the whole volume as one array at ``path``."""
+    engine.write(path, volume.data, codec=codec, chunks=chunk_shape, zarr_format=zarr_format, runtime=runtime)
+
+
 def _check_round_trip(engine, path, volume):
     """Fail the benchmark if the engine did not read back exactly what it wrote (every codec is lossless)."""
     if not same_bits(engine.read(path, Runtime(1)), volume.data):
@@ -70,14 +75,7 @@ class Write(EngineBenchmark):
     def time_write(self, volume, engine, codec, chunks, zarr_format, threads):
         path = self.workdir / f"{len(self.written)}.zarr"
         self.written.append(path)
-        self.engine.write(
-            path,
-            volume.data,
-            codec=codec,
-            chunks=self.chunk_shape,
-            zarr_format=zarr_format,
-            runtime=self.runtime,
-        )
+        _write(self.engine, path, volume, codec, self.chunk_shape, zarr_format, self.runtime)
 
     def teardown(self, volume, engine, codec, chunks, zarr_format, threads):
         for path in getattr(self, "written", []):  # none if setup skipped the case
@@ -102,14 +100,7 @@ class Read(EngineBenchmark):
             except NotImplementedError:  # skipped again, with its reason, in setup
                 continue
             path = _stored(name, codec, chunks, zarr_format)
-            engine.write(
-                path,
-                volume.data,
-                codec=codec,
-                chunks=parse_chunks(chunks),
-                zarr_format=zarr_format,
-                runtime=Runtime(1),
-            )
+            _write(engine, path, volume, codec, parse_chunks(chunks), zarr_format, Runtime(1))
             _check_round_trip(engine, path, volume)
         return volume
 
@@ -135,14 +126,7 @@ class ChunkBytes(EngineBenchmark):
     def setup(self, volume, engine, codec, chunks, zarr_format):
         super().setup(volume, engine, codec, chunks, zarr_format, "1")
         path = self.workdir / "array.zarr"
-        self.engine.write(
-            path,
-            volume.data,
-            codec=codec,
-            chunks=self.chunk_shape,
-            zarr_format=zarr_format,
-            runtime=self.runtime,
-        )
+        _write(self.engine, path, volume, codec, self.chunk_shape, zarr_format, self.runtime)
         _check_round_trip(self.engine, path, volume)
         self.chunk_bytes = DirectoryStore(path).stored_bytes().chunks
 

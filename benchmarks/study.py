@@ -39,12 +39,29 @@ class StudyData:
         return self.noise.halves
 
 
+def _fsc_resolution(a, b, threshold, voxel_spacing):
+    """The resolution (Å) where the Fourier shell correlation of ``a`` and ``b`` first falls below ``threshold``."""
+    return fidelity.crossing(fidelity.fsc(a, b), threshold, voxel_spacing).resolution
+
+
 class _StudyBase(VolumeBenchmark):
     """The study data once per environment (one ``setup_cache`` for every study class) and checked writes."""
 
     def setup_cache(self):
         volume = super().setup_cache()
         return StudyData(volume, fidelity.noise_reference(volume))
+
+    def _write_volume(self, study, codec, chunks, zarr_format):
+        """One checked write of the volume with ``codec``; keeps the decoded copy and the stored bytes."""
+        self.study = study
+        self.codec = codec
+        self.chunk_shape = parse_chunks(chunks)
+        self.decoded, self.stored = self._write_read(study.volume.data, zarr_format)
+
+    @property
+    def _ratio(self):
+        """The volume's compression ratio with the codec: raw bytes / stored bytes."""
+        return self.study.volume.nbytes / self.stored.total
 
     def _write_read(self, data, zarr_format):
         store = MemoryStore()
@@ -62,14 +79,12 @@ class LossyFidelity(_StudyBase):
 
     def setup(self, study, codec, chunks, zarr_format):
         super().setup(study.volume, codec, chunks, zarr_format)
-        self.study = study
-        self.codec = self.resolve(study, codec)
-        if parse_codec(self.codec).lossless:
+        resolved = self.resolve(study, codec)
+        if parse_codec(resolved).lossless:
             raise NotImplementedError(
                 f"{codec} is lossless: its round trip is exact (checked by Compression)"
             )
-        self.chunk_shape = parse_chunks(chunks)
-        self.decoded, self.stored = self._write_read(study.volume.data, zarr_format)
+        self._write_volume(study, resolved, chunks, zarr_format)
 
     def resolve(self, study, codec):
         """The concrete pipeline name for ``codec`` (the identity here)."""
@@ -96,7 +111,7 @@ class LossyFidelity(_StudyBase):
         return self.study.volume.data
 
     def track_compression_ratio(self, study, codec, chunks, zarr_format):
-        return study.volume.nbytes / self.stored.total
+        return self._ratio
 
     track_compression_ratio.unit = "ratio"
 
@@ -132,14 +147,12 @@ class LossyFidelity(_StudyBase):
     track_worst_shell_added_power.unit = "% of data power (worst Fourier shell)"
 
     def track_fsc_0143_resolution(self, study, codec, chunks, zarr_format):
-        curve = fidelity.fsc(self._original(), self.decoded)
-        return fidelity.crossing(curve, 0.143, study.volume.voxel_spacing[0]).resolution
+        return _fsc_resolution(self._original(), self.decoded, 0.143, study.volume.voxel_spacing[0])
 
     track_fsc_0143_resolution.unit = "Å (FSC original vs decoded < 0.143)"
 
     def track_fsc_05_resolution(self, study, codec, chunks, zarr_format):
-        curve = fidelity.fsc(self._original(), self.decoded)
-        return fidelity.crossing(curve, 0.5, study.volume.voxel_spacing[0]).resolution
+        return _fsc_resolution(self._original(), self.decoded, 0.5, study.volume.voxel_spacing[0])
 
     track_fsc_05_resolution.unit = "Å (FSC original vs decoded < 0.5)"
 
@@ -161,7 +174,7 @@ class LossyFidelity(_StudyBase):
     def track_ratio_of_rate_distortion_bound(self, study, codec, chunks, zarr_format):
         added = fidelity.added_noise_fraction(self._original(), self.decoded, study.sigma)
         bound = information.rate_distortion_ratio(added, 8 * study.volume.dtype.itemsize)
-        return (study.volume.nbytes / self.stored.total) / bound
+        return self._ratio / bound
 
     track_ratio_of_rate_distortion_bound.unit = (
         "fraction of R(D) = 1/2 log2(sigma^2/D) at the same added noise"
@@ -227,8 +240,7 @@ class Limits(_StudyBase):
             raise NotImplementedError(
                 "half-map resolution needs half-volumes (the synthetic source makes them)"
             )
-        curve = fidelity.fsc(*study.halves)
-        return fidelity.crossing(curve, 0.143, study.volume.voxel_spacing[0]).resolution
+        return _fsc_resolution(*study.halves, 0.143, study.volume.voxel_spacing[0])
 
     track_half_map_resolution.unit = "Å (half-map FSC < 0.143)"
 
@@ -247,13 +259,9 @@ class LosslessLimit(_StudyBase):
         super().setup(study.volume, codec, chunks, zarr_format)
         if not parse_codec(codec).lossless:
             raise NotImplementedError(f"{codec} is lossy: see LossyFidelity")
-        self.study = study
-        self.codec = codec
-        self.chunk_shape = parse_chunks(chunks)
-        self.decoded, self.stored = self._write_read(study.volume.data, zarr_format)
+        self._write_volume(study, codec, chunks, zarr_format)
 
     def track_fraction_of_entropy_limit(self, study, codec, chunks, zarr_format):
-        ratio = study.volume.nbytes / self.stored.total
-        return ratio / information.entropy_ratio_limit(study.volume.data)
+        return self._ratio / information.entropy_ratio_limit(study.volume.data)
 
     track_fraction_of_entropy_limit.unit = "fraction of the order-0 byte-plane entropy ratio"

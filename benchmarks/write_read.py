@@ -46,7 +46,17 @@ class Write(VolumeBenchmark):
         super().teardown(volume, codec, chunks, zarr_format)
 
 
-class Read(VolumeBenchmark):
+class _StoreRead(VolumeBenchmark):
+    """Reads of the whole array from the case's read store, whose files ``page_cache_state`` sets up (in or out
+    of the page cache) before every sample."""
+
+    def setup(self, volume, codec, chunks, zarr_format):
+        super().setup(volume, codec, chunks, zarr_format)
+        self.store = read_store(volume, codec, chunks, zarr_format)
+        self.page_cache_state(self.store)
+
+
+class Read(_StoreRead):
     """The whole array from a local store into numpy, the store's files already in the page cache.
 
     Reading is idempotent, so a read takes many samples; setup before each only re-warms the page cache.
@@ -54,27 +64,19 @@ class Read(VolumeBenchmark):
 
     version = "2"
     repeat = (10, 25, 4.0)
-
-    def setup(self, volume, codec, chunks, zarr_format):
-        super().setup(volume, codec, chunks, zarr_format)
-        self.store = read_store(volume, codec, chunks, zarr_format)
-        warm_page_cache(self.store)
+    page_cache_state = staticmethod(warm_page_cache)
 
     def time_read_warm(self, volume, codec, chunks, zarr_format):
         """Read the whole array; the store's files are in the page cache."""
         self.store.read()
 
 
-class ColdRead(VolumeBenchmark):
+class ColdRead(_StoreRead):
     """The same read from the disk: the store's files are evicted from the page cache before every sample."""
 
     version = "1"
     repeat = (5, 8, 3.0)
-
-    def setup(self, volume, codec, chunks, zarr_format):
-        super().setup(volume, codec, chunks, zarr_format)
-        self.store = read_store(volume, codec, chunks, zarr_format)
-        evict_page_cache(self.store)
+    page_cache_state = staticmethod(evict_page_cache)
 
     def time_read_cold(self, volume, codec, chunks, zarr_format):
         """Read the whole array; none of the store's files are in the page cache."""

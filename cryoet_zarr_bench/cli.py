@@ -360,6 +360,20 @@ def _add_config_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", default="asv.conf.json", help="asv configuration (default: asv.conf.json)")
 
 
+def _add_array_options(parser: argparse.ArgumentParser) -> None:
+    """The codecs, chunk shape and Zarr format every written array takes (quick, survey)."""
+    parser.add_argument(
+        "--codecs",
+        default="seed",
+        help=f"a codec set ({', '.join(CODEC_SETS)}) or comma-separated codec names such as "
+        "blosc-zstd-5-shuffle,zstd-5 (default: seed)",
+    )
+    parser.add_argument(
+        "--chunks", type=_chunk_shape, default=(64, 64, 64), help="chunk shape: 64 or 32x128x128 (default 64)"
+    )
+    parser.add_argument("--zarr-format", type=int, choices=(2, 3), default=3, help="Zarr format (default 3)")
+
+
 def _package_version() -> str:
     """This package's version, with the zarr and numcodecs releases it would benchmark."""
     versions = ", ".join(f"{name} {version}" for name, version in _compat.library_versions().items())
@@ -401,15 +415,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive,
         help="edge N of an N^3 volume: the synthetic volume's size, or a centred crop of any other source",
     )
-    quick.add_argument("--chunks", type=_chunk_shape, default=(64, 64, 64), help="chunk shape: 64 or 32x128x128")
-    quick.add_argument(
-        "--codecs",
-        default="seed",
-        help=f"a codec set ({', '.join(CODEC_SETS)}) or comma-separated codec names such as "
-        "blosc-zstd-5-shuffle,zstd-5 (default: seed)",
-    )
+    _add_array_options(quick)
     quick.add_argument("--repeats", type=_positive, default=5, help="timed repeats; the median is shown (default 5)")
-    quick.add_argument("--zarr-format", type=int, choices=(2, 3), default=3, help="Zarr format (default 3)")
     quick.add_argument("--memory", action="store_true", help="use an in-memory store instead of a temporary directory")
     quick.add_argument(
         "--threads",
@@ -513,9 +520,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="sources (synthetic?seed=3, portal:10445/TS_100_3, tomo.mrc), portal:DATASET (every run; add "
         "?processing=raw&crop=centre:128 to apply to each) or a folder of .mrc/.npy/.zarr tomograms",
     )
-    survey.add_argument("--codecs", default="seed", help="a codec set or comma-separated codec names (default seed)")
-    survey.add_argument("--chunks", type=_chunk_shape, default=(64, 64, 64), help="chunk shape (default 64)")
-    survey.add_argument("--zarr-format", type=int, choices=(2, 3), default=3, help="Zarr format (default 3)")
+    _add_array_options(survey)
     survey.add_argument("--threads", type=_positive, default=1, help="threads per task (default 1)")
     survey.add_argument("--repeats", type=_positive, default=3, help="timed repeats per row; median (default 3)")
     survey.add_argument("--table", default="survey.parquet", help="the Parquet table directory (default survey.parquet)")

@@ -142,18 +142,25 @@ def test_blosc_noshuffle_chunks_differ_at_most_in_the_typesize_byte(tmp_path, da
             assert payload[:3] + payload[4:] == expected[:3] + expected[4:], name
 
 
-@pytest.mark.parametrize("threads", [1, 2])
-def test_zarr_python_is_given_the_runtimes_threads(tmp_path, data, threads):
-    before = _compat.concurrency_settings()
-    given = engine("zarr-python").write(
-        tmp_path / "a.zarr",
+def given_while_writing(module, path, data, zarr_format, threads):
+    """The settings ``module`` says it held while writing ``data`` at ``threads``: the same as it reports for
+    that runtime outside a write."""
+    given = module.write(
+        path,
         data,
         codec="blosc-lz4-5-shuffle",
         chunks=CHUNKS,
-        zarr_format=2,
+        zarr_format=zarr_format,
         runtime=Runtime(threads),
     )
-    assert given == engine("zarr-python").settings(Runtime(threads))
+    assert given == module.settings(Runtime(threads))
+    return given
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_zarr_python_is_given_the_runtimes_threads(tmp_path, data, threads):
+    before = _compat.concurrency_settings()
+    given = given_while_writing(engine("zarr-python"), tmp_path / "a.zarr", data, 2, threads)
     assert given["engine"] == "zarr-python"
     assert given["threads"] == given["blosc_nthreads"] == threads
     if _compat.ZARR_MAJOR >= 3:
@@ -163,15 +170,7 @@ def test_zarr_python_is_given_the_runtimes_threads(tmp_path, data, threads):
 
 @pytest.mark.parametrize("threads", [1, 2])
 def test_tensorstore_is_given_the_runtimes_threads(tmp_path, data, threads):
-    given = engine("tensorstore").write(
-        tmp_path / "a.zarr",
-        data,
-        codec="blosc-lz4-5-shuffle",
-        chunks=CHUNKS,
-        zarr_format=3,
-        runtime=Runtime(threads),
-    )
-    assert given == engine("tensorstore").settings(Runtime(threads))
+    given = given_while_writing(engine("tensorstore"), tmp_path / "a.zarr", data, 3, threads)
     assert given == {
         "engine": "tensorstore",
         "threads": threads,
@@ -187,15 +186,7 @@ def test_zarrs_is_given_the_runtimes_threads_and_runs_the_zarrs_pipeline(tmp_pat
     import zarr
 
     pipeline_before = zarr.config.get("codec_pipeline.path")
-    given = zarrs.write(
-        tmp_path / "a.zarr",
-        data,
-        codec="blosc-lz4-5-shuffle",
-        chunks=CHUNKS,
-        zarr_format=3,
-        runtime=Runtime(threads),
-    )
-    assert given == zarrs.settings(Runtime(threads))
+    given = given_while_writing(zarrs, tmp_path / "a.zarr", data, 3, threads)
     assert given["engine"] == "zarrs"
     assert given["codec_pipeline"] == "zarrs.ZarrsCodecPipeline"
     assert given["zarrs_strict"] is True  # never a silent fallback to zarr-python's pipeline

@@ -20,25 +20,37 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .grammar import CodecCannotExpress, Stage, float_text, parse_float, parse_level, register, require_float
+from .grammar import (
+    CodecCannotExpress,
+    NumcodecsStage,
+    float_text,
+    parse_float,
+    parse_level,
+    register,
+    require_float,
+)
 
 __all__ = ["BitRound", "Quantize", "Step"]
 
 _MANTISSA_BITS = {2: 10, 4: 23, 8: 52}
 
 
-def _v3(config: dict[str, Any]) -> dict[str, Any]:
-    configuration = dict(config)
-    return {"name": f"numcodecs.{configuration.pop('id')}", "configuration": configuration}
+class _LossyFilter(NumcodecsStage):
+    """An array-to-array numcodecs filter that drops precision (so never lossless)."""
+
+    role: ClassVar[str] = "array_array"
+
+    @property
+    def lossless(self) -> bool:
+        return False
 
 
 @register
 @dataclass(frozen=True)
-class BitRound(Stage):
+class BitRound(_LossyFilter):
     keepbits: int
 
     family: ClassVar[str] = "bitround"
-    role: ClassVar[str] = "array_array"
     syntax: ClassVar[str] = "bitround-<mantissa bits kept 0-52>"
 
     @classmethod
@@ -48,10 +60,6 @@ class BitRound(Stage):
     def __str__(self) -> str:
         return f"bitround-{self.keepbits}"
 
-    @property
-    def lossless(self) -> bool:
-        return False
-
     def numcodecs_config(self, dtype: np.dtype) -> dict[str, Any]:
         require_float(str(self), dtype)
         if self.keepbits > _MANTISSA_BITS[np.dtype(dtype).itemsize]:
@@ -59,20 +67,16 @@ class BitRound(Stage):
             raise CodecCannotExpress(f"{self}: {np.dtype(dtype)} has only {bits} mantissa bits")
         return {"id": "bitround", "keepbits": self.keepbits}
 
-    def zarr_v3_codec(self, dtype: np.dtype) -> dict[str, Any]:
-        return _v3(self.numcodecs_config(dtype))
-
     def error_bound(self, original: np.ndarray) -> np.ndarray:
         return np.abs(original.astype(np.float64)) * 2.0 ** -(self.keepbits + 1)
 
 
 @register
 @dataclass(frozen=True)
-class Quantize(Stage):
+class Quantize(_LossyFilter):
     digits: int
 
     family: ClassVar[str] = "quantize"
-    role: ClassVar[str] = "array_array"
     syntax: ClassVar[str] = "quantize-<decimal digits 1-15>"
 
     @classmethod
@@ -81,10 +85,6 @@ class Quantize(Stage):
 
     def __str__(self) -> str:
         return f"quantize-{self.digits}"
-
-    @property
-    def lossless(self) -> bool:
-        return False
 
     @property
     def step(self) -> float:
@@ -96,20 +96,16 @@ class Quantize(Stage):
         dtype = np.dtype(dtype).str
         return {"id": "quantize", "digits": self.digits, "dtype": dtype, "astype": dtype}
 
-    def zarr_v3_codec(self, dtype: np.dtype) -> dict[str, Any]:
-        return _v3(self.numcodecs_config(dtype))
-
     def error_bound(self, original: np.ndarray) -> float:
         return self.step / 2
 
 
 @register
 @dataclass(frozen=True)
-class Step(Stage):
+class Step(_LossyFilter):
     size: float
 
     family: ClassVar[str] = "step"
-    role: ClassVar[str] = "array_array"
     syntax: ClassVar[str] = "step-<quantisation step, e.g. 3.5e-6>"
 
     @classmethod
@@ -118,10 +114,6 @@ class Step(Stage):
 
     def __str__(self) -> str:
         return f"step-{float_text(self.size)}"
-
-    @property
-    def lossless(self) -> bool:
-        return False
 
     def numcodecs_config(self, dtype: np.dtype) -> dict[str, Any]:
         require_float(str(self), dtype)
@@ -132,9 +124,6 @@ class Step(Stage):
             "dtype": np.dtype(dtype).str,
             "astype": "<i4",
         }
-
-    def zarr_v3_codec(self, dtype: np.dtype) -> dict[str, Any]:
-        return _v3(self.numcodecs_config(dtype))
 
     def encoded_dtype(self, dtype: np.dtype) -> np.dtype:
         return np.dtype("<i4")

@@ -18,7 +18,7 @@ import numpy as np
 from .grammar import (
     CodecSpecError,
     CodecUnavailable,
-    Stage,
+    NumcodecsStage,
     float_text,
     parse_float,
     parse_level,
@@ -42,7 +42,7 @@ def _require_package(module: str, install: str, family: str) -> None:
 
 @register
 @dataclass(frozen=True)
-class PCodec(Stage):
+class PCodec(NumcodecsStage):
     """pcodec (Pco): numerical compression that learns the distribution of the values; lossless."""
 
     level: int
@@ -64,13 +64,10 @@ class PCodec(Stage):
     def numcodecs_config(self, dtype: np.dtype) -> dict[str, Any]:
         return {"id": "pcodec", "level": self.level}
 
-    def zarr_v3_codec(self, dtype: np.dtype) -> dict[str, Any]:
-        return {"name": "numcodecs.pcodec", "configuration": {"level": self.level}}
-
 
 @register
 @dataclass(frozen=True)
-class Zfp(Stage):
+class Zfp(NumcodecsStage):
     """ZFP: block transform coding of floating-point arrays, in one of three modes."""
 
     mode: str
@@ -131,11 +128,6 @@ class Zfp(Stage):
             "rate": -1,
             "precision": self.precision if self.mode == "precision" else -1,
         }
-
-    def zarr_v3_codec(self, dtype: np.dtype) -> dict[str, Any]:
-        configuration = self.numcodecs_config(dtype)
-        del configuration["id"]
-        return {"name": "numcodecs.zfpy", "configuration": configuration}
 
     def error_bound(self, original: np.ndarray) -> float | None:
         if self.mode == "accuracy":

@@ -27,6 +27,7 @@ __all__ = [
     "CodecSpecError",
     "CodecUnavailable",
     "FAMILIES",
+    "NumcodecsStage",
     "Stage",
     "float_text",
     "parse_codec",
@@ -89,6 +90,15 @@ class Stage:
         0.0 for lossless stages; None when the codec states no bound (e.g. ZFP's fixed precision).
         """
         return 0.0
+
+
+class NumcodecsStage(Stage):
+    """A stage Zarr format 3 stores through zarr-python's ``numcodecs.<id>`` codec: its Zarr 3 codec is its
+    numcodecs configuration under that name."""
+
+    def zarr_v3_codec(self, dtype: np.dtype) -> dict[str, Any]:
+        configuration = dict(self.numcodecs_config(dtype))  # type: ignore[arg-type]
+        return {"name": f"numcodecs.{configuration.pop('id')}", "configuration": configuration}
 
 
 #: family name -> Stage subclass; filled by the family modules.

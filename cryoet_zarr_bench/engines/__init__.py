@@ -30,7 +30,7 @@ format 2, its Zarr 3 codec for format 3), so every engine writes the same metada
 from __future__ import annotations
 
 import importlib
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from types import ModuleType
 
 from ..codecs import CodecSpec, parse_codec
@@ -40,7 +40,9 @@ __all__ = [
     "EngineUnavailable",
     "UnsupportedByEngine",
     "get_engine",
+    "missing_package",
     "require_support",
+    "supported_codec",
     "unsupported_codec",
 ]
 
@@ -72,6 +74,26 @@ def require_support(reason: str | None) -> None:
     """Raise :class:`UnsupportedByEngine` with ``reason`` (an engine's ``unsupported`` answer), if any."""
     if reason is not None:
         raise UnsupportedByEngine(reason)
+
+
+def supported_codec(
+    unsupported: Callable[[CodecSpec, int], str | None], codec: CodecSpec | str, zarr_format: int
+) -> CodecSpec:
+    """``codec`` parsed, once the engine's ``unsupported`` has no reason against it in ``zarr_format``
+    (otherwise :class:`UnsupportedByEngine` with that reason)."""
+    spec = parse_codec(codec)
+    require_support(unsupported(spec, zarr_format))
+    return spec
+
+
+def missing_package(package: str) -> str | None:
+    """None when the optional ``package`` an engine runs on imports here, otherwise why not and how to
+    install it (an engine's ``available`` answer)."""
+    try:
+        importlib.import_module(package)
+    except ImportError as error:
+        return f"{package} is not installed ({error}); pip install 'cryoet-zarr-bench[engines]'"
+    return None
 
 
 def unsupported_codec(

@@ -19,10 +19,10 @@ from typing import Any
 
 import numpy as np
 
-from ..codecs import CodecSpec, parse_codec
+from ..codecs import CodecSpec
 from ..runtime import Runtime
 from ..stores import DirectoryStore
-from . import require_support, unsupported_codec
+from . import missing_package, supported_codec, unsupported_codec
 
 NAME = "tensorstore"
 #: Codecs TensorStore reads and writes, by Zarr format (numcodecs ids for format 2, codec names for format 3).
@@ -32,11 +32,7 @@ _CONCURRENCY_RESOURCES = ("data_copy_concurrency", "file_io_concurrency")
 
 
 def available() -> str | None:
-    try:
-        import tensorstore  # noqa: F401
-    except ImportError as error:
-        return f"tensorstore is not installed ({error}); pip install 'cryoet-zarr-bench[engines]'"
-    return None
+    return missing_package("tensorstore")
 
 
 def formats() -> tuple[int, ...]:
@@ -113,8 +109,7 @@ def write(
 ) -> dict[str, Any]:
     import tensorstore as ts
 
-    codec = parse_codec(codec)
-    require_support(unsupported(codec, zarr_format))
+    codec = supported_codec(unsupported, codec, zarr_format)
     context = _context(runtime)
     with DirectoryStore(path).staged() as staging:
         array = ts.open(

@@ -7,18 +7,19 @@ under :meth:`Runtime.applied <cryoet_zarr_bench.runtime.Runtime.applied>`: Blosc
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .. import _compat
-from ..codecs import CodecSpec, parse_codec
+from ..codecs import CodecSpec
 from ..runtime import Runtime
 from ..stores import DirectoryStore
-from . import require_support
+from . import supported_codec
 
 NAME = "zarr-python"
 
@@ -37,33 +38,51 @@ def unsupported(codec: CodecSpec | str, zarr_format: int) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class ThroughZarrPython:
+    """An engine whose arrays zarr-python creates, writes and opens (a
+    :class:`~cryoet_zarr_bench.stores.DirectoryStore`), inside the engine's own configuration.
+
+    ``configured(runtime)`` is a context manager that sets the engine's knobs for one call, restores them
+    after, and yields the settings it gave (read back from the library); ``unsupported`` is the engine's
+    ``unsupported(codec, zarr_format)``.  Its methods are the engine interface's ``settings``, ``write`` and
+    ``read``.
+    """
+
+    configured: Callable[[Runtime], AbstractContextManager[dict[str, Any]]]
+    unsupported: Callable[[CodecSpec, int], str | None]
+
+    def settings(self, runtime: Runtime) -> dict[str, Any]:
+        with self.configured(runtime) as given:
+            return given
+
+    def write(
+        self,
+        path: str | Path,
+        data: np.ndarray,
+        *,
+        codec: CodecSpec | str,
+        chunks: tuple[int, ...],
+        zarr_format: int,
+        runtime: Runtime,
+    ) -> dict[str, Any]:
+        codec = supported_codec(self.unsupported, codec, zarr_format)
+        with self.configured(runtime) as given:
+            DirectoryStore(path).write(data, codec=codec, chunks=chunks, zarr_format=zarr_format)
+        return given
+
+    def read(self, path: str | Path, runtime: Runtime) -> np.ndarray:
+        with self.configured(runtime):
+            return DirectoryStore(path).read()
+
+
 @contextmanager
 def _configured(runtime: Runtime) -> Iterator[dict[str, Any]]:
     with runtime.applied():
         yield {"engine": NAME, **runtime.settings()}
 
 
-def settings(runtime: Runtime) -> dict[str, Any]:
-    with _configured(runtime) as given:
-        return given
-
-
-def write(
-    path: str | Path,
-    data: np.ndarray,
-    *,
-    codec: CodecSpec | str,
-    chunks: tuple[int, ...],
-    zarr_format: int,
-    runtime: Runtime,
-) -> dict[str, Any]:
-    codec = parse_codec(codec)
-    require_support(unsupported(codec, zarr_format))
-    with _configured(runtime) as given:
-        DirectoryStore(path).write(data, codec=codec, chunks=chunks, zarr_format=zarr_format)
-    return given
-
-
-def read(path: str | Path, runtime: Runtime) -> np.ndarray:
-    with _configured(runtime):
-        return DirectoryStore(path).read()
+_ENGINE = ThroughZarrPython(_configured, unsupported)
+settings = _ENGINE.settings
+write = _ENGINE.write
+read = _ENGINE.read

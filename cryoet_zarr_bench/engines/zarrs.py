@@ -1,6 +1,7 @@
 """The ``zarrs`` engine: zarr-python 3 with chunks encoded, decoded and stored by the Rust ``zarrs`` crate.
 
-zarr-python creates and opens the array exactly as the ``zarr-python`` engine does; ``codec_pipeline.path =
+zarr-python creates and opens the array exactly as the ``zarr-python`` engine does (both are a
+:class:`~cryoet_zarr_bench.engines.zarr_python.ThroughZarrPython`); ``codec_pipeline.path =
 "zarrs.ZarrsCodecPipeline"`` hands every chunk to zarrs.  ``codec_pipeline.strict`` is on, so an array zarrs
 cannot handle raises instead of silently falling back to zarr-python's own pipeline (which would time the
 wrong engine).  Local directory stores only (zarrs does not take zarr-python's in-memory store).
@@ -15,16 +16,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from .. import _compat
-from ..codecs import CodecSpec, parse_codec
+from ..codecs import CodecSpec
 from ..runtime import Runtime
-from ..stores import DirectoryStore
-from . import require_support, unsupported_codec
+from . import missing_package, unsupported_codec
+from .zarr_python import ThroughZarrPython
 
 NAME = "zarrs"
 PIPELINE = "zarrs.ZarrsCodecPipeline"
@@ -35,11 +33,7 @@ CODECS = {2: frozenset({"blosc", "zstd", "gzip", "zlib", "bz2"}), 3: frozenset({
 def available() -> str | None:
     if _compat.ZARR_MAJOR < 3:
         return f"the zarrs codec pipeline needs zarr-python 3, not {_compat.library_versions()['zarr']}"
-    try:
-        import zarrs  # noqa: F401
-    except ImportError as error:
-        return f"zarrs is not installed ({error}); pip install 'cryoet-zarr-bench[engines]'"
-    return None
+    return missing_package("zarrs")
 
 
 def formats() -> tuple[int, ...]:
@@ -76,27 +70,7 @@ def _configured(runtime: Runtime) -> Iterator[dict[str, Any]]:
         }
 
 
-def settings(runtime: Runtime) -> dict[str, Any]:
-    with _configured(runtime) as given:
-        return given
-
-
-def write(
-    path: str | Path,
-    data: np.ndarray,
-    *,
-    codec: CodecSpec | str,
-    chunks: tuple[int, ...],
-    zarr_format: int,
-    runtime: Runtime,
-) -> dict[str, Any]:
-    codec = parse_codec(codec)
-    require_support(unsupported(codec, zarr_format))
-    with _configured(runtime) as given:
-        DirectoryStore(path).write(data, codec=codec, chunks=chunks, zarr_format=zarr_format)
-    return given
-
-
-def read(path: str | Path, runtime: Runtime) -> np.ndarray:
-    with _configured(runtime):
-        return DirectoryStore(path).read()
+_ENGINE = ThroughZarrPython(_configured, unsupported)
+settings = _ENGINE.settings
+write = _ENGINE.write
+read = _ENGINE.read
