@@ -22,6 +22,7 @@ __all__ = [
     "SUPPORTED_FORMATS",
     "ZARR_MAJOR",
     "UnsupportedFormatError",
+    "UnsupportedLayoutError",
     "concurrency_settings",
     "create_array",
     "library_versions",
@@ -40,6 +41,10 @@ StoreLike = str | Path | MutableMapping
 
 class UnsupportedFormatError(NotImplementedError):
     """The installed zarr-python cannot write the requested Zarr format."""
+
+
+class UnsupportedLayoutError(NotImplementedError):
+    """The installed zarr-python, or the requested Zarr format, cannot store the requested layout."""
 
 
 def library_versions() -> dict[str, str]:
@@ -63,15 +68,29 @@ def create_array(
     dtype: np.dtype,
     codec: CodecSpec,
     zarr_format: int,
+    shards: tuple[int, ...] | None = None,
+    write_empty_chunks: bool = True,
+    storage_options: dict[str, Any] | None = None,
 ) -> Any:
-    """Create an empty array that writes every chunk (even all-zero ones) compressed with ``codec``."""
+    """Create an empty array whose chunks are compressed with ``codec``.
+
+    ``shards`` groups the chunks into Zarr format 3 shards (one stored object per shard); with
+    ``write_empty_chunks`` False, a chunk holding only the fill value (0) is not stored.  ``storage_options``
+    go to fsspec when ``store`` is a URL such as ``s3://bucket/array.zarr``.
+    """
     if zarr_format not in SUPPORTED_FORMATS:
         raise UnsupportedFormatError(
             f"zarr-python {zarr.__version__} cannot write Zarr format {zarr_format}; "
             f"it supports format(s) {', '.join(map(str, SUPPORTED_FORMATS))}"
         )
+    if shards is not None and (ZARR_MAJOR == 2 or zarr_format != 3):
+        raise UnsupportedLayoutError(
+            f"sharding needs Zarr format 3 written by zarr-python 3; this is format {zarr_format} "
+            f"with zarr-python {zarr.__version__}"
+        )
     config = codec.numcodecs_config()
     compressor = None if config is None else numcodecs.get_codec(dict(config))
+    url_options = {} if storage_options is None else {"storage_options": storage_options}
     if ZARR_MAJOR == 2:
         return zarr.open_array(
             store,
@@ -82,7 +101,8 @@ def create_array(
             compressor=compressor,
             filters=None,
             fill_value=0,
-            write_empty_chunks=True,
+            write_empty_chunks=write_empty_chunks,
+            **url_options,
         )
     if zarr_format == 3:
         v3_codec = codec.zarr_v3_codec()
@@ -93,13 +113,15 @@ def create_array(
         _store_arg(store),
         shape=shape,
         chunks=chunks,
+        shards=shards,
         dtype=dtype,
         compressors=compressors,
         filters=None,
         fill_value=0,
         zarr_format=zarr_format,
         overwrite=True,
-        config={"write_empty_chunks": True},
+        config={"write_empty_chunks": write_empty_chunks},
+        **url_options,
     )
 
 

@@ -24,6 +24,7 @@ import numpy as np
 from . import _compat
 from ._atomic import replace_directory
 from .codecs import CodecSpec, parse_codec
+from .layouts import Layout, format_chunks, parse_chunks, parse_layout
 
 __all__ = [
     "DirectoryStore",
@@ -39,24 +40,6 @@ __all__ = [
 #: Object names that hold metadata rather than chunk data, in either Zarr format.
 METADATA_NAMES = frozenset({".zarray", ".zattrs", ".zgroup", ".zmetadata", "zarr.json"})
 _CHUNK_KEY = re.compile(r"^(?:c/)?(\d+(?:[./]\d+)*)$")
-
-
-def parse_chunks(text: str) -> tuple[int, int, int]:
-    """A chunk shape from its string form: ``"64"`` -> (64, 64, 64), ``"32x128x128"`` -> (32, 128, 128)."""
-    try:
-        edges = tuple(int(n) for n in str(text).lower().split("x"))
-    except ValueError:
-        edges = ()
-    if len(edges) == 1:
-        edges *= 3
-    if len(edges) != 3 or min(edges) < 1:
-        raise ValueError(f"{text!r} is not a chunk shape: give one edge (64) or three (32x128x128)")
-    return edges  # type: ignore[return-value]
-
-
-def format_chunks(chunks: tuple[int, ...]) -> str:
-    """The string form :func:`parse_chunks` reads: ``"64x64x64"``."""
-    return "x".join(map(str, chunks))
 
 
 def set_blosc_threads(n: int) -> int:
@@ -86,20 +69,28 @@ class ZarrStore(ABC):
         data: np.ndarray,
         *,
         codec: CodecSpec | str,
-        chunks: tuple[int, ...],
+        chunks: Layout | str | tuple[int, ...],
         zarr_format: int = 3,
     ) -> None:
-        """Write ``data`` as a single array, replacing whatever the store held, all or nothing."""
+        """Write ``data`` as a single array, replacing whatever the store held, all or nothing.
+
+        ``chunks`` is a chunk shape or a whole :class:`~cryoet_zarr_bench.layouts.Layout` (or its name, such
+        as ``shard256-64``).
+        """
         codec = parse_codec(codec)
+        layout = parse_layout(chunks)
         staging = self._new_staging()
         try:
             array = _compat.create_array(
                 staging,
                 shape=data.shape,
-                chunks=tuple(chunks),
+                chunks=layout.chunks,
+                shards=layout.shards,
+                write_empty_chunks=layout.write_empty_chunks,
                 dtype=data.dtype,
                 codec=codec,
                 zarr_format=zarr_format,
+                storage_options=self._storage_options(),
             )
             array[...] = data
         except BaseException:
@@ -107,9 +98,17 @@ class ZarrStore(ABC):
             raise
         self._commit(staging)
 
+    def open(self) -> Any:
+        """The stored array, opened read-only (nothing is read but its metadata)."""
+        return _compat.open_array(self._location(), self._storage_options())
+
     def read(self) -> np.ndarray:
         """The whole array, as a numpy array."""
-        return np.asarray(_compat.open_array(self._location())[...])
+        return np.asarray(self.open()[...])
+
+    def stored_objects(self) -> int:
+        """How many data objects (chunks, or shards if sharded) the store holds; metadata not counted."""
+        return sum(1 for key, _ in self._object_sizes() if key.rsplit("/", 1)[-1] not in METADATA_NAMES)
 
     def stored_bytes(self) -> StoredBytes:
         """Bytes the store holds now, counted object by object."""
@@ -130,6 +129,10 @@ class ZarrStore(ABC):
                 index = tuple(int(i) for i in re.split(r"[./]", match.group(1)))
                 payloads[index] = self._read_object(key)
         return payloads
+
+    def _storage_options(self) -> dict[str, Any] | None:
+        """fsspec options for a store given by URL; None for local and in-memory stores."""
+        return None
 
     @abstractmethod
     def exists(self) -> bool:
