@@ -90,7 +90,7 @@ class ZarrStore(ABC):
                 dtype=data.dtype,
                 codec=codec,
                 zarr_format=zarr_format,
-                storage_options=self._storage_options(),
+                storage_options=self._storage_options(writing=True),
             )
             array[...] = data
         except BaseException:
@@ -130,8 +130,9 @@ class ZarrStore(ABC):
                 payloads[index] = self._read_object(key)
         return payloads
 
-    def _storage_options(self) -> dict[str, Any] | None:
-        """fsspec options for a store given by URL; None for local and in-memory stores."""
+    def _storage_options(self, *, writing: bool = False) -> dict[str, Any] | None:
+        """fsspec options (for writing or for reading) of a store given by URL; None for local and
+        in-memory stores."""
         return None
 
     @abstractmethod
