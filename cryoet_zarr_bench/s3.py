@@ -283,6 +283,14 @@ class S3Store(ZarrStore):
     def __repr__(self) -> str:
         return f"S3Store({self.bucket!r}, {self.name!r}, endpoint={self.endpoint!r})"
 
+    @classmethod
+    def existing(cls, url: str, endpoint: str, region: str = DEFAULT_REGION) -> S3Store:
+        """The array an :class:`S3Store` wrote at ``url`` (its :attr:`url`), reached through ``endpoint``."""
+        bucket, _, prefix = url.removeprefix("s3://").partition("/")
+        store = cls(bucket, prefix.split(".", 1)[0], endpoint, region)
+        store._prefix = prefix
+        return store
+
     @property
     def url(self) -> str:
         """The array's ``s3://`` URL."""
