@@ -12,7 +12,7 @@ import re
 import shutil
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -77,22 +77,45 @@ class ZarrStore(ABC):
         ``chunks`` is a chunk shape or a whole :class:`~cryoet_zarr_bench.layouts.Layout` (or its name, such
         as ``shard256-64``).
         """
+        everything = tuple(slice(0, n) for n in data.shape)
+        self.write_blocks(
+            [(everything, data)], shape=data.shape, dtype=data.dtype, codec=codec, chunks=chunks,
+            zarr_format=zarr_format,
+        )
+
+    def write_blocks(
+        self,
+        blocks: Iterable[tuple[tuple[slice, ...], np.ndarray]],
+        *,
+        shape: tuple[int, ...],
+        dtype: np.dtype,
+        codec: CodecSpec | str,
+        chunks: Layout | str | tuple[int, ...],
+        zarr_format: int = 3,
+    ) -> None:
+        """Write an array of ``shape`` one ``(region, values)`` block at a time, all or nothing.
+
+        Only one block need be in memory at a time (``blocks`` may be a generator); blocks aligned with the
+        stored objects (chunks, or shards) write each object once.
+        """
         codec = parse_codec(codec)
         layout = parse_layout(chunks)
         staging = self._new_staging()
         try:
             array = _compat.create_array(
                 staging,
-                shape=data.shape,
+                shape=tuple(shape),
                 chunks=layout.chunks,
                 shards=layout.shards,
                 write_empty_chunks=layout.write_empty_chunks,
-                dtype=data.dtype,
+                dtype=np.dtype(dtype),
                 codec=codec,
                 zarr_format=zarr_format,
                 storage_options=self._storage_options(writing=True),
             )
-            array[...] = data
+            for region, values in blocks:
+                array[region] = values
+                del values  # before the next block is read, so that only one is held
         except BaseException:
             self._discard(staging)
             raise
