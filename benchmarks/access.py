@@ -26,6 +26,7 @@ import os
 from pathlib import Path
 
 from cryoet_zarr_bench import _compat, access
+from cryoet_zarr_bench.layouts import Layout as LayoutSpec
 from cryoet_zarr_bench.layouts import parse_layout
 from cryoet_zarr_bench.measure import same_bits
 from cryoet_zarr_bench.stores import DirectoryStore, MemoryStore
@@ -185,4 +186,42 @@ class Layout(VolumeBenchmark):
     def teardown(self, volume, codec, layout):
         for store in getattr(self, "written", []):
             check_patterns(store, volume)
+        super().teardown(volume, codec, layout, ZARR_FORMAT)
+
+
+class SparseLabels(VolumeBenchmark):
+    """A segmentation mask (uint8, mostly 0: :func:`~cryoet_zarr_bench.sources.synthetic.synthetic_labels`
+    of the volume's shape) stored with every chunk written or with all-zero chunks skipped
+    (``write_empty_chunks``): objects, bytes, and the time to read it whole from local disk (warm cache)."""
+
+    version = "1"
+    params = [CODECS, LAYOUTS, ["write", "skip"]]
+    param_names = ["codec", "layout", "empty_chunks"]
+
+    def setup(self, volume, codec, layout, empty_chunks):
+        super().setup(volume, codec, layout, ZARR_FORMAT)
+        from cryoet_zarr_bench.sources.synthetic import synthetic_labels
+
+        self.labels = synthetic_labels(volume.shape).data
+        chosen = parse_layout(layout)
+        chosen = LayoutSpec(chosen.chunks, chosen.shards, write_empty_chunks=empty_chunks == "write")
+        self.store = DirectoryStore(self.workdir / "labels.zarr")
+        self.store.write(self.labels, codec=codec, chunks=chosen, zarr_format=ZARR_FORMAT)
+        if not same_bits(self.store.read(), self.labels):
+            raise AssertionError(f"{self.store!r} did not round-trip the labels exactly")
+
+    def track_stored_objects(self, volume, codec, layout, empty_chunks):
+        return self.store.stored_objects()
+
+    track_stored_objects.unit = "objects"
+
+    def track_stored_bytes(self, volume, codec, layout, empty_chunks):
+        return self.store.stored_bytes().total
+
+    track_stored_bytes.unit = "bytes"
+
+    def time_read(self, volume, codec, layout, empty_chunks):
+        self.store.read()
+
+    def teardown(self, volume, codec, layout, empty_chunks):
         super().teardown(volume, codec, layout, ZARR_FORMAT)
