@@ -68,8 +68,8 @@ def check_patterns(store, volume):
             raise AssertionError(f"{store!r} returned wrong values for the {pattern} pattern")
 
 
-class Access(VolumeBenchmark):
-    """Time to read one access pattern from an opened array."""
+class OpenedArray(VolumeBenchmark):
+    """An array opened (metadata read) in one of the stores, written and checked once per run."""
 
     version = "1"
     params = [CODECS, LAYOUTS, STORES, PATTERNS]
@@ -125,11 +125,15 @@ class Access(VolumeBenchmark):
             self.proxy.stop()
         super().teardown(volume, codec, layout, ZARR_FORMAT)
 
+
+class Access(OpenedArray):
+    """Time to read one access pattern from an opened array."""
+
     def time_read(self, volume, codec, layout, store, pattern):
         access.read(self.array, pattern)
 
 
-class Requests(Access):
+class Requests(OpenedArray):
     """What one read of a pattern costs over S3, counted by the server-side proxy: requests and bytes sent.
 
     Deterministic for a given zarr and s3fs release, so each is measured once (no latency; it changes none).

@@ -5,8 +5,13 @@ again holds it at least twice.  :func:`recompress` streams it instead: it reads 
 moves on, so its peak memory is a few blocks, whatever the volume's size.
 
 Blocks are aligned with the destination's stored objects (chunks, or shards), so each object is written
-once, and are at least as large as the source's chunks along every axis, so each source chunk is decoded
-about once.
+once: each block is one destination object deep along z and covers whole source chunks along y and x.  zarr
+decodes a whole source chunk to read any part of it, so the peak is about one decoded source chunk plus two
+blocks, and each source chunk is decoded (source chunk depth / destination object depth) times.  Measured
+once on a busy 2-core machine (zarr 3.1.6, one thread): the portal-sized 184x630x630 float32 synthetic tomogram
+(279 MiB in 256³ Blosc-LZ4 chunks, Zarr format 2) recompressed into 64³ chunks peaked 122 MiB over its
+baseline (44 %); into 256³ shards of 64³ chunks, where a block is a whole shard, 152 MiB (55 %, over the
+half-volume bound).
 """
 
 from __future__ import annotations
@@ -27,11 +32,11 @@ __all__ = ["block_shape", "blocks", "recompress", "traced_peak_bytes"]
 
 
 def block_shape(source_chunks: tuple[int, ...], layout: Layout) -> tuple[int, ...]:
-    """The smallest multiple of the destination's object shape that covers a source chunk on every axis."""
-    return tuple(
-        math.ceil(source / target) * target
-        for source, target in zip(source_chunks, layout.object_shape, strict=True)
-    )
+    """One destination object deep (z) and, across (y, x), the smallest multiple of the destination's
+    object shape that covers a source chunk."""
+    target = layout.object_shape
+    across = tuple(math.ceil(s / t) * t for s, t in zip(source_chunks[1:], target[1:], strict=True))
+    return (target[0], *across)
 
 
 def blocks(shape: tuple[int, ...], block: tuple[int, ...]) -> Iterator[tuple[slice, ...]]:

@@ -12,8 +12,19 @@ from support import asv_environment, write_asv_config
 
 #: Every benchmark of the default suite.
 BENCHMARKS = {
+    "access.Access.time_read",
+    "access.Layout.time_write",
+    "access.Layout.track_stored_bytes",
+    "access.Layout.track_stored_objects",
+    "access.Requests.track_bytes_transferred",
+    "access.Requests.track_requests",
+    "access.SparseLabels.time_read",
+    "access.SparseLabels.track_stored_bytes",
+    "access.SparseLabels.track_stored_objects",
     "compression.Compression.track_compression_ratio",
     "compression.Compression.track_stored_bytes",
+    "full_size.Recompress.time_recompress",
+    "full_size.Recompress.track_peak_bytes",
     "overhead.ZarrOverhead.time_decode_numcodecs",
     "overhead.ZarrOverhead.time_read_zarr",
     "releases.Releases.track_numcodecs_release",

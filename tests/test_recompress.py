@@ -12,8 +12,8 @@ NEWEST = _compat.SUPPORTED_FORMATS[-1]
 
 def test_blocks_tile_the_array_aligned_with_the_destination_objects():
     assert block_shape((64, 64, 64), parse_layout("shard128-32")) == (128, 128, 128)
-    assert block_shape((256, 256, 256), parse_layout("64")) == (256, 256, 256)
-    assert block_shape((50, 64, 64), parse_layout("32x128x128")) == (64, 128, 128)
+    assert block_shape((256, 256, 256), parse_layout("64")) == (64, 256, 256)
+    assert block_shape((50, 64, 64), parse_layout("32x128x128")) == (32, 128, 128)
     regions = list(blocks((5, 4, 3), (2, 4, 2)))
     assert len(regions) == 3 * 1 * 2
     covered = np.zeros((5, 4, 3), dtype=int)
