@@ -131,3 +131,25 @@ def test_latency_is_added_to_every_request(moto, data):
         assert elapsed >= 0.05
     finally:
         slow.stop()
+
+
+def test_the_detached_server_serves_other_processes_and_exits_when_idle(data):
+    require(_importable("moto") and _importable("s3fs"), "moto[server] and s3fs are needed for the S3 store")
+    import socket
+
+    from cryoet_zarr_bench import s3
+
+    endpoint = s3.start_detached_server(idle_timeout=1.0)
+    s3.create_public_bucket(s3.s3_client(endpoint), "detached")
+    store = s3.S3Store("detached", "volume", endpoint)
+    store.write(data, codec="zstd-3", chunks="64", zarr_format=ZARR_FORMAT)
+    assert same_bits(s3.S3Store.existing(store.url, endpoint).read(), data)
+    host, port = endpoint.removeprefix("http://").split(":")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection((host, int(port)), timeout=1).close()  # no request: no activity
+        except OSError:
+            return  # nothing listens any more
+        time.sleep(0.5)
+    pytest.fail(f"the server at {endpoint} was still up 10 s after its last request")
