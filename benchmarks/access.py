@@ -7,11 +7,15 @@ skip these classes.
 
 Stores:
 
-``local``       a directory on local disk (warm page cache: setup_cache wrote it and every pattern read it)
-``memory``      a ``dict`` (no disk: codec and zarr only)
-``s3``          moto's S3 server on 127.0.0.1 through a counting proxy, read anonymously via s3fs and zarr's
-                fsspec store; one server for the whole run (started by setup_cache, it exits when idle)
-``s3+latency``  the same with 20 ms added to every request, the order of a cross-region round trip
+- ``local``: a directory on local disk (warm page cache: setup_cache wrote it and every pattern read it)
+- ``memory``: a ``dict`` (no disk: codec and zarr only)
+- ``s3``: moto's S3 server on 127.0.0.1 through a counting proxy, read anonymously via s3fs and zarr's fsspec
+  store; one server for the whole run (started by setup_cache, it exits when idle)
+- ``s3+latency``: the same with 20 ms added to every request, the order of a cross-region round trip
+- ``s3-obstore``, ``s3-obstore+latency``: the same two read through zarr 3's ``ObjectStore`` (obstore) instead
+  of s3fs, where obstore is installed
+
+``CRYOET_ZARR_BENCH_STORES`` (comma-separated) picks some of them; the default is all six.
 
 S3 cases are skipped where moto and s3fs are not installed (the plain asv environments have only numpy, zarr
 and numcodecs; run them with ``asv run -E existing:same`` in an environment with the ``bench`` extra).
@@ -38,7 +42,13 @@ LAYOUTS = [
     for text in os.environ.get("CRYOET_ZARR_BENCH_LAYOUTS", "64,32x128x128,shard128-32").split(",")
     if text.strip()
 ]
-STORES = ["local", "memory", "s3", "s3+latency"]
+STORES = [
+    text.strip()
+    for text in os.environ.get(
+        "CRYOET_ZARR_BENCH_STORES", "local,memory,s3,s3+latency,s3-obstore,s3-obstore+latency"
+    ).split(",")
+    if text.strip()
+]
 PATTERNS = list(access.PATTERNS)
 ZARR_FORMAT = 3
 #: Seconds added to every request of the ``s3+latency`` store.
@@ -60,12 +70,21 @@ def _local(codec, layout):
     return DirectoryStore(Path("access-stores") / f"{codec}_{layout}.zarr")
 
 
-def check_patterns(store, volume):
-    """Fail unless every access pattern reads exactly the volume's values from ``store``."""
-    array = store.open()
+def check_patterns(store, volume, array=None):
+    """Fail unless every access pattern reads exactly the volume's values from ``store`` (opened as ``array``,
+    by default with :meth:`~cryoet_zarr_bench.stores.ZarrStore.open`)."""
+    array = store.open() if array is None else array
     for pattern in PATTERNS:
         if not same_bits(access.read(array, pattern), access.expected(volume.data, pattern)):
             raise AssertionError(f"{store!r} returned wrong values for the {pattern} pattern")
+
+
+def _check_obstore_reads(store, volume):
+    try:
+        array = store.open_with_obstore()
+    except _compat.UnsupportedReaderError:
+        return  # the s3-obstore cases will be skipped
+    check_patterns(store, volume, array)
 
 
 class OpenedArray(VolumeBenchmark):
@@ -94,6 +113,7 @@ class OpenedArray(VolumeBenchmark):
                 store = s3.S3Store(BUCKET, f"{codec}_{layout}", s3_state["endpoint"])
                 store.write(volume.data, codec=codec, chunks=layout, zarr_format=ZARR_FORMAT)
                 check_patterns(store, volume)
+                _check_obstore_reads(store, volume)
                 s3_state["urls"][f"{codec}_{layout}"] = store.url
         if s3_state is not None:
             _S3_STATE.write_text(json.dumps(s3_state))
@@ -107,9 +127,10 @@ class OpenedArray(VolumeBenchmark):
         elif store == "memory":
             self.store = MemoryStore()
             self.store.write(volume.data, codec=codec, chunks=layout, zarr_format=ZARR_FORMAT)
+            check_patterns(self.store, volume)
         else:
-            self.store = self._s3_store(codec, layout, latency=LATENCY if store == "s3+latency" else 0.0)
-        self.array = self.store.open()
+            self.store = self._s3_store(codec, layout, latency=LATENCY if store.endswith("+latency") else 0.0)
+        self.array = self.store.open_with_obstore() if store.startswith("s3-obstore") else self.store.open()
 
     def _s3_store(self, codec, layout, latency):
         if not _S3_STATE.exists():
@@ -134,12 +155,13 @@ class Access(OpenedArray):
 
 
 class Requests(OpenedArray):
-    """What one read of a pattern costs over S3, counted by the server-side proxy: requests and bytes sent.
+    """What one read of a pattern costs over S3 (through s3fs, or obstore), counted by the server-side proxy:
+    requests and bytes sent.
 
     Deterministic for a given zarr and s3fs release, so each is measured once (no latency; it changes none).
     """
 
-    params = [CODECS, LAYOUTS, ["s3"], PATTERNS]
+    params = [CODECS, LAYOUTS, ["s3", "s3-obstore"], PATTERNS]
 
     def _counted_read(self, pattern):
         before = len(self.proxy.requests)

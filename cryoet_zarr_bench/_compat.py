@@ -23,11 +23,13 @@ __all__ = [
     "ZARR_MAJOR",
     "UnsupportedFormatError",
     "UnsupportedLayoutError",
+    "UnsupportedReaderError",
     "concurrency_settings",
     "create_array",
     "library_versions",
     "object_bytes",
     "open_array",
+    "open_array_with_obstore",
     "restore_concurrency",
     "set_concurrency",
 ]
@@ -45,6 +47,10 @@ class UnsupportedFormatError(NotImplementedError):
 
 class UnsupportedLayoutError(NotImplementedError):
     """The installed zarr-python, or the requested Zarr format, cannot store the requested layout."""
+
+
+class UnsupportedReaderError(NotImplementedError):
+    """The installed packages cannot read a store the requested way."""
 
 
 def library_versions() -> dict[str, str]:
@@ -134,6 +140,25 @@ def open_array(store: StoreLike, storage_options: dict[str, Any] | None = None) 
         # fills it with zeros; only a KeyError (the object does not exist) should mean that.
         storage_options = {**storage_options, "exceptions": (KeyError,)}
     return zarr.open_array(_store_arg(store), mode="r", storage_options=storage_options)
+
+
+def open_array_with_obstore(bucket: str, prefix: str, *, endpoint: str, region: str) -> Any:
+    """Open an array in S3 read-only through zarr 3's ``ObjectStore`` (obstore), anonymously, over plain HTTP."""
+    if not hasattr(zarr.storage, "ObjectStore"):
+        raise UnsupportedReaderError(f"zarr-python {zarr.__version__} has no ObjectStore")
+    try:
+        from obstore.store import S3Store
+    except ImportError:
+        raise UnsupportedReaderError("obstore is not installed; pip install obstore") from None
+    store = S3Store(
+        bucket,
+        prefix=prefix,
+        endpoint=endpoint,
+        region=region,
+        skip_signature=True,
+        client_options={"allow_http": True},
+    )
+    return zarr.open_array(zarr.storage.ObjectStore(store, read_only=True), mode="r")
 
 
 def object_bytes(value: Any) -> bytes:

@@ -12,7 +12,8 @@ This module reproduces that on 127.0.0.1 so it can be measured without a network
   bytes each way (the server-side view of what a read cost); with ``latency`` it waits that long before
   forwarding each request, e.g. 20 ms, the order of a cross-region round trip.
 - :class:`S3Store` is a :class:`~cryoet_zarr_bench.stores.ZarrStore` in a bucket: written with signed
-  requests, read anonymously through s3fs and zarr's fsspec store, the way portal users read.
+  requests, read anonymously through s3fs and zarr's fsspec store, the way portal users read, or through
+  zarr 3's ``ObjectStore`` (obstore), where both are installed.
 
 moto, boto3 and s3fs are imported only when used (the ``test`` and ``bench`` extras install them).
 """
@@ -32,6 +33,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from . import _compat
 from .stores import ZarrStore
 
 __all__ = [
@@ -303,6 +305,11 @@ class S3Store(ZarrStore):
             "client_kwargs": {"endpoint_url": self.endpoint, "region_name": self.region},
             "use_listings_cache": False,
         }
+
+    def open_with_obstore(self) -> Any:
+        """The stored array, opened read-only through zarr 3's ``ObjectStore`` (obstore) rather than s3fs."""
+        prefix = self._location().removeprefix(f"s3://{self.bucket}/")
+        return _compat.open_array_with_obstore(self.bucket, prefix, endpoint=self.endpoint, region=self.region)
 
     def _filesystem(self) -> Any:
         import fsspec

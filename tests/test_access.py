@@ -50,6 +50,15 @@ def proxy(moto):
     counting.stop()
 
 
+def _opened(kind, store):
+    if kind == "s3-obstore":
+        if _compat.ZARR_MAJOR == 2:
+            pytest.skip("obstore is read through zarr 3's ObjectStore")
+        require(_importable("obstore"), "obstore is not installed")
+        return store.open_with_obstore()
+    return store.open()
+
+
 def _store(kind, tmp_path, request):
     if kind == "directory":
         return DirectoryStore(tmp_path / "a.zarr")
@@ -74,21 +83,22 @@ def test_regions_are_the_central_planes_and_a_seeded_cube():
 
 
 @pytest.mark.parametrize("layout", LAYOUTS)
-@pytest.mark.parametrize("kind", ["directory", "memory", "s3"])
+@pytest.mark.parametrize("kind", ["directory", "memory", "s3", "s3-obstore"])
 def test_every_pattern_reads_exactly_the_expected_values(kind, layout, data, tmp_path, request):
     if parse_layout(layout).sharded and ZARR_FORMAT != 3:
         pytest.skip("sharding needs zarr-python 3")
     store = _store(kind, tmp_path, request)
     store.write(data, codec="blosc-zstd-5-shuffle", chunks=layout, zarr_format=ZARR_FORMAT)
-    array = store.open()
+    array = _opened(kind, store)
     for pattern in access.PATTERNS:
         values = access.read(array, pattern)
         assert values.shape == access.expected(data, pattern).shape
         assert same_bits(values, access.expected(data, pattern)), pattern
 
 
+@pytest.mark.parametrize("reader", ["s3", "s3-obstore"])
 @pytest.mark.parametrize(("layout", "pattern"), [("32", "xy"), ("8x64x32", "yz"), ("shard32-16", "xy")])
-def test_a_read_fetches_each_object_it_touches_once_per_chunk(layout, pattern, data, proxy):
+def test_a_read_fetches_each_object_it_touches_once_per_chunk(layout, pattern, reader, data, proxy):
     """GETs: one per chunk touched; sharded, one per inner chunk plus one per shard for its index."""
     from cryoet_zarr_bench import s3
 
@@ -97,7 +107,7 @@ def test_a_read_fetches_each_object_it_touches_once_per_chunk(layout, pattern, d
         pytest.skip("sharding needs zarr-python 3")
     store = s3.S3Store("bench", f"counted-{layout}", proxy.endpoint)
     store.write(data, codec="zstd-3", chunks=layout, zarr_format=ZARR_FORMAT)
-    array = store.open()
+    array = _opened(reader, store)
     before = len(proxy.requests)
     values = access.read(array, pattern)
     fetched = proxy.requests[before:]
@@ -112,6 +122,8 @@ def test_a_read_fetches_each_object_it_touches_once_per_chunk(layout, pattern, d
     else:
         assert len(gets) == parsed.chunks_touched(region, SHAPE)
     assert proxy.counts(before).response_bytes == sum(r.response_bytes for r in gets)
+    if reader == "s3-obstore":
+        assert len(fetched) == len(gets)  # obstore sends no HEAD before a GET (s3fs does)
     assert same_bits(values, access.expected(data, pattern))
 
 
