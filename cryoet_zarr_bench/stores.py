@@ -79,7 +79,11 @@ class ZarrStore(ABC):
         """
         everything = tuple(slice(0, n) for n in data.shape)
         self.write_blocks(
-            [(everything, data)], shape=data.shape, dtype=data.dtype, codec=codec, chunks=chunks,
+            [(everything, data)],
+            shape=data.shape,
+            dtype=data.dtype,
+            codec=codec,
+            chunks=chunks,
             zarr_format=zarr_format,
         )
 
