@@ -234,16 +234,21 @@ class CountingProxy(s3.CountingProxy):
         self._chunk_gets_until_down = count
 
     def admit(self, request: s3.ProxiedRequest) -> bool:
-        if not super().admit(request):
-            return False
-        if self._chunk_gets_until_down is None or request.method != "GET" or not _CHUNK_KEY.search(request.path):
-            return True
+        # One lock around check, record and countdown: no request is answered after the one that went down.
         with self._lock:
-            self._chunk_gets_until_down -= 1
-            if self._chunk_gets_until_down == 0:
-                self.is_down = True
-                threading.Thread(target=self.stop, daemon=True).start()
-        return True
+            if self.is_down:
+                return False
+            self.requests.append(request)
+            if (
+                self._chunk_gets_until_down is not None
+                and request.method == "GET"
+                and _CHUNK_KEY.search(request.path)
+            ):
+                self._chunk_gets_until_down -= 1
+                if self._chunk_gets_until_down == 0:
+                    self.is_down = True
+                    threading.Thread(target=self.stop, daemon=True).start()
+            return True
 
 
 # --------------------------------------------------------------------------- GraphQL
