@@ -16,7 +16,6 @@ default, and what the portal's tomograms, which have no empty chunks, amount to)
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 __all__ = ["Layout", "LayoutSpecError", "format_chunks", "parse_chunks", "parse_layout"]
@@ -124,7 +123,3 @@ def parse_layout(text: str | Layout | tuple[int, ...]) -> Layout:
     except LayoutSpecError as error:
         raise LayoutSpecError(f"cannot parse layout {text!r} ({error}); valid layouts: {_GRAMMAR}") from None
 
-
-def grid_size(shape: tuple[int, ...], block: tuple[int, ...]) -> int:
-    """How many blocks of ``block`` shape tile an array of ``shape`` (edge blocks included)."""
-    return math.prod(-(-n // b) for n, b in zip(shape, block, strict=True))
