@@ -1,9 +1,9 @@
 """Layout and access: the reads users do (a slice, a subvolume, everything), per chunk/shard layout and store.
 
 Every case is one codec, one layout (``CRYOET_ZARR_BENCH_LAYOUTS``, comma-separated layout names such as
-``64,32x128x128,shard128-32``; see :mod:`cryoet_zarr_bench.layouts`), one store and one access pattern
-(:mod:`cryoet_zarr_bench.access`).  Arrays are Zarr format 3 (sharding needs it), so zarr 2.18 environments
-skip these classes.
+``64,32x128x128,shard128-32``, default ``64,shard128-32``; see :mod:`cryoet_zarr_bench.layouts`), one store
+and one access pattern (:mod:`cryoet_zarr_bench.access`).  Arrays are Zarr format 3 (sharding needs it), so
+zarr 2.18 environments skip these classes.
 
 Stores:
 
@@ -15,7 +15,7 @@ Stores:
 - ``s3-obstore``, ``s3-obstore+latency``: the same two read through zarr 3's ``ObjectStore`` (obstore) instead
   of s3fs, where obstore is installed
 
-``CRYOET_ZARR_BENCH_STORES`` (comma-separated) picks some of them; the default is all six.
+``CRYOET_ZARR_BENCH_STORES`` (comma-separated) picks among them; the default is the first four.
 
 S3 cases are skipped where moto and s3fs are not installed (the plain asv environments have only numpy, zarr
 and numcodecs; run them with ``asv run -E existing:same`` in an environment with the ``bench`` extra).
@@ -39,16 +39,16 @@ from . import CODECS, VolumeBenchmark
 
 LAYOUTS = [
     str(parse_layout(text))
-    for text in os.environ.get("CRYOET_ZARR_BENCH_LAYOUTS", "64,32x128x128,shard128-32").split(",")
+    for text in os.environ.get("CRYOET_ZARR_BENCH_LAYOUTS", "64,shard128-32").split(",")
     if text.strip()
 ]
 STORES = [
     text.strip()
-    for text in os.environ.get(
-        "CRYOET_ZARR_BENCH_STORES", "local,memory,s3,s3+latency,s3-obstore,s3-obstore+latency"
-    ).split(",")
+    for text in os.environ.get("CRYOET_ZARR_BENCH_STORES", "local,memory,s3,s3+latency").split(",")
     if text.strip()
 ]
+#: The S3 readers among STORES, whose requests and bytes per read are counted.
+REQUEST_STORES = sorted({s.removesuffix("+latency") for s in STORES if s.startswith("s3")}) or ["s3"]
 PATTERNS = list(access.PATTERNS)
 ZARR_FORMAT = 3
 #: Seconds added to every request of the ``s3+latency`` store.
@@ -161,7 +161,7 @@ class Requests(OpenedArray):
     Deterministic for a given zarr and s3fs release, so each is measured once (no latency; it changes none).
     """
 
-    params = [CODECS, LAYOUTS, ["s3", "s3-obstore"], PATTERNS]
+    params = [CODECS, LAYOUTS, REQUEST_STORES, PATTERNS]
 
     def _counted_read(self, pattern):
         before = len(self.proxy.requests)

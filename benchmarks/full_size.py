@@ -49,7 +49,9 @@ class Recompress(VolumeBenchmark):
         for size in SIZES:
             volume = synthetic_volume(parse_chunks(size))
             sources[size] = DirectoryStore(Path("full-size-sources").resolve() / f"{size}.zarr")
-            sources[size].write(volume.data, codec=SOURCE_CODEC, chunks=SOURCE_CHUNKS, zarr_format=SOURCE_FORMAT)
+            sources[size].write(
+                volume.data, codec=SOURCE_CODEC, chunks=SOURCE_CHUNKS, zarr_format=SOURCE_FORMAT
+            )
         return sources
 
     def setup(self, sources, size, codec, layout):

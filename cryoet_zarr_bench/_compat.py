@@ -143,7 +143,7 @@ def open_array(store: StoreLike, storage_options: dict[str, Any] | None = None) 
 
 
 def open_array_with_obstore(bucket: str, prefix: str, *, endpoint: str, region: str) -> Any:
-    """Open an array in S3 read-only through zarr 3's ``ObjectStore`` (obstore), anonymously, over plain HTTP."""
+    """Open an array in S3 read-only through zarr 3's ``ObjectStore`` (obstore), anonymously, over HTTP."""
     if not hasattr(zarr.storage, "ObjectStore"):
         raise UnsupportedReaderError(f"zarr-python {zarr.__version__} has no ObjectStore")
     try:

@@ -8,8 +8,8 @@ Blocks are aligned with the destination's stored objects (chunks, or shards), so
 once: each block is one destination object deep along z and covers whole source chunks along y and x.  zarr
 decodes a whole source chunk to read any part of it, so the peak is about one decoded source chunk plus two
 blocks, and each source chunk is decoded (source chunk depth / destination object depth) times.  Measured
-once on a busy 2-core machine (zarr 3.1.6, one thread): the portal-sized 184x630x630 float32 synthetic tomogram
-(279 MiB in 256³ Blosc-LZ4 chunks, Zarr format 2) recompressed into 64³ chunks peaked 122 MiB over its
+once on a busy 2-core machine (zarr 3.1.6, one thread): the portal-sized 184x630x630 float32 synthetic
+tomogram (279 MiB in 256³ Blosc-LZ4 chunks, Zarr format 2) recompressed into 64³ chunks peaked 122 MiB over its
 baseline (44 %); into 256³ shards of 64³ chunks, where a block is a whole shard, 152 MiB (55 %, over the
 half-volume bound).
 """

@@ -68,7 +68,11 @@ def anonymous_read_policy(bucket: str) -> dict[str, Any]:
 
 def _moto_wsgi_server(port: int = 0, on_request: Any = None) -> Any:
     """moto's S3 (and every other service) as a threaded werkzeug server on 127.0.0.1, not yet serving."""
-    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
     from werkzeug.serving import make_server
 
     class QuietHandler(MotoRequestHandler):
@@ -122,8 +126,10 @@ def create_public_bucket(client: Any, bucket: str, region: str = DEFAULT_REGION)
     """Create ``bucket`` (if missing) with :func:`anonymous_read_policy`."""
     existing = {b["Name"] for b in client.list_buckets().get("Buckets", [])}
     if bucket not in existing:
-        location = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
-        client.create_bucket(Bucket=bucket, **location)
+        if region == "us-east-1":  # the default region takes no location constraint
+            client.create_bucket(Bucket=bucket)
+        else:
+            client.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
     client.put_bucket_policy(Bucket=bucket, Policy=json.dumps(anonymous_read_policy(bucket)))
 
 
@@ -186,7 +192,9 @@ class RequestCounts:
 class _ProxyHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # headers and body go out in separate writes: no 40 ms delayed-ACK stall
-    _HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "proxy-connection", "te", "upgrade"})
+    _HOP_BY_HOP = frozenset(
+        {"connection", "keep-alive", "transfer-encoding", "proxy-connection", "te", "upgrade"}
+    )
 
     def _forward(self) -> None:
         proxy: CountingProxy = self.server.proxy  # type: ignore[attr-defined]
@@ -309,7 +317,9 @@ class S3Store(ZarrStore):
     def open_with_obstore(self) -> Any:
         """The stored array, opened read-only through zarr 3's ``ObjectStore`` (obstore) rather than s3fs."""
         prefix = self._location().removeprefix(f"s3://{self.bucket}/")
-        return _compat.open_array_with_obstore(self.bucket, prefix, endpoint=self.endpoint, region=self.region)
+        return _compat.open_array_with_obstore(
+            self.bucket, prefix, endpoint=self.endpoint, region=self.region
+        )
 
     def _filesystem(self) -> Any:
         import fsspec

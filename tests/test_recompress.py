@@ -42,7 +42,9 @@ def test_recompressing_a_large_volume_stays_under_half_its_size(tmp_path):
     destination = DirectoryStore(tmp_path / "destination.zarr")
     layout = "shard128-64" if NEWEST == 3 else "64"
 
-    peak = traced_peak_bytes(lambda: recompress(source, destination, codec="zstd-1", layout=layout, zarr_format=NEWEST))
+    peak = traced_peak_bytes(
+        lambda: recompress(source, destination, codec="zstd-1", layout=layout, zarr_format=NEWEST)
+    )
 
     assert 0 < peak < data.nbytes / 2
     assert same_bits(destination.read(), data)

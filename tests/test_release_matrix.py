@@ -137,7 +137,7 @@ def test_every_default_benchmark_has_a_result_in_every_environment(matrix_run: M
             format_3 = format_3 or name.split(".")[0] in FORMAT_3_MODULES
             s3 = "store" in param_names and params[param_names.index("store")].strip("'").startswith("s3")
             if s3:
-                assert math.isnan(value), f"{where}: the matrix environments have no S3 store, yet it has a value"
+                assert math.isnan(value), f"{where}: no matrix environment has an S3 store, yet it has a value"
             elif zarr_release.startswith("2.") and format_3:
                 assert math.isnan(value), f"{where}: zarr 2 cannot write format 3, yet it has a value"
             else:
