@@ -214,5 +214,5 @@ def _renew_zarr_thread_pool() -> None:
     if sync._executor is not None:
         sync._executor.shutdown(wait=True)
         sync._executor = None
-    if zarr.config.get("threading.max_workers") is not None:
-        sync._get_executor()
+    # Always make the new pool now: zarr's event loop keeps the old one as its default executor until then.
+    sync._get_executor()
