@@ -26,14 +26,17 @@ __all__ = [
     "SUPPORTED_FORMATS",
     "ZARR_MAJOR",
     "UnsupportedFormatError",
+    "UnsupportedLayoutError",
+    "UnsupportedReaderError",
     "concurrency_settings",
     "create_array",
     "library_versions",
     "object_bytes",
     "open_array",
+    "open_array_with_obstore",
     "restore_concurrency",
     "set_concurrency",
-    "write_whole",
+    "write_region",
 ]
 
 ZARR_MAJOR = int(zarr.__version__.split(".")[0])
@@ -49,6 +52,14 @@ warnings.filterwarnings("ignore", message="Numcodecs codecs are not in the Zarr 
 
 class UnsupportedFormatError(NotImplementedError):
     """The installed zarr-python cannot write the requested Zarr format."""
+
+
+class UnsupportedLayoutError(NotImplementedError):
+    """The installed zarr-python, or the requested Zarr format, cannot store the requested layout."""
+
+
+class UnsupportedReaderError(NotImplementedError):
+    """The installed packages cannot read a store the requested way."""
 
 
 def library_versions() -> dict[str, str]:
@@ -72,17 +83,29 @@ def create_array(
     dtype: np.dtype,
     codec: CodecSpec,
     zarr_format: int,
+    shards: tuple[int, ...] | None = None,
+    write_empty_chunks: bool = True,
+    storage_options: dict[str, Any] | None = None,
 ) -> Any:
-    """Create an empty array that writes every chunk (even all-zero ones) through the pipeline ``codec``.
+    """Create an empty array whose chunks go through the pipeline ``codec``.
 
-    Raises :class:`~.codecs.CodecUnavailable` if a codec's package is missing and
-    :class:`~.codecs.CodecCannotExpress` if this zarr-python cannot store the pipeline (both
-    ``NotImplementedError``, which asv records as a skip).
+    ``shards`` groups the chunks into Zarr format 3 shards (one stored object per shard); with
+    ``write_empty_chunks`` False, a chunk holding only the fill value (0) is not stored.  ``storage_options``
+    go to fsspec when ``store`` is a URL such as ``s3://bucket/array.zarr``.
+
+    Raises :class:`~.codecs.CodecUnavailable` if a codec's package is missing, :class:`~.codecs.CodecCannotExpress`
+    if this zarr-python cannot store the pipeline and :class:`UnsupportedLayoutError` for shards it cannot
+    write (all ``NotImplementedError``, which asv records as a skip).
     """
     if zarr_format not in SUPPORTED_FORMATS:
         raise UnsupportedFormatError(
             f"zarr-python {zarr.__version__} cannot write Zarr format {zarr_format}; "
             f"it supports format(s) {', '.join(map(str, SUPPORTED_FORMATS))}"
+        )
+    if shards is not None and (ZARR_MAJOR == 2 or zarr_format != 3):
+        raise UnsupportedLayoutError(
+            f"sharding needs Zarr format 3 written by zarr-python 3; this is format {zarr_format} "
+            f"with zarr-python {zarr.__version__}"
         )
     codec.require()
     broken = _release_cannot_store(codec, zarr_format)
@@ -91,6 +114,7 @@ def create_array(
     filter_configs, compressor_config = codec.zarr_v2(dtype)
     filters = [numcodecs.get_codec(dict(config)) for config in filter_configs] or None
     compressor = None if compressor_config is None else numcodecs.get_codec(dict(compressor_config))
+    url_options = {} if storage_options is None else {"storage_options": storage_options}
     if ZARR_MAJOR == 2:
         return zarr.open_array(
             store,
@@ -101,7 +125,8 @@ def create_array(
             compressor=compressor,
             filters=filters,
             fill_value=0,
-            write_empty_chunks=True,
+            write_empty_chunks=write_empty_chunks,
+            **url_options,
         )
     if zarr_format == 3:
         v3 = codec.zarr_v3(dtype)
@@ -117,17 +142,19 @@ def create_array(
         _store_arg(store),
         shape=shape,
         chunks=chunks,
+        shards=shards,
         dtype=dtype,
         fill_value=0,
         zarr_format=zarr_format,
         overwrite=True,
-        config={"write_empty_chunks": True},
+        config={"write_empty_chunks": write_empty_chunks},
         **codecs,
+        **url_options,
     )
 
 
-def write_whole(array: Any, data: np.ndarray) -> None:
-    """``array[...] = data``; if that fails or is interrupted, every chunk write has stopped when it returns.
+def write_region(array: Any, region: Any, data: np.ndarray) -> None:
+    """``array[region] = data``; if that fails or is interrupted, every chunk write has stopped when it returns.
 
     zarr 3 writes chunks as tasks on its event loop, each handing its file write to a thread pool. When one
     write fails (a full disk) or the caller is interrupted, the others carry on by default, and recreate files
@@ -135,7 +162,7 @@ def write_whole(array: Any, data: np.ndarray) -> None:
     drained, before the error reaches the caller. zarr 2 writes chunk by chunk in the calling thread.
     """
     if ZARR_MAJOR == 2:
-        array[...] = data
+        array[region] = data
         return
     from zarr.core.sync import _get_executor, _get_loop
 
@@ -143,7 +170,7 @@ def write_whole(array: Any, data: np.ndarray) -> None:
     loop = _get_loop()
     write = _StoppableWrite()
     try:
-        asyncio.run_coroutine_threadsafe(write.run(array._async_array, data), loop).result()
+        asyncio.run_coroutine_threadsafe(write.run(array._async_array, region, data), loop).result()
     except BaseException:
         # One round trip through the loop later, the write has started if it was scheduled at all (an
         # interrupt may land anywhere, even inside run_coroutine_threadsafe).
@@ -163,12 +190,12 @@ class _StoppableWrite:
         self.started, self.stopped = threading.Event(), threading.Event()
         self._task: asyncio.Task | None = None
 
-    async def run(self, async_array: Any, data: np.ndarray) -> None:
+    async def run(self, async_array: Any, region: Any, data: np.ndarray) -> None:
         self._task = asyncio.current_task()
         self.started.set()
         before = asyncio.all_tasks()
         try:
-            await async_array.setitem(Ellipsis, data)
+            await async_array.setitem(region, data)
         except BaseException:
             spawned = asyncio.all_tasks() - before
             for task in spawned:
@@ -238,6 +265,25 @@ def open_array(store: StoreLike, storage_options: dict[str, Any] | None = None) 
         # fills it with zeros; only a KeyError (the object does not exist) should mean that.
         storage_options = {**storage_options, "exceptions": (KeyError,)}
     return zarr.open_array(_store_arg(store), mode="r", storage_options=storage_options)
+
+
+def open_array_with_obstore(bucket: str, prefix: str, *, endpoint: str, region: str) -> Any:
+    """Open an array in S3 read-only through zarr 3's ``ObjectStore`` (obstore), anonymously, over HTTP."""
+    if not hasattr(zarr.storage, "ObjectStore"):
+        raise UnsupportedReaderError(f"zarr-python {zarr.__version__} has no ObjectStore")
+    try:
+        from obstore.store import S3Store
+    except ImportError:
+        raise UnsupportedReaderError("obstore is not installed; pip install obstore") from None
+    store = S3Store(
+        bucket,
+        prefix=prefix,
+        endpoint=endpoint,
+        region=region,
+        skip_signature=True,
+        client_options={"allow_http": True},
+    )
+    return zarr.open_array(zarr.storage.ObjectStore(store, read_only=True), mode="r")
 
 
 def object_bytes(value: Any) -> bytes:

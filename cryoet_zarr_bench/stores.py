@@ -13,7 +13,7 @@ import re
 import shutil
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +27,7 @@ from . import _compat
 from ._atomic import replace_directory
 from ._orphans import owner_tag, remove_orphans
 from .codecs import CodecSpec, parse_codec
+from .layouts import Layout, format_chunks, parse_chunks, parse_layout
 
 __all__ = [
     "DirectoryStore",
@@ -46,24 +47,6 @@ _CHUNK_KEY = re.compile(r"^(?:c/)?(\d+(?:[./]\d+)*)$")
 
 class NoSpaceError(OSError):
     """A store could not be written for lack of disk space; nothing of it was left behind."""
-
-
-def parse_chunks(text: str) -> tuple[int, int, int]:
-    """A chunk shape from its string form: ``"64"`` -> (64, 64, 64), ``"32x128x128"`` -> (32, 128, 128)."""
-    try:
-        edges = tuple(int(n) for n in str(text).lower().split("x"))
-    except ValueError:
-        edges = ()
-    if len(edges) == 1:
-        edges *= 3
-    if len(edges) != 3 or min(edges) < 1:
-        raise ValueError(f"{text!r} is not a chunk shape: give one edge (64) or three (32x128x128)")
-    return edges  # type: ignore[return-value]
-
-
-def format_chunks(chunks: tuple[int, ...]) -> str:
-    """The string form :func:`parse_chunks` reads: ``"64x64x64"``."""
-    return "x".join(map(str, chunks))
 
 
 @dataclass(frozen=True)
@@ -86,21 +69,57 @@ class ZarrStore(ABC):
         data: np.ndarray,
         *,
         codec: CodecSpec | str,
-        chunks: tuple[int, ...],
+        chunks: Layout | str | tuple[int, ...],
         zarr_format: int = 3,
     ) -> None:
-        """Write ``data`` as a single array, replacing whatever the store held, all or nothing."""
+        """Write ``data`` as a single array, replacing whatever the store held, all or nothing.
+
+        ``chunks`` is a chunk shape or a whole :class:`~cryoet_zarr_bench.layouts.Layout` (or its name, such
+        as ``shard256-64``).
+        """
+        everything = tuple(slice(0, n) for n in data.shape)
+        self.write_blocks(
+            [(everything, data)],
+            shape=data.shape,
+            dtype=data.dtype,
+            codec=codec,
+            chunks=chunks,
+            zarr_format=zarr_format,
+        )
+
+    def write_blocks(
+        self,
+        blocks: Iterable[tuple[tuple[slice, ...], np.ndarray]],
+        *,
+        shape: tuple[int, ...],
+        dtype: np.dtype,
+        codec: CodecSpec | str,
+        chunks: Layout | str | tuple[int, ...],
+        zarr_format: int = 3,
+    ) -> None:
+        """Write an array of ``shape`` one ``(region, values)`` block at a time, all or nothing.
+
+        Only one block need be in memory at a time (``blocks`` may be a generator); blocks aligned with the
+        stored objects (chunks, or shards) write each object once.
+        """
         codec = parse_codec(codec)
-        with self.staged(nbytes=data.nbytes) as staging:
+        layout = parse_layout(chunks)
+        nbytes = int(np.prod(shape)) * np.dtype(dtype).itemsize
+        with self.staged(nbytes=nbytes) as staging:
             array = _compat.create_array(
                 staging,
-                shape=data.shape,
-                chunks=tuple(chunks),
-                dtype=data.dtype,
+                shape=tuple(shape),
+                chunks=layout.chunks,
+                shards=layout.shards,
+                write_empty_chunks=layout.write_empty_chunks,
+                dtype=np.dtype(dtype),
                 codec=codec,
                 zarr_format=zarr_format,
+                storage_options=self._storage_options(writing=True),
             )
-            _compat.write_whole(array, data)
+            for region, values in blocks:
+                _compat.write_region(array, region, values)
+                del values  # before the next block is read, so that only one is held
 
     @contextmanager
     def staged(self, nbytes: int | None = None) -> Iterator[Any]:
@@ -122,9 +141,17 @@ class ZarrStore(ABC):
                 ) from None
             raise
 
+    def open(self) -> Any:
+        """The stored array, opened read-only (nothing is read but its metadata)."""
+        return _compat.open_array(self._location(), self._storage_options())
+
     def read(self) -> np.ndarray:
         """The whole array, as a numpy array."""
-        return np.asarray(_compat.open_array(self._location())[...])
+        return np.asarray(self.open()[...])
+
+    def stored_objects(self) -> int:
+        """How many data objects (chunks, or shards if sharded) the store holds; metadata not counted."""
+        return sum(1 for key, _ in self._object_sizes() if key.rsplit("/", 1)[-1] not in METADATA_NAMES)
 
     def stored_bytes(self) -> StoredBytes:
         """Bytes the store holds now, counted object by object."""
@@ -145,6 +172,11 @@ class ZarrStore(ABC):
                 index = tuple(int(i) for i in re.split(r"[./]", match.group(1)))
                 payloads[index] = self._read_object(key)
         return payloads
+
+    def _storage_options(self, *, writing: bool = False) -> dict[str, Any] | None:
+        """fsspec options (for writing or for reading) of a store given by URL; None for local and
+        in-memory stores."""
+        return None
 
     @abstractmethod
     def exists(self) -> bool:

@@ -23,7 +23,6 @@ Tests use the ``portal`` fixture, which points production code at these servers 
 from __future__ import annotations
 
 import gc
-import http.client
 import json
 import math
 import random
@@ -40,6 +39,9 @@ from typing import Any
 import numcodecs
 import numpy as np
 import pytest
+
+from cryoet_zarr_bench import s3
+from cryoet_zarr_bench.s3 import MotoServer, anonymous_read_policy
 
 #: The portal's compressor, as its .zarray documents record it.
 PORTAL_COMPRESSOR = {"id": "blosc", "cname": "lz4", "clevel": 5, "shuffle": 1, "blocksize": 0}
@@ -189,42 +191,23 @@ class S3Portal:
     """moto's S3 server on 127.0.0.1 holding the fixture tomograms (see the module docstring)."""
 
     def __init__(self) -> None:
-        import boto3
-        from moto.server import ThreadedMotoServer
-
-        self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        self.server.start()
-        host, port = self.server.get_host_and_port()
-        self.endpoint = f"http://{host}:{port}"
-        self.s3 = boto3.client(
-            "s3",
-            endpoint_url=self.endpoint,
-            region_name=REGION,
-            aws_access_key_id="fixture",
-            aws_secret_access_key="fixture",
-        )
+        self.server = MotoServer()
+        self.endpoint = self.server.endpoint
+        self.s3 = self.server.client(REGION)
         self._fill()
 
     def _fill(self) -> None:
         for bucket in (BUCKET, PRIVATE_BUCKET):
             self.s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
-        anonymous_reads = {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": "*",
-                    "Action": ["s3:GetObject", "s3:HeadObject", "s3:ListBucket"],
-                    "Resource": [f"arn:aws:s3:::{BUCKET}", f"arn:aws:s3:::{BUCKET}/*"],
-                },
-                {
-                    "Effect": "Deny",
-                    "Principal": "*",
-                    "Action": ["s3:GetObject"],
-                    "Resource": [f"arn:aws:s3:::{BUCKET}/{DENIED_CHUNK}"],
-                },
-            ],
-        }
+        anonymous_reads = anonymous_read_policy(BUCKET)
+        anonymous_reads["Statement"].append(
+            {
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": ["s3:GetObject"],
+                "Resource": [f"arn:aws:s3:::{BUCKET}/{DENIED_CHUNK}"],
+            }
+        )
         self.s3.put_bucket_policy(Bucket=BUCKET, Policy=json.dumps(anonymous_reads))
         with tempfile.TemporaryDirectory() as scratch:
             for record in TOMOGRAMS:
@@ -238,104 +221,37 @@ class S3Portal:
         self.server.stop()
 
 
-class _ProxyHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    _HOP_BY_HOP = frozenset(
-        {"connection", "keep-alive", "transfer-encoding", "proxy-connection", "te", "upgrade"}
-    )
-
-    def _forward(self) -> None:
-        proxy: CountingProxy = self.server.proxy  # type: ignore[attr-defined]
-        if proxy.is_down:
-            self.close_connection = True
-            return
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else None
-        fault = proxy.fault()
-        if fault == "drop":
-            self.close_connection = True  # hang up without an answer
-            return
-        if fault == "error":
-            self.send_response_only(500, "Internal Server Error")
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            return
-        if isinstance(fault, float):
-            time.sleep(fault)
-        upstream = http.client.HTTPConnection(proxy.upstream_host, proxy.upstream_port, timeout=30)
-        headers = {k: v for k, v in self.headers.items() if k.lower() not in self._HOP_BY_HOP}
-        upstream.request(self.command, self.path, body=body, headers=headers)
-        response = upstream.getresponse()
-        payload = response.read()
-        upstream.close()
-        if not proxy.admit(self.command, self.path):
-            self.close_connection = True  # hang up without an answer, as a server that just died
-            return
-        self.send_response_only(response.status, response.reason)
-        for name, value in response.getheaders():
-            if name.lower() not in self._HOP_BY_HOP and (
-                self.command == "HEAD" or name.lower() != "content-length"
-            ):
-                self.send_header(name, value)
-        if self.command != "HEAD":
-            self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(payload)
-        self.wfile.flush()
-
-    do_GET = do_HEAD = do_PUT = do_POST = do_DELETE = _forward
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-class CountingProxy:
-    """An HTTP proxy on 127.0.0.1 in front of ``upstream`` that logs requests and can go down on cue."""
+class CountingProxy(s3.CountingProxy):
+    """The library's counting proxy in front of moto, able to go down on cue."""
 
     def __init__(self, upstream: str) -> None:
-        host, port = upstream.removeprefix("http://").split(":")
-        self.upstream_host, self.upstream_port = host, int(port)
-        self.requests: list[tuple[str, str]] = []
-        self.is_down = False
+        super().__init__(upstream)
         self._chunk_gets_until_down: int | None = None
-        self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _ProxyHandler)
-        self._server.daemon_threads = True
-        self._server.proxy = self  # type: ignore[attr-defined]
-        self.endpoint = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
 
     def chunk_gets(self) -> list[str]:
         """Paths of the chunk objects fetched (GET), in order."""
-        return [path for method, path in self.requests if method == "GET" and _CHUNK_KEY.search(path)]
+        return [r.path for r in self.requests if r.method == "GET" and _CHUNK_KEY.search(r.path)]
 
     def go_down_after_chunk_gets(self, count: int) -> None:
         """Stop serving (as if the server died) once ``count`` more chunk GETs have been answered."""
         self._chunk_gets_until_down = count
 
-    def admit(self, method: str, path: str) -> bool:
-        """Log a request about to be answered; False if it must not be (the proxy is down)."""
+    def admit(self, request: s3.ProxiedRequest) -> bool:
+        # One lock around check, record and countdown: no request is answered after the one that went down.
         with self._lock:
             if self.is_down:
                 return False
-            self.requests.append((method, path))
-            if self._chunk_gets_until_down is not None and method == "GET" and _CHUNK_KEY.search(path):
+            self.requests.append(request)
+            if (
+                self._chunk_gets_until_down is not None
+                and request.method == "GET"
+                and _CHUNK_KEY.search(request.path)
+            ):
                 self._chunk_gets_until_down -= 1
                 if self._chunk_gets_until_down == 0:
                     self.is_down = True
                     threading.Thread(target=self.stop, daemon=True).start()
             return True
-
-    def fault(self) -> str | float | None:
-        """What goes wrong with the next request: ``"drop"``, ``"error"`` (HTTP 500), a delay, or None."""
-        return None
-
-    def stop(self) -> None:
-        self.is_down = True
-        self._server.shutdown()
-        self._server.server_close()
 
 
 class FlakyProxy(CountingProxy):

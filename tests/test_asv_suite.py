@@ -12,6 +12,15 @@ from support import asv_environment, write_asv_config
 
 #: Every benchmark of the default suite.
 BENCHMARKS = {
+    "access.Access.time_read",
+    "access.Layout.time_write",
+    "access.Layout.track_stored_bytes",
+    "access.Layout.track_stored_objects",
+    "access.Requests.track_bytes_transferred",
+    "access.Requests.track_requests",
+    "access.SparseLabels.time_read",
+    "access.SparseLabels.track_stored_bytes",
+    "access.SparseLabels.track_stored_objects",
     "compression.Compression.track_chunk_bytes",
     "compression.Compression.track_compression_ratio",
     "compression.Compression.track_metadata_bytes",
@@ -19,6 +28,8 @@ BENCHMARKS = {
     "engines.ChunkBytes.track_chunk_bytes",
     "engines.Read.time_read",
     "engines.Write.time_write",
+    "full_size.Recompress.time_recompress",
+    "full_size.Recompress.track_peak_bytes",
     "overhead.ZarrOverhead.time_decode_numcodecs",
     "overhead.ZarrOverhead.time_read_zarr",
     "parallel.Parallel.time_read_warm",

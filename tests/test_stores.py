@@ -193,13 +193,13 @@ def test_a_rewrite_replaces_the_store_and_leaves_nothing_beside_it(tmp_path, dat
 def test_a_failed_memory_write_keeps_the_previous_array(data, monkeypatch):
     store = MemoryStore()
     store.write(data, codec="zstd-3", chunks=(16, 16, 16), zarr_format=2)
-    real_write_whole = _compat.write_whole
+    real_write_region = _compat.write_region
 
-    def write_half_then_fail(array, value):
-        real_write_whole(array, value)
+    def write_then_fail(array, region, value):
+        real_write_region(array, region, value)
         raise OSError("No space left on device")
 
-    monkeypatch.setattr(_compat, "write_whole", write_half_then_fail)
+    monkeypatch.setattr(_compat, "write_region", write_then_fail)
     with pytest.raises(OSError):
         store.write(data * 2, codec="none", chunks=(16, 16, 16), zarr_format=2)
     assert same_bits(store.read(), data)

@@ -73,6 +73,7 @@ __all__ = [
     "DEFAULT_SHAPE",
     "VOXEL_SPACING",
     "synthetic_half_volumes",
+    "synthetic_labels",
     "synthetic_volume",
 ]
 
@@ -97,6 +98,8 @@ PARTICLE_CONTRAST = (1.5, 3.0)
 BACKGROUND_SIGMA = 1 / 64
 #: Standard deviation of the background relative to that of the noise.
 BACKGROUND_RELATIVE_STD = 0.2
+#: :func:`synthetic_labels` labels every this-many-th particle (a mask of one kind among ten).
+LABELLED_EVERY = 10
 
 _GENERATOR = "cryoet_zarr_bench.synthetic"
 
@@ -293,25 +296,62 @@ class _Filter:
         spectrum[iz, iy, ix] += (envelope * (real + 1j * imaginary) * math.sqrt(0.5)).astype(np.complex64)
 
 
+def _particles(shape: tuple[int, ...], rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Centres (voxels), radii (voxels) and contrasts (noise units) of the particles, drawn from ``rng``."""
+    count = round(PARTICLES_PER_128_CUBE * math.prod(shape) / 128**3)
+    centres = rng.uniform(0.0, np.array(shape), size=(count, 3))
+    radii = rng.uniform(*PARTICLE_RADIUS, size=count)
+    contrasts = rng.uniform(*PARTICLE_CONTRAST, size=count)
+    return centres, radii, contrasts
+
+
+def _sphere(shape: np.ndarray, centre: np.ndarray, radius: float) -> tuple[tuple[slice, ...], np.ndarray]:
+    """The bounding box of a sphere inside an array of ``shape``, and the sphere's mask within it."""
+    low = np.maximum(np.floor(centre - radius).astype(int), 0)
+    high = np.minimum(np.ceil(centre + radius).astype(int) + 1, shape)
+    box = tuple(slice(lo, hi) for lo, hi in zip(low, high, strict=True))
+    grid = np.ogrid[box]
+    distance2 = sum((axis - c) ** 2 for axis, c in zip(grid, centre, strict=True))
+    return box, distance2 <= radius * radius
+
+
 def _subtract_particles(volume: np.ndarray, rng: np.random.Generator, unit: float) -> int:
     """Subtract solid spheres from ``volume`` in place; return how many were drawn.
 
     Contrasts are in units of ``unit``, the standard deviation the filter gives the noise, so they keep
     their meaning whatever the filter.
     """
+    centres, radii, contrasts = _particles(volume.shape, rng)
     shape = np.array(volume.shape)
-    count = round(PARTICLES_PER_128_CUBE * volume.size / 128**3)
-    centres = rng.uniform(0.0, shape, size=(count, 3))
-    radii = rng.uniform(*PARTICLE_RADIUS, size=count)
-    contrasts = rng.uniform(*PARTICLE_CONTRAST, size=count) * unit
-    for centre, radius, contrast in zip(centres, radii, contrasts, strict=True):
-        low = np.maximum(np.floor(centre - radius).astype(int), 0)
-        high = np.minimum(np.ceil(centre + radius).astype(int) + 1, shape)
-        box = tuple(slice(lo, hi) for lo, hi in zip(low, high, strict=True))
-        grid = np.ogrid[box]
-        distance2 = sum((axis - c) ** 2 for axis, c in zip(grid, centre, strict=True))
-        volume[box] -= np.float32(contrast) * (distance2 <= radius * radius)
-    return count
+    for centre, radius, contrast in zip(centres, radii, contrasts * unit, strict=True):
+        box, sphere = _sphere(shape, centre, radius)
+        volume[box] -= np.float32(contrast) * sphere
+    return len(radii)
+
+
+def synthetic_labels(
+    shape: int | tuple[int, int, int] = DEFAULT_SHAPE, seed: int = DEFAULT_SEED, every: int = LABELLED_EVERY
+) -> Volume:
+    """A segmentation mask of the synthetic tomogram for ``(shape, seed)``: uint8, mostly zero.
+
+    Every ``every``-th particle of :func:`synthetic_volume` (same positions and radii) is labelled 1, as a
+    mask of one kind of particle would be; everything else is 0.
+    """
+    shape = _as_shape(shape)
+    seed = _as_seed(seed)
+    _, particle_rng, _ = np.random.default_rng(seed).spawn(3)
+    centres, radii, _ = _particles(shape, particle_rng)
+    labels = np.zeros(shape, dtype=np.uint8)
+    for centre, radius in zip(centres[::every], radii[::every], strict=True):
+        box, sphere = _sphere(np.array(shape), centre, radius)
+        labels[box] |= sphere.astype(np.uint8)
+    z, y, x = shape
+    return Volume(
+        data=labels,
+        voxel_spacing=(VOXEL_SPACING,) * 3,
+        source=f"synthetic-labels?shape={z},{y},{x}&seed={seed}&every={every}",
+        provenance={"generator": _GENERATOR, "shape": list(shape), "seed": seed, "labelled_every": every},
+    )
 
 
 # norm="ortho" everywhere: with numpy 2.x's default norm the forward transforms run in double precision

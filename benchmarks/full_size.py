@@ -1,0 +1,81 @@
+"""Full-size tomograms in bounded memory: recompressing a whole volume from one local store into another.
+
+The source is a synthetic tomogram of each size in ``CRYOET_ZARR_BENCH_FULL_SIZES`` (comma-separated shapes,
+``256`` or ``184x630x630``, the portal's full TS_100_3; default ``256``), stored as the portal stores it
+(Zarr format 2, Blosc LZ4 level 5 with byte shuffle, 256³ chunks) on local disk.  It is recompressed block by
+block (:func:`cryoet_zarr_bench.recompress.recompress`) into each codec and layout (Zarr format 3).  Besides
+the time, ``track_peak_bytes`` records the peak memory the recompression allocates over what was allocated
+when it started (traced through Python's allocators, numpy included).  That peak is about three blocks, and
+a block covers at least one 256³ source chunk (64 MiB of float32), so it is below half the volume only for
+volumes of several chunks (512³, 184x630x630); at 256³ (the cheap default) the one block is the whole
+volume.  One thread unless the runtime policy says otherwise; warm page cache.
+"""
+
+import os
+from pathlib import Path
+
+from cryoet_zarr_bench.layouts import format_chunks, parse_chunks
+from cryoet_zarr_bench.measure import same_bits
+from cryoet_zarr_bench.releases import verify_pins
+from cryoet_zarr_bench.recompress import recompress, traced_peak_bytes
+from cryoet_zarr_bench.sources.synthetic import synthetic_volume
+from cryoet_zarr_bench.stores import DirectoryStore
+
+from . import CODECS, VolumeBenchmark
+from .access import LAYOUTS
+
+SIZES = [
+    format_chunks(parse_chunks(text))
+    for text in os.environ.get("CRYOET_ZARR_BENCH_FULL_SIZES", "256").split(",")
+    if text.strip()
+]
+SOURCE_CODEC, SOURCE_CHUNKS, SOURCE_FORMAT = "blosc-lz4-5-shuffle", "256", 2
+ZARR_FORMAT = 3
+
+
+class Recompress(VolumeBenchmark):
+    """Recompress a full-size tomogram from the portal's layout into a codec and layout, block by block."""
+
+    version = "1"
+    timeout = 1800
+    repeat = 1
+    rounds = 1
+    params = [SIZES, CODECS, LAYOUTS]
+    param_names = ["size", "codec", "layout"]
+
+    def setup_cache(self):
+        verify_pins()
+        sources = {}
+        for size in SIZES:
+            volume = synthetic_volume(parse_chunks(size))
+            sources[size] = DirectoryStore(Path("full-size-sources").resolve() / f"{size}.zarr")
+            sources[size].write(
+                volume.data, codec=SOURCE_CODEC, chunks=SOURCE_CHUNKS, zarr_format=SOURCE_FORMAT
+            )
+        return sources
+
+    def setup(self, sources, size, codec, layout):
+        super().setup(None, codec, layout, ZARR_FORMAT)
+        self.source = sources[size]
+        self.destinations = []
+
+    def _recompress(self, codec, layout):
+        destination = DirectoryStore(self.workdir / f"{len(self.destinations)}.zarr")
+        self.destinations.append(destination)
+        recompress(self.source, destination, codec=codec, layout=layout, zarr_format=ZARR_FORMAT)
+
+    def time_recompress(self, sources, size, codec, layout):
+        self._recompress(codec, layout)
+
+    def track_peak_bytes(self, sources, size, codec, layout):
+        return traced_peak_bytes(lambda: self._recompress(codec, layout))
+
+    track_peak_bytes.unit = "bytes"
+
+    def teardown(self, sources, size, codec, layout):
+        if getattr(self, "destinations", None):
+            expected = self.source.read()
+            for destination in self.destinations:
+                if not same_bits(destination.read(), expected):
+                    raise AssertionError(f"{destination!r} is not an exact copy of {self.source!r}")
+        super().teardown(None, codec, layout, ZARR_FORMAT)

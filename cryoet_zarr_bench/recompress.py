@@ -1,0 +1,89 @@
+"""Recompressing a full-size tomogram from one store into another in bounded memory.
+
+A portal tomogram is several hundred MB (184 x 630 x 630 float32 is 292 MB); reading it whole and writing it
+again holds it at least twice.  :func:`recompress` streams it instead: it reads one block, writes it, and
+moves on, so its peak memory is a few blocks, whatever the volume's size.
+
+Blocks are aligned with the destination's stored objects (chunks, or shards), so each object is written
+once: each block is one destination object deep along z and covers whole source chunks along y and x.  zarr
+decodes a whole source chunk to read any part of it, so the peak is about one decoded source chunk plus two
+blocks, and each source chunk is decoded (source chunk depth / destination object depth) times.  Measured
+once on a busy 2-core machine (zarr 3.1.6, one thread): the portal-sized 184x630x630 float32 synthetic
+tomogram (279 MiB in 256³ Blosc-LZ4 chunks, Zarr format 2) recompressed into 64³ chunks peaked 122 MiB over its
+baseline (44 %); into 256³ shards of 64³ chunks, where a block is a whole shard, 152 MiB (55 %, over the
+half-volume bound).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import tracemalloc
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+
+from .codecs import CodecSpec
+from .layouts import Layout, parse_layout
+from .stores import ZarrStore
+
+__all__ = ["block_shape", "blocks", "recompress", "traced_peak_bytes"]
+
+
+def block_shape(source_chunks: tuple[int, ...], layout: Layout) -> tuple[int, ...]:
+    """One destination object deep (z) and, across (y, x), the smallest multiple of the destination's
+    object shape that covers a source chunk."""
+    target = layout.object_shape
+    across = tuple(math.ceil(s / t) * t for s, t in zip(source_chunks[1:], target[1:], strict=True))
+    return (target[0], *across)
+
+
+def blocks(shape: tuple[int, ...], block: tuple[int, ...]) -> Iterator[tuple[slice, ...]]:
+    """The regions of ``block`` shape (smaller at the far edges) that tile an array of ``shape``, C order."""
+    starts = [range(0, n, b) for n, b in zip(shape, block, strict=True)]
+    for corner in itertools.product(*starts):
+        yield tuple(slice(c, min(c + b, n)) for c, b, n in zip(corner, block, shape, strict=True))
+
+
+def recompress(
+    source: ZarrStore,
+    destination: ZarrStore,
+    *,
+    codec: CodecSpec | str,
+    layout: Layout | str,
+    zarr_format: int = 3,
+) -> None:
+    """Copy the array in ``source`` into ``destination`` with another codec and layout, block by block.
+
+    ``destination`` is replaced all or nothing, as by :meth:`ZarrStore.write`.
+    """
+    layout = parse_layout(layout)
+    array = source.open()
+    shape = tuple(array.shape)
+    block = block_shape(tuple(array.chunks), layout)
+
+    def read_blocks() -> Iterator[tuple[tuple[slice, ...], np.ndarray]]:
+        for region in blocks(shape, block):
+            yield region, np.asarray(array[region])
+
+    destination.write_blocks(
+        read_blocks(), shape=shape, dtype=array.dtype, codec=codec, chunks=layout, zarr_format=zarr_format
+    )
+
+
+def traced_peak_bytes(operation: Callable[[], Any]) -> int:
+    """Peak bytes allocated through Python's allocators (numpy arrays included) while ``operation`` runs,
+    over what was allocated when it started."""
+    already_tracing = tracemalloc.is_tracing()
+    if not already_tracing:
+        tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        baseline, _ = tracemalloc.get_traced_memory()
+        operation()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        if not already_tracing:
+            tracemalloc.stop()
+    return peak - baseline
