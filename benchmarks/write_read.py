@@ -20,7 +20,7 @@ import time
 from cryoet_zarr_bench.peak_memory import added_peak_bytes
 from cryoet_zarr_bench.stores import DirectoryStore, parse_chunks
 
-from . import VolumeBenchmark, check_round_trip, evict_page_cache, read_store, warm_page_cache
+from . import VolumeBenchmark, check_round_trip, evict_page_cache, read_store, warm_page_cache, warm_up
 
 
 class Write(VolumeBenchmark):
@@ -92,6 +92,10 @@ class PeakMemory(VolumeBenchmark):
     """
 
     version = "1"
+
+    def setup(self, volume, codec, chunks, zarr_format):
+        super().setup(volume, codec, chunks, zarr_format)
+        warm_up(volume, codec, zarr_format)
 
     def track_write_added_peak(self, volume, codec, chunks, zarr_format):
         """Peak memory a write of the whole volume adds (bytes)."""
