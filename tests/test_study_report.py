@@ -5,18 +5,22 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from cryoet_zarr_bench.report.asv_results import Case, EnvironmentRun, Results
 from cryoet_zarr_bench.report.by_release import ReportError
 from cryoet_zarr_bench.report.study import (
     build_study,
+    central_slices,
     family,
     float_aware,
     format_study,
     pareto_front,
+    slices_setting,
     write_study_page,
 )
+from cryoet_zarr_bench.sources.synthetic import synthetic_volume
 
 # codec -> (ratio, added noise %, fraction of R(D), half-map shift Å, safe)
 RECORDED = {
@@ -107,7 +111,32 @@ def test_the_page_and_its_figures(tmp_path):
     page = write_study_page(build_study(_results()), tmp_path)
     assert page == tmp_path / "study" / "index.html"
     text = page.read_text()
-    assert "zfp-accuracy-1e-5" in text and "rate&ndash;distortion" in text
+    assert "zfp-accuracy-1e-5" in text and "rate–distortion" in text
     for figure in ("ratio-vs-added-noise.png", "ratio-vs-half-map-shift.png", "ratio-vs-read-throughput.png"):
         assert (page.parent / figure).read_bytes()[:4] == b"\x89PNG"
     assert [p.name for p in tmp_path.iterdir()] == ["study"]  # no staging directory left behind
+    assert not (page.parent / "central-slices.png").exists()  # no slices asked for
+
+
+def test_the_slices_show_the_best_safe_setting_or_the_one_named():
+    report = build_study(_results())
+    assert slices_setting(report).codec == "zfp-accuracy-1e-5"  # the highest-ratio safe setting of all
+    assert slices_setting(report, "step-1%+pcodec-8").codec == "step-1%+pcodec-8"
+    assert slices_setting(report, "zstd-5") is None  # not a recorded lossy setting
+    nothing_safe = {codec: (*figures[:4], 0) for codec, figures in RECORDED.items()}
+    assert slices_setting(build_study(_results(nothing_safe))) is None
+
+
+def test_central_slices_through_the_store(tmp_path):
+    volume = synthetic_volume(16, seed=3)
+    slices = central_slices(volume, "bitround-6+zstd-5", "8", 3)
+    assert slices.z == 8
+    np.testing.assert_array_equal(slices.original, volume.data[8])
+    assert slices.decoded.shape == (16, 16)
+    difference = slices.difference
+    np.testing.assert_allclose(difference, slices.decoded.astype(np.float64) - volume.data[8].astype(np.float64))
+    # BitRound to 6 mantissa bits: every error within half a unit of the 6th bit, some error somewhere.
+    assert 0 < np.abs(difference).max() <= np.abs(volume.data[8]).max() * 2.0**-7
+    page = write_study_page(build_study(_results()), tmp_path, slices)
+    assert "Central slices: bitround-6+zstd-5" in page.read_text()
+    assert (page.parent / "central-slices.png").read_bytes()[:4] == b"\x89PNG"
