@@ -343,7 +343,9 @@ def cmd_study(args: argparse.Namespace) -> int:
         elif args.slices == "best":
             print("no central slices: no setting was judged safe; name one with --slices CODEC")
         else:
-            raise CommandError(f"--slices {args.slices}: not a recorded study setting; pick a codec of the table")
+            raise CommandError(
+                f"--slices {args.slices}: not a recorded study setting; pick a codec of the table"
+            )
     print(f"study page: {study.write_study_page(report, settings.html_dir, slices)}")
     return 0
 

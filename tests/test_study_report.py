@@ -134,7 +134,8 @@ def test_central_slices_through_the_store(tmp_path):
     np.testing.assert_array_equal(slices.original, volume.data[8])
     assert slices.decoded.shape == (16, 16)
     difference = slices.difference
-    np.testing.assert_allclose(difference, slices.decoded.astype(np.float64) - volume.data[8].astype(np.float64))
+    expected = slices.decoded.astype(np.float64) - volume.data[8].astype(np.float64)
+    np.testing.assert_allclose(difference, expected)
     # BitRound to 6 mantissa bits: every error within half a unit of the 6th bit, some error somewhere.
     assert 0 < np.abs(difference).max() <= np.abs(volume.data[8]).max() * 2.0**-7
     page = write_study_page(build_study(_results()), tmp_path, slices)
