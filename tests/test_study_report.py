@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -125,6 +126,20 @@ def test_the_slices_show_the_best_safe_setting_or_the_one_named():
     assert slices_setting(report, "zstd-5") is None  # not a recorded lossy setting
     nothing_safe = {codec: (*figures[:4], 0) for codec, figures in RECORDED.items()}
     assert slices_setting(build_study(_results(nothing_safe))) is None
+    assert "(none safe)" in format_study(build_study(_results(nothing_safe)))
+
+
+def test_without_half_volumes_no_setting_is_judged(tmp_path):
+    """A real map has no half-volumes: no ``track_safe`` is recorded, and the report says why none is safe."""
+    values = {
+        case: value for case, value in _results().runs[0].values.items() if not case.benchmark.endswith("safe")
+    }
+    results = Results(benchmarks={}, runs=[replace(_results().runs[0], values=values)])
+    report = build_study(results)
+    assert len(report.rows) == 5 and all(row.safe is None for row in report.rows)
+    assert report.best_safe() == {} and slices_setting(report) is None
+    assert "(none judged: the volume has no half-volumes" in format_study(report)
+    assert "none judged" in write_study_page(report, tmp_path).read_text()
 
 
 def test_central_slices_through_the_store(tmp_path):

@@ -253,12 +253,22 @@ def format_study(report: StudyReport) -> str:
         _lossless_text(report.lossless),
         "",
         "highest-ratio safe setting per family:",
-        format_table(_COLUMNS, [_cells(row) for row in best.values()]) if best else "(none safe)",
+        format_table(_COLUMNS, [_cells(row) for row in best.values()]) if best else _no_safe_setting(report),
         "",
         "every setting:",
         format_table(_COLUMNS, [_cells(row) for row in report.rows]),
     ]
     return "\n".join(lines)
+
+
+def _no_safe_setting(report: StudyReport) -> str:
+    """Why no family has a safe setting: none passed, or none could be judged (no half-volumes)."""
+    if report.rows and all(row.safe is None for row in report.rows):
+        return (
+            "(none judged: the volume has no half-volumes, so the half-map test cannot run and no setting is "
+            "called safe; compare the added noise instead)"
+        )
+    return "(none safe)"
 
 
 def _lossless_text(lossless: LosslessBest) -> str:
@@ -344,7 +354,9 @@ def study_page(report: StudyReport, slices: CentralSlices | None = None) -> Page
     sections = [
         Section(
             "Highest-ratio safe setting per family",
-            [table("best-safe", list(report.best_safe().values()))],
+            [table("best-safe", list(report.best_safe().values()))]
+            if report.best_safe()
+            else [Paragraph(_no_safe_setting(report))],
             id="best-safe",
         ),
         Section("Rate and distortion", figures, id="figures"),
