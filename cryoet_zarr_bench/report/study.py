@@ -466,21 +466,20 @@ def _plot_throughput(report: StudyReport) -> Figure:
 
 
 def _plot_slices(slices: CentralSlices) -> Figure:
-    """Original, decoded and difference side by side, each with its own colour bar (data units)."""
+    """Original, decoded and difference side by side with colour bars (data units): original and decoded on
+    the original's grey scale, the difference on its own symmetric one."""
     from matplotlib.figure import Figure
 
     figure = Figure(figsize=(11, 3.8), layout="constrained")
+    low, high = float(slices.original.min()), float(slices.original.max())
+    extent = float(np.abs(slices.difference).max()) or 1.0
     panels = (
-        ("original", slices.original, "gray"),
-        (f"decoded ({slices.codec})", slices.decoded, "gray"),
-        ("difference (decoded - original)", slices.difference, "RdBu_r"),
+        ("original", slices.original, "gray", low, high),
+        (f"decoded ({slices.codec})", slices.decoded, "gray", low, high),
+        ("difference (decoded - original)", slices.difference, "RdBu_r", -extent, extent),
     )
-    for ax, (title, image, cmap) in zip(figure.subplots(1, 3), panels, strict=True):
-        if cmap == "RdBu_r":
-            extent = float(np.abs(image).max()) or 1.0
-            shown = ax.imshow(image, cmap=cmap, vmin=-extent, vmax=extent)
-        else:
-            shown = ax.imshow(image, cmap=cmap)
+    for ax, (title, image, cmap, vmin, vmax) in zip(figure.subplots(1, 3), panels, strict=True):
+        shown = ax.imshow(image, cmap=cmap, vmin=vmin, vmax=vmax)
         ax.set_title(title, fontsize=8)
         ax.set_axis_off()
         figure.colorbar(shown, ax=ax, shrink=0.8)
