@@ -236,7 +236,7 @@ def _cells(row: StudyRow) -> list[str]:
         f"{row.ratio:.2f}",
         f"{row.added_noise_pct:.3f}",
         f"{row.fraction_of_bound:.2f}",
-        f"{row.half_map_shift_angstrom:+.2f}",
+        "n/a" if math.isnan(row.half_map_shift_angstrom) else f"{row.half_map_shift_angstrom:+.2f}",
         {True: "yes", False: "no", None: "n/a"}[row.safe],
     ]
 
