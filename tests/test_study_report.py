@@ -132,7 +132,8 @@ def test_the_slices_show_the_best_safe_setting_or_the_one_named():
 def test_without_half_volumes_no_setting_is_judged(tmp_path):
     """A real map has no half-volumes: no ``track_safe`` is recorded, and the report says why none is safe."""
     recorded = _results().runs[0].values
-    values = {case: v for case, v in recorded.items() if not case.benchmark.endswith(("safe", "half_map_shift"))}
+    half_map = ("safe", "half_map_shift")
+    values = {case: v for case, v in recorded.items() if not case.benchmark.endswith(half_map)}
     results = Results(benchmarks={}, runs=[replace(_results().runs[0], values=values)])
     report = build_study(results)
     assert len(report.rows) == 5 and all(row.safe is None for row in report.rows)
