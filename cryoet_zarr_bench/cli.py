@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib.metadata
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -27,6 +28,7 @@ from .sources import SourceError, SourceSpec, acquire, describe_cache_entry, par
 from .sources.local import MRC_IMAGE_2D
 from .sources.spec import CentreCrop
 from .stores import NoSpaceError, format_chunks, parse_chunks
+from .suite import SOURCE_ENV
 
 __all__ = ["main"]
 
@@ -352,7 +354,19 @@ def cmd_study(args: argparse.Namespace) -> int:
     html_dir, results = read_config_results(Path(args.config))
     report = study.build_study(results, environment=args.environment)
     print(study.format_study(report))
-    print(f"study page: {study.write_study_page(report, html_dir)}")
+    slices = None
+    if args.slices != "none":
+        row = study.slices_setting(report, None if args.slices == "best" else args.slices)
+        if row is not None:
+            volume = acquire(args.source, progress=True)
+            slices = study.central_slices(volume, row.codec, row.chunks, int(row.zarr_format))
+        elif args.slices == "best":
+            print("no central slices: no setting was judged safe; name one with --slices CODEC")
+        else:
+            raise CommandError(
+                f"--slices {args.slices}: not a recorded study setting; pick a codec of the table"
+            )
+    print(f"study page: {study.write_study_page(report, html_dir, slices)}")
     return 0
 
 
@@ -562,6 +576,19 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config_option(study_command)
     study_command.add_argument(
         "--environment", help="an environment name or part of one (default: the newest run)"
+    )
+    study_command.add_argument(
+        "--slices",
+        default="best",
+        metavar="CODEC",
+        help="the lossy setting whose central slices (original, decoded, difference) the page shows: a "
+        "recorded study codec, 'best' (default: the highest-ratio safe setting) or 'none'",
+    )
+    study_command.add_argument(
+        "--source",
+        default=os.environ.get(SOURCE_ENV, "synthetic"),
+        help="the volume the results were measured on, for the slices (default: $CRYOET_ZARR_BENCH_SOURCE "
+        "or the synthetic volume, as for the suite)",
     )
     study_command.set_defaults(run=cmd_study)
     return parser

@@ -233,6 +233,14 @@ def test_reader_takes_the_python_version_from_an_interpreter_path_too(tmp_path: 
 
     assert read_results(directory).runs[0].python == "3.11"
 
+    interpreter = tmp_path / "pyenv" / "python3.12"  # `-E existing:same` records a venv's bin/python, a link
+    interpreter.parent.mkdir()
+    interpreter.write_text("")
+    (tmp_path / "python").symlink_to(interpreter)
+    document["python"] = str(tmp_path / "python")
+    path.write_text(json.dumps(document))
+    assert read_results(directory).runs[0].python == "3.12"
+
     document["python"] = "python"
     path.write_text(json.dumps(document))
     with pytest.raises(ResultsError, match="cannot tell the Python version from its python entry 'python'"):

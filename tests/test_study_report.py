@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from cryoet_zarr_bench.report.asv_results import Case, EnvironmentRun, Results
 from cryoet_zarr_bench.report.model import ReportError
 from cryoet_zarr_bench.report.study import (
     build_study,
+    central_slices,
     family,
     float_aware,
     format_study,
     pareto_front,
+    slices_setting,
     write_study_page,
 )
+from cryoet_zarr_bench.sources.synthetic import synthetic_volume
 
 # codec -> (ratio, added noise %, fraction of R(D), half-map shift Å, safe)
 RECORDED = {
@@ -107,7 +112,48 @@ def test_the_page_and_its_figures(tmp_path):
     page = write_study_page(build_study(_results()), tmp_path)
     assert page == tmp_path / "study" / "index.html"
     text = page.read_text()
-    assert "zfp-accuracy-1e-5" in text and "rate&ndash;distortion" in text
+    assert "zfp-accuracy-1e-5" in text and "rate–distortion" in text
     for figure in ("ratio-vs-added-noise.png", "ratio-vs-half-map-shift.png", "ratio-vs-read-throughput.png"):
         assert (page.parent / figure).read_bytes()[:4] == b"\x89PNG"
     assert [p.name for p in tmp_path.iterdir()] == ["study"]  # no staging directory left behind
+    assert not (page.parent / "central-slices.png").exists()  # no slices asked for
+
+
+def test_the_slices_show_the_best_safe_setting_or_the_one_named():
+    report = build_study(_results())
+    assert slices_setting(report).codec == "zfp-accuracy-1e-5"  # the highest-ratio safe setting of all
+    assert slices_setting(report, "step-1%+pcodec-8").codec == "step-1%+pcodec-8"
+    assert slices_setting(report, "zstd-5") is None  # not a recorded lossy setting
+    nothing_safe = {codec: (*figures[:4], 0) for codec, figures in RECORDED.items()}
+    assert slices_setting(build_study(_results(nothing_safe))) is None
+    assert "(none safe)" in format_study(build_study(_results(nothing_safe)))
+
+
+def test_without_half_volumes_no_setting_is_judged(tmp_path):
+    """A real map has no half-volumes: no ``track_safe`` is recorded, and the report says why none is safe."""
+    recorded = _results().runs[0].values
+    half_map = ("safe", "half_map_shift")
+    values = {case: v for case, v in recorded.items() if not case.benchmark.endswith(half_map)}
+    results = Results(benchmarks={}, runs=[replace(_results().runs[0], values=values)])
+    report = build_study(results)
+    assert len(report.rows) == 5 and all(row.safe is None for row in report.rows)
+    assert report.best_safe() == {} and slices_setting(report) is None
+    text = format_study(report)
+    assert "(none judged: the volume has no half-volumes" in text and "nan" not in text
+    assert "none judged" in write_study_page(report, tmp_path).read_text()
+
+
+def test_central_slices_through_the_store(tmp_path):
+    volume = synthetic_volume(16, seed=3)
+    slices = central_slices(volume, "bitround-6+zstd-5", "8", 3)
+    assert slices.z == 8
+    np.testing.assert_array_equal(slices.original, volume.data[8])
+    assert slices.decoded.shape == (16, 16)
+    difference = slices.difference
+    expected = slices.decoded.astype(np.float64) - volume.data[8].astype(np.float64)
+    np.testing.assert_allclose(difference, expected)
+    # BitRound to 6 mantissa bits: every error within half a unit of the 6th bit, some error somewhere.
+    assert 0 < np.abs(difference).max() <= np.abs(volume.data[8]).max() * 2.0**-7
+    page = write_study_page(build_study(_results()), tmp_path, slices)
+    assert "Central slices: bitround-6+zstd-5" in page.read_text()
+    assert (page.parent / "central-slices.png").read_bytes()[:4] == b"\x89PNG"

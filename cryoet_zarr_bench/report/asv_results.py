@@ -194,8 +194,12 @@ def _read_run(path: Path, benchmarks: dict[str, Benchmark]) -> EnvironmentRun:
 
 
 def _python_version(path: Path, value: object) -> str:
-    """``"3.11"``: asv records the version, but an interpreter's path such as ``.../bin/python3.11`` is read too."""
+    """``"3.11"``: asv records the version, but an interpreter's path such as ``.../bin/python3.11`` is read
+    too, and a venv's ``.../bin/python`` (``-E existing:same`` records it) through its link to the
+    interpreter."""
     match = re.search(r"(\d+\.\d+)", str(value))
+    if match is None and Path(str(value)).is_file():
+        match = re.search(r"(\d+\.\d+)", Path(str(value)).resolve().name)
     if match is None:
         raise ResultsError(f"{path}: cannot tell the Python version from its python entry {value!r}")
     return match.group(1)

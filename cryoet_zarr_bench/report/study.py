@@ -6,38 +6,49 @@ as a fraction of the rate–distortion bound at the same added noise, the half-m
 safety verdict; for every family, the highest-ratio safe setting; and, beside the volume's lossless limit
 (the order-0 byte-plane entropy estimate), the best lossless ratio found and the best float-aware one.
 ``cryoet-zarr-bench study`` prints the tables (:func:`format_study`) and writes
-``<html_dir>/study/index.html`` with two figures (:func:`write_study_page`): ratio against added noise with
-the R(D) bound drawn in, ratio against the half-map resolution shift and, where ``write_read.Read`` ran,
-ratio against read throughput with the Pareto front marked.
+``<html_dir>/study/index.html`` (:func:`write_study_page`, a :mod:`.pages` page) with its figures: ratio
+against added noise with the R(D) bound drawn in, ratio against the half-map resolution shift, where
+``write_read.Read`` ran ratio against read throughput with the Pareto front marked and, for one lossy setting,
+the central slices of original, decoded and difference (:func:`central_slices`, from the volume itself: the
+only figure not drawn from recorded results).
 """
 
 from __future__ import annotations
 
-import html
 import math
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .._atomic import replace_directory
-from ..codecs import NOISE_TIED, parse_codec
+import numpy as np
+
+from ..codecs import NOISE_TIED, check_error_bound, parse_codec, resolve_noise_tied
+from ..fidelity import noise_reference
 from ..information import rate_distortion_ratio
+from ..stores import MemoryStore, parse_chunks
+from ..volume import Volume
 from .asv_results import EnvironmentRun, Results
 from .model import ReportError
+from .pages import Page, Paragraph, Plot, Section, Table, write_page
 from .tables import format_table
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = [
     "STUDY_PAGE_DIR",
+    "CentralSlices",
     "LosslessBest",
     "StudyReport",
     "StudyRow",
     "build_study",
+    "central_slices",
     "family",
     "float_aware",
     "format_study",
     "pareto_front",
+    "slices_setting",
+    "study_page",
     "write_study_page",
 ]
 
@@ -225,7 +236,7 @@ def _cells(row: StudyRow) -> list[str]:
         f"{row.ratio:.2f}",
         f"{row.added_noise_pct:.3f}",
         f"{row.fraction_of_bound:.2f}",
-        f"{row.half_map_shift_angstrom:+.2f}",
+        "n/a" if math.isnan(row.half_map_shift_angstrom) else f"{row.half_map_shift_angstrom:+.2f}",
         {True: "yes", False: "no", None: "n/a"}[row.safe],
     ]
 
@@ -242,12 +253,22 @@ def format_study(report: StudyReport) -> str:
         _lossless_text(report.lossless),
         "",
         "highest-ratio safe setting per family:",
-        format_table(_COLUMNS, [_cells(row) for row in best.values()]) if best else "(none safe)",
+        format_table(_COLUMNS, [_cells(row) for row in best.values()]) if best else _no_safe_setting(report),
         "",
         "every setting:",
         format_table(_COLUMNS, [_cells(row) for row in report.rows]),
     ]
     return "\n".join(lines)
+
+
+def _no_safe_setting(report: StudyReport) -> str:
+    """Why no family has a safe setting: none passed, or none could be judged (no half-volumes)."""
+    if report.rows and all(row.safe is None for row in report.rows):
+        return (
+            "(none judged: the volume has no half-volumes, so the half-map test cannot run and no setting is "
+            "called safe; compare the added noise instead)"
+        )
+    return "(none safe)"
 
 
 def _lossless_text(lossless: LosslessBest) -> str:
@@ -262,26 +283,128 @@ def _lossless_text(lossless: LosslessBest) -> str:
     return "; ".join(parts)
 
 
-def write_study_page(report: StudyReport, html_dir: Path) -> Path:
-    """Write ``<html_dir>/study/index.html`` with its two figures, swapped in whole."""
-    html_dir = Path(html_dir)
-    html_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=html_dir, prefix=f".{STUDY_PAGE_DIR}-"))
-    try:
-        _plot(report, staging / "ratio-vs-added-noise.png", x="added_noise_pct", log=True)
-        _plot(report, staging / "ratio-vs-half-map-shift.png", x="half_map_shift_angstrom", log=False)
-        if report.throughput:
-            _plot_throughput(report, staging / "ratio-vs-read-throughput.png")
-        (staging / "index.html").write_text(_page_html(report), encoding="utf-8")
-        os.chmod(staging, 0o755)
-        replace_directory(staging, html_dir / STUDY_PAGE_DIR)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return html_dir / STUDY_PAGE_DIR / "index.html"
+@dataclass(frozen=True)
+class CentralSlices:
+    """The central XY slice (z = depth // 2) of a volume, of its copy decoded from ``codec`` and their
+    difference (decoded - original), in data units."""
+
+    codec: str
+    chunks: str
+    zarr_format: int
+    z: int
+    original: np.ndarray
+    decoded: np.ndarray
+
+    @property
+    def difference(self) -> np.ndarray:
+        return self.decoded.astype(np.float64) - self.original.astype(np.float64)
 
 
-def _plot(report: StudyReport, path: Path, *, x: str, log: bool) -> None:
+def slices_setting(report: StudyReport, codec: str | None = None) -> StudyRow | None:
+    """The recorded setting the slices show: ``codec``'s (its first recorded chunks and format), by default
+    the highest-ratio safe setting of all; None when ``codec`` is unrecorded or nothing was judged safe."""
+    if codec is not None:
+        return next((row for row in report.rows if row.codec == codec), None)
+    return max(report.best_safe().values(), key=lambda row: row.ratio, default=None)
+
+
+def central_slices(volume: Volume, codec: str, chunks: str, zarr_format: int) -> CentralSlices:
+    """Write ``volume`` with ``codec`` into a memory store, read it back (the codec's error bound checked, as
+    in the benchmarks) and keep the central XY slices.  A noise-tied setting (``step-1%+pcodec-8``) is
+    resolved against the volume's noise first, as ``study.NoiseTiedFidelity`` does."""
+    concrete = codec
+    if codec in NOISE_TIED:
+        concrete = resolve_noise_tied(codec, volume.data, noise_reference(volume).sigma)
+    store = MemoryStore()
+    store.write(volume.data, codec=concrete, chunks=parse_chunks(chunks), zarr_format=zarr_format)
+    decoded = store.read()
+    check_error_bound(concrete, volume.data, decoded)
+    z = volume.shape[0] // 2
+    return CentralSlices(concrete, chunks, zarr_format, z, volume.data[z].copy(), np.asarray(decoded[z]))
+
+
+def study_page(report: StudyReport, slices: CentralSlices | None = None) -> Page:
+    """The study as a page: the lossless limit, the best safe setting per family, the rate–distortion
+    figures, the central slices of one lossy setting (if given) and every setting."""
+
+    def table(table_id: str, rows: list[StudyRow]) -> Table:
+        cells = [_cells(row) for row in rows]
+        return Table(id=table_id, header=_COLUMNS, rows=[(cell[:4], cell[4:]) for cell in cells])
+
+    figures = [
+        Plot(
+            "ratio-vs-added-noise.png",
+            "ratio against added noise, with the R(D) bound",
+            lambda: _plot(report, x="added_noise_pct", log=True),
+        ),
+        Plot(
+            "ratio-vs-half-map-shift.png",
+            "ratio against half-map resolution shift",
+            lambda: _plot(report, x="half_map_shift_angstrom", log=False),
+        ),
+    ]
+    if report.throughput:
+        figures.append(
+            Plot(
+                "ratio-vs-read-throughput.png",
+                "ratio against read throughput, Pareto front marked",
+                lambda: _plot_throughput(report),
+            )
+        )
+    sections = [
+        Section(
+            "Highest-ratio safe setting per family",
+            [table("best-safe", list(report.best_safe().values()))]
+            if report.best_safe()
+            else [Paragraph(_no_safe_setting(report))],
+            id="best-safe",
+        ),
+        Section("Rate and distortion", figures, id="figures"),
+    ]
+    if slices is not None:
+        sections.append(
+            Section(
+                f"Central slices: {slices.codec}",
+                [
+                    Paragraph(
+                        f"XY slice z = {slices.z} of the original volume, of its copy decoded from "
+                        f"{slices.codec} (chunks {slices.chunks}, Zarr format {slices.zarr_format}) and of "
+                        "their difference, each on its own grey scale (drawn from the volume when the page "
+                        "was written, not from the recorded results)."
+                    ),
+                    Plot(
+                        "central-slices.png",
+                        f"central slices: original, decoded from {slices.codec}, difference",
+                        lambda: _plot_slices(slices),
+                    ),
+                ],
+                id="slices",
+            )
+        )
+    sections.append(Section("Every setting", [table("every-setting", report.rows)], id="every-setting"))
+    return Page(
+        title="The codec study",
+        blocks=[
+            Paragraph(
+                f"Environment {report.environment}, commit {report.commit[:8]}. A setting is safe when it "
+                "adds at most 1% to the noise variance, keeps FSC(original, decoded) >= 0.99 up to the "
+                "half-map resolution and leaves that resolution where it was; without half-volumes (any "
+                "volume but the synthetic one) no setting can be judged safe. \"of R(D)\": the ratio as a "
+                "fraction of the Gaussian rate\u2013distortion bound at the same added noise. Lossy ratios "
+                "depend on the data's texture: say which volume they were measured on."
+            ),
+            Paragraph(_lossless_text(report.lossless)),
+        ],
+        sections=sections,
+    )
+
+
+def write_study_page(report: StudyReport, html_dir: Path, slices: CentralSlices | None = None) -> Path:
+    """Write ``<html_dir>/study/index.html`` and its figures, swapped in whole."""
+    return write_page(study_page(report, slices), Path(html_dir) / STUDY_PAGE_DIR)
+
+
+def _plot(report: StudyReport, *, x: str, log: bool) -> Figure:
     """Compression ratio against ``x``, one marker series per family; safe settings filled, unsafe hollow.
     With the added noise on the x-axis, the R(D) bound for float32 is drawn in."""
     from matplotlib import rcParams
@@ -321,10 +444,10 @@ def _plot(report: StudyReport, path: Path, *, x: str, log: bool) -> None:
     ax.set_ylabel("compression ratio")
     ax.set_title(f"{report.environment} (filled = safe)", fontsize=9)
     ax.legend(fontsize=7)
-    figure.savefig(path, dpi=100)
+    return figure
 
 
-def _plot_throughput(report: StudyReport, path: Path) -> None:
+def _plot_throughput(report: StudyReport) -> Figure:
     """Ratio against read throughput for every codec with both recorded; the Pareto front joined and named."""
     from matplotlib.figure import Figure
 
@@ -339,37 +462,26 @@ def _plot_throughput(report: StudyReport, path: Path) -> None:
     ax.set_ylabel("compression ratio")
     ax.set_title(f"{report.environment}", fontsize=9)
     ax.legend(fontsize=7)
-    figure.savefig(path, dpi=100)
+    return figure
 
 
-def _page_html(report: StudyReport) -> str:
-    def table(rows: list[StudyRow]) -> str:
-        head = "".join(f"<th>{html.escape(c)}</th>" for c in _COLUMNS)
-        body = "".join(
-            "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in _cells(row)) + "</tr>"
-            for row in rows
-        )
-        return f"<table><tr>{head}</tr>{body}</table>"
+def _plot_slices(slices: CentralSlices) -> Figure:
+    """Original, decoded and difference side by side with colour bars (data units): original and decoded on
+    the original's grey scale, the difference on its own symmetric one."""
+    from matplotlib.figure import Figure
 
-    throughput = (
-        '<img src="ratio-vs-read-throughput.png" alt="ratio against read throughput, Pareto front marked">'
-        if report.throughput
-        else ""
+    figure = Figure(figsize=(11, 3.8), layout="constrained")
+    low, high = float(slices.original.min()), float(slices.original.max())
+    extent = float(np.abs(slices.difference).max()) or 1.0
+    panels = (
+        ("original", slices.original, "gray", low, high),
+        (f"decoded ({slices.codec})", slices.decoded, "gray", low, high),
+        ("difference (decoded - original)", slices.difference, "RdBu_r", -extent, extent),
     )
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>cryoet-zarr-bench: the codec study</title>
-<style>body{{font-family:sans-serif;margin:2em}}td,th{{padding:2px 8px;text-align:right}}
-td:first-child,th:first-child{{text-align:left}}</style></head><body>
-<h1>The codec study</h1>
-<p>Environment {html.escape(report.environment)}, commit {html.escape(report.commit[:8])}. A setting is
-<em>safe</em> when it adds at most 1% to the noise variance, keeps FSC(original, decoded) &ge; 0.99 up to the
-half-map resolution and leaves that resolution where it was. "of R(D)": the ratio as a fraction of the
-Gaussian rate&ndash;distortion bound at the same added noise. Lossy ratios depend on the data's texture: say
-which volume they were measured on.</p>
-<p>{html.escape(_lossless_text(report.lossless))}</p>
-<h2>Highest-ratio safe setting per family</h2>{table(list(report.best_safe().values()))}
-<p><img src="ratio-vs-added-noise.png" alt="ratio against added noise, with the R(D) bound">
-<img src="ratio-vs-half-map-shift.png" alt="ratio against half-map resolution shift">{throughput}</p>
-<h2>Every setting</h2>{table(report.rows)}
-</body></html>
-"""
+    for ax, (title, image, cmap, vmin, vmax) in zip(figure.subplots(1, 3), panels, strict=True):
+        shown = ax.imshow(image, cmap=cmap, vmin=vmin, vmax=vmax)
+        ax.set_title(title, fontsize=8)
+        ax.set_axis_off()
+        figure.colorbar(shown, ax=ax, shrink=0.8)
+    figure.suptitle(f"central XY slice z = {slices.z}", fontsize=9)
+    return figure
