@@ -24,7 +24,7 @@ from pathlib import Path
 from ._atomic import write_file
 from .codecs import CODEC_SETS, CodecSpecError, codec_set
 from .runtime import THREADS_ENV, Runtime
-from .sources import SourceError, acquire, parse_source
+from .sources import SourceError, acquire_shared, parse_source
 from .sources import cache as volume_cache
 from .stores import format_chunks, parse_chunks
 from .volume import Volume
@@ -138,17 +138,6 @@ def _record_checksum(source: str, checksum: str) -> None:
     write_file(checksums_file(), lambda stream: stream.write(text))
 
 
-def _acquire_cached(source: str) -> Volume:
-    """The volume, from the cache; sources the library reads in place are cached here only if synthetic."""
-    if parse_source(source).kind != "synthetic":
-        return acquire(source)
-    volume = volume_cache.load(source)
-    if volume is None:
-        volume = acquire(source)
-        volume_cache.save(volume)
-    return volume
-
-
 def acquire_for_suite(settings: SuiteSettings) -> Volume:
     """The suite's volume, checked to be the same bytes every environment of the run reads.
 
@@ -157,7 +146,7 @@ def acquire_for_suite(settings: SuiteSettings) -> Volume:
     ChecksumMismatchError
         If the volume's checksum differs from ``CRYOET_ZARR_BENCH_CHECKSUM`` or from the recorded one.
     """
-    volume = _acquire_cached(settings.source)
+    volume = acquire_shared(settings.source)
     actual = volume.checksum()
     if settings.checksum is not None:
         expected, where = settings.checksum, f"{CHECKSUM_ENV}"

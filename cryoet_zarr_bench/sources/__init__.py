@@ -24,7 +24,7 @@ from . import cache as volume_cache
 from .errors import SourceError, one_line
 from .spec import SourceSpec, parse_source
 
-__all__ = ["SourceError", "SourceSpec", "acquire", "describe_cache_entry", "parse_source"]
+__all__ = ["SourceError", "SourceSpec", "acquire", "acquire_shared", "describe_cache_entry", "parse_source"]
 
 #: Peak memory of generating a synthetic volume, in float32 copies of it (measured: 2.1 to 2.5).
 SYNTHETIC_WORKING_COPIES = 3
@@ -135,6 +135,19 @@ def _cache_write_errors(key: str) -> Iterator[None]:
             f"cannot write the cache entry for {key} in {volume_cache.cache_dir()} ({one_line(error)}); "
             f"set {volume_cache.CACHE_ENV} to a writable directory, or read without the cache (--no-cache)"
         ) from error
+
+
+def acquire_shared(source: str | SourceSpec) -> Volume:
+    """The volume, through the on-disk cache even when it is synthetic: for a volume several processes read
+    (asv environments, survey workers), generated once and then read with numpy alone, bit for bit the same."""
+    spec = _spec(source)
+    if spec.kind != "synthetic":
+        return acquire(spec)
+    volume = volume_cache.load(str(spec))
+    if volume is None:
+        volume = acquire(spec)
+        volume_cache.save(volume)
+    return volume
 
 
 def describe_cache_entry(source: str | SourceSpec) -> str | None:

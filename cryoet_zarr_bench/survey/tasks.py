@@ -14,7 +14,7 @@ from .. import _compat
 from ..codecs import parse_codec
 from ..measure import measure_codec
 from ..runtime import Runtime
-from ..sources import acquire
+from ..sources import acquire_shared
 from ..stores import format_chunks
 
 __all__ = ["SurveyTask", "acquire_checksum", "run_task"]
@@ -39,11 +39,11 @@ class SurveyTask:
 
 
 def acquire_checksum(source: str) -> str:
-    """Acquire ``source`` (into the on-disk cache, where its kind is cached) and return its checksum.
+    """Acquire ``source`` into the on-disk cache (a synthetic volume too) and return its checksum.
 
     A survey runs this once per volume before the codec tasks, which then check that they read these bytes.
     """
-    return acquire(source).checksum()
+    return acquire_shared(source).checksum()
 
 
 def run_task(task: SurveyTask, expected_checksum: str | None = None) -> dict[str, Any]:
@@ -52,7 +52,7 @@ def run_task(task: SurveyTask, expected_checksum: str | None = None) -> dict[str
     Raises ``ValueError`` if the volume read differs from ``expected_checksum`` (the bytes every other task
     of this volume measured).
     """
-    volume = acquire(task.source)
+    volume = acquire_shared(task.source)
     digest = volume.checksum()
     if expected_checksum is not None and digest != expected_checksum:
         raise ValueError(f"{task.source} read as {digest}, not the {expected_checksum} the survey acquired")
