@@ -84,7 +84,7 @@ def write_results(directory: Path, *, with_access: bool = True) -> Path:
         BYTES_TRANSFERRED: column(
             [1000.0 * requests(c, layout, p) for c, layout, _, p in counted], counted_params
         ),
-        STORED_OBJECTS: column([stored_objects(*case) for case in itertools.product(CODECS, LAYOUTS)], quoted),
+        STORED_OBJECTS: column([stored_objects(*c) for c in itertools.product(CODECS, LAYOUTS)], quoted),
         STORED_BYTES: column([1e6 for _ in itertools.product(CODECS, LAYOUTS)], quoted),
     }
     if with_access:
@@ -174,7 +174,8 @@ def test_page_holds_a_table_and_figure_per_codec(results_dir: Path, tmp_path: Pa
     page = write_page(layout_page(build_layout_report(read_results(results_dir))), tmp_path / "layout")
 
     text = page.read_text(encoding="utf-8")
-    assert re.findall(r'(?:src|href)="([^"]*)"', text) == ["../index.html", "layout-1-1.png", "layout-1-2.png"]
+    links = re.findall(r'(?:src|href)="([^"]*)"', text)
+    assert links == ["../index.html", "layout-1-1.png", "layout-1-2.png"]
     assert (page.parent / "layout-1-2.png").is_file()
     assert (
         "<tr><th>layout</th><th>pattern</th><th>local (ms)</th><th>memory (ms)</th><th>s3 (ms)</th>"

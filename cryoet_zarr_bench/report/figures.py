@@ -3,8 +3,9 @@
 :func:`line_panels` is the general figure: a grid of panels sharing one ordered, categorical x-axis, each with
 a few named lines, some points ringed in red.  :func:`release_figure` draws one benchmark of the by-release
 report with it: zarr releases on the x-axis, one line per Python and numcodecs release.  :func:`bar_panels` is
-its grouped-bar sibling; :func:`engine_figure` draws the engines of one environment with it.  :func:`heat_maps`
-draws grids of numbers (the layout page's layout x access pattern grids) as coloured cells, each annotated.
+its grouped-bar sibling; :func:`engine_figure` draws the engines of one environment with it.
+:func:`heat_maps` draws grids of numbers (the layout page's layout x access pattern grids) as coloured cells,
+each annotated.
 """
 
 from __future__ import annotations

@@ -71,7 +71,7 @@ class CodecLayouts:
 
     codec: str
     times: dict[str, Grid]
-    """Seconds per read, by store (``local``, ``memory``, ``s3``, ``s3+latency`` ...), in the suite's order."""
+    """Seconds per read, by store (``local``, ``memory``, ``s3``, ``s3+latency``), in the suite's order."""
     requests: dict[str, Grid]
     """Requests per read, by S3 reader (``s3``, ``s3-obstore``)."""
     bytes_transferred: dict[str, Grid]

@@ -1,8 +1,8 @@
-"""The layout page: the report of :mod:`.layout` as a page next to the asv dashboard, linked from it as "Layout".
+"""The layout page: the report of :mod:`.layout` next to the asv dashboard, linked from it as "Layout".
 
-``publish`` and ``bench`` write ``<html_dir>/layout/index.html`` (:func:`publish_layout`) when the results hold
-the access benchmarks: for each environment and codec, heat maps of layout x access pattern (read time per
-store, requests per S3 reader) and the same numbers as a table.
+``publish`` and ``bench`` write ``<html_dir>/layout/index.html`` (:func:`publish_layout`) when the results
+hold the access benchmarks: for each environment and codec, heat maps of layout x access pattern (read time
+per store, requests per S3 reader) and the same numbers as a table.
 """
 
 from __future__ import annotations
@@ -42,7 +42,11 @@ def layout_page(report: LayoutReport) -> Page:
                                 title=f"{codec.codec}: layout x access pattern",
                             ),
                         ),
-                        Table(id=f"table-layout-{number}", header=layout_header(codec), rows=layout_cells(codec)),
+                        Table(
+                            id=f"table-layout-{number}",
+                            header=layout_header(codec),
+                            rows=layout_cells(codec),
+                        ),
                     ],
                 )
             )
@@ -50,12 +54,12 @@ def layout_page(report: LayoutReport) -> Page:
         title="Layout and access: chunks, shards and the reads users do",
         blocks=[
             Paragraph(
-                f"Machine {report.machine}, commit {report.commit}. benchmarks/access.py: each access pattern "
-                "(xy, xz, yz: one slice through the middle; sub64: a seeded random 64³ subvolume; whole: the "
-                "whole volume) read from an array opened beforehand, on one thread unless "
-                "CRYOET_ZARR_BENCH_THREADS said otherwise. Stores: local disk (warm page cache), memory, S3 "
-                "(moto on 127.0.0.1 read through s3fs) and S3 with 20 ms added to every request. Requests and "
-                "bytes are counted by a proxy in front of the S3 server, per read."
+                f"Machine {report.machine}, commit {report.commit}. benchmarks/access.py: each access "
+                "pattern (xy, xz, yz: one slice through the middle; sub64: a seeded random 64³ subvolume; "
+                "whole: the whole volume) read from an array opened beforehand, on one thread unless "
+                "CRYOET_ZARR_BENCH_THREADS said otherwise. Stores: local disk (warm page cache), memory, "
+                "S3 (moto on 127.0.0.1 read through s3fs) and S3 with 20 ms added to every request. "
+                "Requests and bytes are counted by a proxy in front of the S3 server, per read."
             )
         ],
         sections=sections,
@@ -88,7 +92,7 @@ def layout_cells(codec: CodecLayouts) -> list[tuple[list[str], list[str]]]:
     grids += [(grid, 1.0, ",.0f") for grid in codec.bytes_transferred.values()]
     first = next(iter(codec.times.values()))
     return [
-        ([layout, pattern], [_cell(grid.value(layout, pattern), scale, digits) for grid, scale, digits in grids])
+        ([layout, pattern], [_cell(grid.value(layout, pattern), scale, form) for grid, scale, form in grids])
         for layout in first.layouts
         for pattern in first.patterns
     ]
