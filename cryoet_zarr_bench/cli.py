@@ -20,7 +20,7 @@ from .codecs import CODEC_SETS, CodecCannotExpress, CodecSpecError, CodecUnavail
 from .interpreters import InterpreterNotFound, find_python, how_to_get, interpreters_on_path
 from .matrix import MatrixError, format_matrix, read_environments, refresh
 from .measure import check_memory, measure_codec
-from .report import by_release, engines_page, model, study, text
+from .report import by_release, engines_page, layout_page, model, study, text
 from .report.publishing import read_config_results
 from .report.tables import seed_table
 from .runtime import Runtime, parse_threads
@@ -187,7 +187,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def _publish(config: Path, survey_table: str | None = None) -> int:
-    """The dashboard, made to work offline, with the by-release page (and a survey's page) linked from it."""
+    """The dashboard, made to work offline, with the by-release, engines and layout pages (and a survey's page)
+    linked from it."""
     print("publishing the dashboard (asv publish)…", file=sys.stderr, flush=True)
     html_dir = dashboard.publish(config)
     try:
@@ -200,6 +201,11 @@ def _publish(config: Path, survey_table: str | None = None) -> int:
         print(f"engines page: {page}")
     except model.ReportError as exc:
         print(f"no engines page: {exc}", file=sys.stderr)
+    try:
+        _, page, _ = layout_page.publish_layout(config)
+        print(f"layout page: {page}")
+    except model.ReportError as exc:
+        print(f"no layout page: {exc}", file=sys.stderr)
     if survey_table is not None:
         survey, survey_page, _ = _survey_modules()
         rows = survey.SurveyTable(survey_table).rows()

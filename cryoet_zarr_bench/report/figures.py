@@ -4,6 +4,8 @@
 a few named lines, some points ringed in red.  :func:`release_figure` draws one benchmark of the by-release
 report with it: zarr releases on the x-axis, one line per Python and numcodecs release.  :func:`bar_panels` is
 its grouped-bar sibling; :func:`engine_figure` draws the engines of one environment with it.
+:func:`heat_maps` draws grids of numbers (the layout page's layout x access pattern grids) as coloured cells,
+each annotated.
 """
 
 from __future__ import annotations
@@ -22,7 +24,16 @@ from .text import display_scale
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["Panel", "Series", "bar_panels", "engine_figure", "line_panels", "release_figure"]
+__all__ = [
+    "HeatMap",
+    "Panel",
+    "Series",
+    "bar_panels",
+    "engine_figure",
+    "heat_maps",
+    "line_panels",
+    "release_figure",
+]
 
 #: Above this many x positions the tick labels are turned so that they cannot overlap ...
 _UPRIGHT_TICKS = 4
@@ -163,6 +174,56 @@ def bar_panels(
         ax.set_xticks(range(len(x_labels)), x_labels, fontsize=8, rotation=40, ha="right")
         ax.set_xlabel(x_title)
     _finish(figure, handles, labels, legend_columns, legend_title, title, None)
+    return figure
+
+
+@dataclass(frozen=True)
+class HeatMap:
+    """One panel of :func:`heat_maps`: ``values[i][j]`` at row ``rows[i]``, column ``columns[j]``; NaN or None
+    where nothing was measured."""
+
+    title: str
+    rows: Sequence[str]
+    columns: Sequence[str]
+    values: Sequence[Sequence[float | None]]
+    scale: float = 1.0
+    """Each value is multiplied by it before it is coloured and written (1000 for seconds shown in ms)."""
+    digits: str = ".3g"
+    """How each scaled value is written (a format specification)."""
+
+
+def heat_maps(panels: Sequence[HeatMap], *, columns: int, title: str) -> Figure:
+    """Panels of coloured cells in a grid of `columns` panels a row, each cell annotated with its value.
+
+    Each panel has its own colour scale (logarithmic where every value is positive, as times and counts
+    spanning orders of magnitude are); a cell with no measured value is grey and says ``n/a``.
+    """
+    import numpy as np
+    from matplotlib.colors import LogNorm, Normalize
+    from matplotlib.figure import Figure
+
+    n_rows = math.ceil(len(panels) / columns)
+    figure = Figure(figsize=(1.0 + 4.2 * columns, 0.8 + 2.4 * n_rows), layout="constrained")
+    axes = figure.subplots(n_rows, columns, squeeze=False)
+    for ax, panel in zip(axes.flat, panels):
+        grid = np.array(
+            [[value * panel.scale if is_number(value) else np.nan for value in row] for row in panel.values],
+            dtype=float,
+        )
+        measured = grid[~np.isnan(grid)]
+        norm = LogNorm() if measured.size and (measured > 0).all() else Normalize()
+        ax.imshow(np.ma.masked_invalid(grid), cmap="viridis", norm=norm, aspect="auto")
+        ax.set_facecolor("#ddd")
+        for (i, j), value in np.ndenumerate(grid):
+            light = not math.isnan(value) and norm(value) < 0.5
+            text = "n/a" if math.isnan(value) else format(value, panel.digits)
+            ax.text(j, i, text, ha="center", va="center", fontsize=8, color="white" if light else "black")
+        ax.set_xticks(range(len(panel.columns)), panel.columns, fontsize=8)
+        ax.set_yticks(range(len(panel.rows)), panel.rows, fontsize=8)
+        ax.set_title(panel.title, fontsize=9)
+    for ax in axes.flat[len(panels) :]:
+        ax.set_visible(False)
+    figure.suptitle(title)
     return figure
 
 
