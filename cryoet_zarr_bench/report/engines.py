@@ -17,7 +17,7 @@ import math
 from dataclasses import dataclass
 
 from .asv_results import Case, EnvironmentRun, Results
-from .model import Release, ReportError, _choose_commit, _choose_machine, environment_release, is_number
+from .model import Release, ReportError, choose_runs, is_number, release_or_none
 
 __all__ = [
     "BASELINE_ENGINE",
@@ -176,25 +176,14 @@ def build_engine_report(
         raise ReportError(
             f"the results hold no engines benchmarks ({WRITE_TIME}, {READ_TIME}); {_HOW_TO_RUN}"
         )
-    machine = _choose_machine(Results(results.benchmarks, runs), machine)
-    machine_runs = [run for run in runs if run.machine == machine]
-    commit = _choose_commit(machine_runs, commit)
+    machine, commit, chosen = choose_runs(results, runs, machine, commit)
     return EngineReport(
         machine=machine,
         commit=commit,
         environments=[
-            EngineEnvironment(run=run, release=_release(run), tables=_tables(run))
-            for run in machine_runs
-            if run.commit == commit
+            EngineEnvironment(run=run, release=release_or_none(run), tables=_tables(run)) for run in chosen
         ],
     )
-
-
-def _release(run: EnvironmentRun) -> Release | None:
-    try:
-        return environment_release(run)
-    except ReportError:
-        return None
 
 
 def _tables(run: EnvironmentRun) -> list[EngineTable]:

@@ -15,7 +15,7 @@ import math
 from dataclasses import dataclass
 
 from .asv_results import Case, EnvironmentRun, Results
-from .model import Release, ReportError, _choose_commit, _choose_machine, environment_release, is_number
+from .model import Release, ReportError, choose_runs, is_number, release_or_none
 
 __all__ = [
     "ACCESS_TIME",
@@ -137,25 +137,14 @@ def build_layout_report(
     ]
     if not runs:
         raise ReportError(f"the results hold no measured {ACCESS_TIME}; {_HOW_TO_RUN}")
-    machine = _choose_machine(Results(results.benchmarks, runs), machine)
-    machine_runs = [run for run in runs if run.machine == machine]
-    commit = _choose_commit(machine_runs, commit)
+    machine, commit, chosen = choose_runs(results, runs, machine, commit)
     return LayoutReport(
         machine=machine,
         commit=commit,
         environments=[
-            LayoutEnvironment(run=run, release=_release(run), codecs=_codecs(run))
-            for run in machine_runs
-            if run.commit == commit
+            LayoutEnvironment(run=run, release=release_or_none(run), codecs=_codecs(run)) for run in chosen
         ],
     )
-
-
-def _release(run: EnvironmentRun) -> Release | None:
-    try:
-        return environment_release(run)
-    except ReportError:
-        return None
 
 
 def _codecs(run: EnvironmentRun) -> list[CodecLayouts]:

@@ -29,6 +29,8 @@ from ..releases import TRACKED, version_number
 from .asv_results import Benchmark, Case, EnvironmentRun, Results
 
 __all__ = [
+    "choose_runs",
+    "release_or_none",
     "CHUNK_BYTES",
     "COMPRESSION_RATIO",
     "DEFAULT_FACTOR",
@@ -361,6 +363,27 @@ def build_report(
 
 # ----------------------------------------------------------------------------------------------------------
 # Choosing what to show
+
+
+def choose_runs(
+    results: Results, runs: list[EnvironmentRun], machine: str | None, commit: str | None
+) -> tuple[str, str, list[EnvironmentRun]]:
+    """The machine and commit a report shows among ``runs`` (those of ``results`` it can use), and their runs.
+
+    Raises :class:`ReportError` if the machine or commit is ambiguous or absent.
+    """
+    machine = _choose_machine(Results(results.benchmarks, runs), machine)
+    machine_runs = [run for run in runs if run.machine == machine]
+    commit = _choose_commit(machine_runs, commit)
+    return machine, commit, [run for run in machine_runs if run.commit == commit]
+
+
+def release_or_none(run: EnvironmentRun) -> Release | None:
+    """The run's releases, or None where they cannot be told (no pins, no ``releases`` results)."""
+    try:
+        return environment_release(run)
+    except ReportError:
+        return None
 
 
 def _choose_machine(results: Results, machine: str | None) -> str:
