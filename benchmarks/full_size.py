@@ -5,10 +5,12 @@ The source is a synthetic tomogram of each size in ``CRYOET_ZARR_BENCH_FULL_SIZE
 (Zarr format 2, Blosc LZ4 level 5 with byte shuffle, 256³ chunks) on local disk.  It is recompressed block by
 block (:func:`cryoet_zarr_bench.recompress.recompress`) into each codec and layout (Zarr format 3).  Besides
 the time, ``track_peak_bytes`` records the peak memory the recompression allocates over what was allocated
-when it started (traced through Python's allocators, numpy included).  That peak is about three blocks, and
-a block covers at least one 256³ source chunk (64 MiB of float32), so it is below half the volume only for
-volumes of several chunks (512³, 184x630x630); at 256³ (the cheap default) the one block is the whole
-volume.  One thread unless the runtime policy says otherwise; warm page cache.
+when it started (traced through Python's allocators, numpy included).  That peak is one block (one
+destination chunk deep, across whole source chunks) plus one 256³ source chunk decoded (64 MiB of float32)
+and its encoded bytes, so it is below half the volume only for volumes of several source chunks (512³:
+26-30 %; 184x630x630: 41-50 %); at 256³ (the cheap default) the one source chunk is the whole volume.  A
+sharded destination takes longer because each shard is written once per layer of inner chunks.  One thread
+unless the runtime policy says otherwise (zarr decodes that many chunks at once); warm page cache.
 """
 
 import os

@@ -2,16 +2,15 @@
 
 A portal tomogram is several hundred MB (184 x 630 x 630 float32 is 292 MB); reading it whole and writing it
 again holds it at least twice.  :func:`recompress` streams it instead: it reads one block, writes it, and
-moves on, so its peak memory is a few blocks, whatever the volume's size.
+moves on, so its peak memory is that of one block and one source chunk, whatever the volume's size.
 
-Blocks are aligned with the destination's stored objects (chunks, or shards), so each object is written
-once: each block is one destination object deep along z and covers whole source chunks along y and x.  zarr
-decodes a whole source chunk to read any part of it, so the peak is about one decoded source chunk plus two
-blocks, and each source chunk is decoded (source chunk depth / destination object depth) times.  Measured
-once on a busy 2-core machine (zarr 3.1.6, one thread): the portal-sized 184x630x630 float32 synthetic
-tomogram (279 MiB in 256³ Blosc-LZ4 chunks, Zarr format 2) recompressed into 64³ chunks peaked 122 MiB over its
-baseline (44 %); into 256³ shards of 64³ chunks, where a block is a whole shard, 152 MiB (55 %, over the
-half-volume bound).
+Each block is one destination chunk deep along z (the inner chunk, if the destination is sharded) and covers
+whole destination objects (chunks, or shards) and whole source chunks along y and x.  So no destination chunk
+is ever written in part, but a shard is written once per layer of its inner chunks: zarr-python reads the
+shard's encoded chunks back and writes the shard again with the new layer, which costs time and saves the
+memory of holding a whole shard.  zarr decodes a whole source chunk to read any part of it, so the peak is
+one block plus one source chunk decoded and its encoded bytes, at one thread (zarr 3 decodes up to
+``async.concurrency`` chunks at once, so set :class:`~cryoet_zarr_bench.runtime.Runtime` first).
 """
 
 from __future__ import annotations
@@ -32,11 +31,11 @@ __all__ = ["block_shape", "blocks", "recompress", "traced_peak_bytes"]
 
 
 def block_shape(source_chunks: tuple[int, ...], layout: Layout) -> tuple[int, ...]:
-    """One destination object deep (z) and, across (y, x), the smallest multiple of the destination's
-    object shape that covers a source chunk."""
+    """One destination chunk deep (z) and, across (y, x), the smallest multiple of the destination's object
+    shape (chunk, or shard) that covers a source chunk."""
     target = layout.object_shape
     across = tuple(math.ceil(s / t) * t for s, t in zip(source_chunks[1:], target[1:], strict=True))
-    return (target[0], *across)
+    return (layout.chunks[0], *across)
 
 
 def blocks(shape: tuple[int, ...], block: tuple[int, ...]) -> Iterator[tuple[slice, ...]]:
