@@ -119,7 +119,8 @@ class PeakMemory(VolumeBenchmark):
 
 
 class ReadPrecision(VolumeBenchmark):
-    """The slowest of 21 warm reads over the fastest: 1.0 is perfectly repeatable (a quiet 2-core VM: 1.06-2.13)."""
+    """The slowest of 21 warm reads over the fastest: 1.0 is perfectly repeatable (a quiet 2-core VM:
+    1.06-2.13)."""
 
     version = "1"
     reads = 21
