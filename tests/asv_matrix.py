@@ -14,6 +14,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from support import ASV_DATE, write_asv_result
+
 MACHINE = "testbox"
 CODECS = ["'none'", "'blosc-lz4-5-shuffle'", "'blosc-zstd-5-shuffle'", "'zstd-5'"]
 CHUNKS = ["'64'"]
@@ -92,27 +94,20 @@ def _values(index: int, zarr: str, numcodecs: str) -> dict[str, list[float]]:
 def _write_result(
     results_dir: Path, commit: str, env_name: str, params: dict, requirements: dict, values: dict, releases
 ) -> None:
-    columns = ["result", "params", "version", "started_at", "duration"]
-    results = {
-        name: [row, [CODECS, CHUNKS, FORMATS], "1", 1_700_000_000_000, 1.0] for name, row in values.items()
-    }
-    results[ZARR_RELEASE] = [[_release_number(releases[0])], [], "1", 1_700_000_000_000, 0.1]
-    results[NUMCODECS_RELEASE] = [[_release_number(releases[1])], [], "1", 1_700_000_000_000, 0.1]
-    document = {
-        "commit_hash": commit,
-        "env_name": env_name,
-        "date": 1_700_000_000_000,
-        "params": {"machine": MACHINE, **params},
-        "python": params["python"],
-        "requirements": requirements,
-        "env_vars": {},
-        "result_columns": columns,
-        "results": results,
-        "durations": {},
-        "version": 2,
-    }
-    path = results_dir / MACHINE / f"{commit[:8]}-{env_name}.json"
-    path.write_text(json.dumps(document), encoding="utf-8")  # NaN as asv writes it
+    results = {name: [row, [CODECS, CHUNKS, FORMATS], "1", ASV_DATE, 1.0] for name, row in values.items()}
+    results[ZARR_RELEASE] = [[_release_number(releases[0])], [], "1", ASV_DATE, 0.1]
+    results[NUMCODECS_RELEASE] = [[_release_number(releases[1])], [], "1", ASV_DATE, 0.1]
+    write_asv_result(
+        results_dir,
+        machine=MACHINE,
+        commit=commit,
+        env_name=env_name,
+        results=results,
+        columns=["result", "params", "version", "started_at", "duration"],
+        python=params["python"],
+        requirements=requirements,
+        params=params,
+    )
 
 
 def write_matrix_project(directory: Path) -> Path:

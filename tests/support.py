@@ -25,6 +25,47 @@ SUITE_VARIABLES = (
 REQUIRE_ALL = os.environ.get("CRYOET_ZARR_BENCH_REQUIRE_ALL") == "1"
 
 
+#: The ``started_at`` and ``date`` of the asv results tests write (2023-11-14).
+ASV_DATE = 1_700_000_000_000
+
+
+def write_asv_result(
+    results_dir: Path,
+    *,
+    machine: str,
+    commit: str,
+    env_name: str,
+    results: dict,
+    columns: list[str],
+    python: str = "3.11",
+    requirements: dict | None = None,
+    params: dict | None = None,
+    date: int = ASV_DATE,
+) -> Path:
+    """One asv 0.6 result file, ``<results_dir>/<machine>/<commit[:8]>-<env_name>.json``, as asv writes it (NaN
+    included).  ``params`` are the environment's asv parameters besides machine and Python (by default its
+    ``requirements``, the pins)."""
+    requirements = {} if requirements is None else requirements
+    params = requirements if params is None else params
+    document = {
+        "commit_hash": commit,
+        "env_name": env_name,
+        "date": date,
+        "params": {"machine": machine, "python": python, **params},
+        "python": python,
+        "requirements": requirements,
+        "env_vars": {},
+        "result_columns": columns,
+        "results": results,
+        "durations": {},
+        "version": 2,
+    }
+    path = results_dir / machine / f"{commit[:8]}-{env_name}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(document), encoding="utf-8")
+    return path
+
+
 def require(available: bool, what: str) -> None:
     """Skip the test unless ``available``; under ``CRYOET_ZARR_BENCH_REQUIRE_ALL=1``, fail instead."""
     if available:

@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
+from support import ASV_DATE, write_asv_result
 
 from cryoet_zarr_bench.asv_config import AsvConfigError
 from cryoet_zarr_bench.cli import build_parser, main
@@ -134,7 +135,7 @@ def write_run(
     recorded: bool = True,
     commit: str = COMMIT,
     machine: str = "box",
-    date: int = 1_700_000_000_000,
+    date: int = ASV_DATE,
 ) -> Path:
     """One asv 0.6 result file for `release`: pinned to it and recording it, unless told otherwise."""
     values = measured(release) if values is None else values
@@ -145,22 +146,17 @@ def write_run(
         results[NUMCODECS_RELEASE] = [[version_number(release.numcodecs)], [], "1", date, 0.5, None, None]
     pins = {"zarr": release.zarr, "numcodecs": release.numcodecs} if pins is None else pins
     name = env_name(release) if name is None else name
-    document = {
-        "commit_hash": commit,
-        "env_name": name,
-        "date": date,
-        "params": {"machine": machine, "python": release.python, **pins},
-        "python": release.python,
-        "requirements": pins,
-        "env_vars": {},
-        "result_columns": COLUMNS,
-        "results": results,
-        "durations": {},
-        "version": 2,
-    }
-    path = results_dir / machine / f"{commit[:8]}-{name}.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(document), encoding="utf-8")  # NaN is written as asv writes it
+    path = write_asv_result(
+        results_dir,
+        machine=machine,
+        commit=commit,
+        env_name=name,
+        results=results,
+        columns=COLUMNS,
+        python=release.python,
+        requirements=pins,
+        date=date,
+    )
     (path.parent / "machine.json").write_text(json.dumps({"machine": machine, "version": 1}))
     return path
 

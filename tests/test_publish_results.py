@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from support import REPO_ROOT
+from support import ASV_DATE, REPO_ROOT, write_asv_result
 
 SCRIPT = REPO_ROOT / "tools" / "publish_results.sh"
 MACHINE = "ci-box"
@@ -27,22 +27,15 @@ def write_result(results_dir: Path, commit: str, zarr: str, ratio: float) -> Pat
     """A small asv 0.6 result file: one benchmark, one environment, one commit."""
     env_name = f"virtualenv-py3.11-numcodecs0.16.6-numpy2.4.6-zarr{zarr}"
     pins = {"zarr": zarr, "numcodecs": "0.16.6", "numpy": "2.4.6"}
-    document = {
-        "commit_hash": commit,
-        "env_name": env_name,
-        "date": 1_700_000_000_000,
-        "params": {"machine": MACHINE, "python": "3.11", **pins},
-        "python": "3.11",
-        "requirements": pins,
-        "env_vars": {},
-        "result_columns": ["result", "params", "version", "started_at", "duration"],
-        "results": {BENCHMARK: [[ratio], [], "1", 1_700_000_000_000, 1.0]},
-        "durations": {},
-        "version": 2,
-    }
-    path = results_dir / MACHINE / f"{commit[:8]}-{env_name}.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(document), encoding="utf-8")
+    path = write_asv_result(
+        results_dir,
+        machine=MACHINE,
+        commit=commit,
+        env_name=env_name,
+        results={BENCHMARK: [[ratio], [], "1", ASV_DATE, 1.0]},
+        columns=["result", "params", "version", "started_at", "duration"],
+        requirements=pins,
+    )
     machine = {"machine": MACHINE, "arch": "x86_64", "cpu": "test", "num_cpu": "2", "os": "Linux", "ram": "1"}
     (path.parent / "machine.json").write_text(json.dumps({**machine, "version": 1}), encoding="utf-8")
     benchmark = {"name": BENCHMARK, "type": "track", "unit": "ratio", "param_names": [], "params": [], "version": "1"}

@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
+from support import ASV_DATE, write_asv_result
 from test_by_release import ASV_NAV, COLUMNS, version_number, write_config
 
 from cryoet_zarr_bench.cli import build_parser, main
@@ -89,7 +90,7 @@ def write_results(
     timed_params += [[str(f) for f in FORMATS], [repr(t) for t in THREADS]]
     timed_cases = list(itertools.product(ENGINES, CODECS, FORMATS, THREADS))
     byte_cases = list(itertools.product(ENGINES, CODECS, FORMATS))
-    date = 1_700_000_000_000
+    date = ASV_DATE
     results = {
         WRITE_TIME: [[write_time(*case) for case in timed_cases], timed_params, "1", date, 1.0, None, None],
         READ_TIME: [[read_time(*case) for case in timed_cases], timed_params, "1", date, 1.0, None, None],
@@ -106,22 +107,7 @@ def write_results(
     if recorded:
         results[ZARR_RELEASE] = [[version_number("3.1.6")], [], "1", date, 0.5, None, None]
         results[NUMCODECS_RELEASE] = [[version_number("0.16.6")], [], "1", date, 0.5, None, None]
-    document = {
-        "commit_hash": commit,
-        "env_name": ENV,
-        "date": date,
-        "params": {"machine": machine, "python": "3.11"},
-        "python": "3.11",
-        "requirements": {},
-        "env_vars": {},
-        "result_columns": COLUMNS,
-        "results": results,
-        "durations": {},
-        "version": 2,
-    }
-    path = directory / machine / f"{commit[:8]}-{ENV}.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(document), encoding="utf-8")
+    write_asv_result(directory, machine=machine, commit=commit, env_name=ENV, results=results, columns=COLUMNS)
     return directory
 
 

@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 
 import pytest
+from support import ASV_DATE, write_asv_result
 from test_by_release import ASV_NAV, COLUMNS, write_config
 
 from cryoet_zarr_bench.report.asv_results import read_results
@@ -70,7 +71,7 @@ def write_results(directory: Path, *, with_access: bool = True) -> Path:
     """An unpinned asv environment (``existing``) that ran the access benchmarks."""
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "benchmarks.json").write_text(json.dumps({**BENCHMARKS, "version": 2}))
-    date = 1_700_000_000_000
+    date = ASV_DATE
 
     def column(values: list, params: list[list[str]]) -> list:
         return [values, params, "1", date, 1.0, None, None]
@@ -92,22 +93,7 @@ def write_results(directory: Path, *, with_access: bool = True) -> Path:
             [read_time(*case) for case in timed],
             quoted + [[repr(s) for s in STORES], [repr(p) for p in PATTERNS]],
         )
-    document = {
-        "commit_hash": COMMIT,
-        "env_name": ENV,
-        "date": date,
-        "params": {"machine": "box", "python": "3.11"},
-        "python": "3.11",
-        "requirements": {},
-        "env_vars": {},
-        "result_columns": COLUMNS,
-        "results": results,
-        "durations": {},
-        "version": 2,
-    }
-    path = directory / "box" / f"{COMMIT[:8]}-{ENV}.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(document), encoding="utf-8")
+    write_asv_result(directory, machine="box", commit=COMMIT, env_name=ENV, results=results, columns=COLUMNS)
     return directory
 
 
