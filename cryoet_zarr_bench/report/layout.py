@@ -12,6 +12,7 @@ Nothing here formats text or draws: :mod:`.layout_page` and :mod:`.figures` do.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .asv_results import Case, EnvironmentRun, Results
@@ -42,6 +43,12 @@ _HOW_TO_RUN = (
 )
 
 
+def _lowest(named_values: Iterable[tuple[str, float | None]]) -> str | None:
+    """The name with the lowest measured value (the first on a tie); None if no value is measured."""
+    measured = [(value, name) for name, value in named_values if is_number(value)]
+    return min(measured, key=lambda pair: pair[0])[1] if measured else None
+
+
 @dataclass(frozen=True)
 class Grid:
     """One quantity of one codec in one store: a value per layout (row) and access pattern (column).
@@ -60,9 +67,7 @@ class Grid:
     def best_layout(self, pattern: str) -> str | None:
         """The layout with the lowest measured value for `pattern` (the first on a tie); None if none is
         measured."""
-        measured = [(self.value(layout, pattern), layout) for layout in self.layouts]
-        measured = [(value, layout) for value, layout in measured if is_number(value)]
-        return min(measured, key=lambda pair: pair[0])[1] if measured else None
+        return _lowest((layout, self.value(layout, pattern)) for layout in self.layouts)
 
 
 @dataclass(frozen=True)
@@ -83,8 +88,7 @@ class CodecLayouts:
     @property
     def fewest_objects(self) -> str | None:
         """The layout storing the fewest objects (the first on a tie); None if none is measured."""
-        measured = [(value, layout) for layout, value in self.stored_objects.items() if is_number(value)]
-        return min(measured, key=lambda pair: pair[0])[1] if measured else None
+        return _lowest(self.stored_objects.items())
 
 
 @dataclass(frozen=True)
