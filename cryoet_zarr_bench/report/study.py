@@ -351,12 +351,11 @@ def study_page(report: StudyReport, slices: CentralSlices | None = None) -> Page
                 lambda: _plot_throughput(report),
             )
         )
+    best = report.best_safe()
     sections = [
         Section(
             "Highest-ratio safe setting per family",
-            [table("best-safe", list(report.best_safe().values()))]
-            if report.best_safe()
-            else [Paragraph(_no_safe_setting(report))],
+            [table("best-safe", list(best.values()))] if best else [Paragraph(_no_safe_setting(report))],
             id="best-safe",
         ),
         Section("Rate and distortion", figures, id="figures"),
