@@ -14,26 +14,26 @@ from dataclasses import replace
 from pathlib import Path
 
 from . import _compat, asv_run, dashboard, fidelity, progress
-from ._memory import NotEnoughMemoryError
-from .asv_config import AsvConfig, AsvConfigError
-from .codecs import CODEC_SETS, CodecCannotExpress, CodecSpecError, CodecUnavailable, codec_set, parse_codec
-from .interpreters import InterpreterNotFound, find_python, how_to_get, interpreters_on_path
-from .matrix import MatrixError, format_matrix, read_environments, refresh
+from .asv_config import AsvConfig
+from .codecs import CODEC_SETS, codec_set, parse_codec
+from .errors import UserError
+from .interpreters import find_python, how_to_get, interpreters_on_path
+from .matrix import format_matrix, read_environments, refresh
 from .measure import check_memory, measure_codec
 from .report import by_release, engines_page, layout_page, model, study, text
 from .report.publishing import read_config_results
 from .report.tables import seed_table
 from .runtime import Runtime, parse_threads
-from .sources import SourceError, SourceSpec, acquire, describe_cache_entry, parse_source
+from .sources import SourceSpec, acquire, describe_cache_entry, parse_source
 from .sources.local import MRC_IMAGE_2D
 from .sources.spec import CentreCrop
-from .stores import NoSpaceError, format_chunks, parse_chunks
+from .stores import format_chunks, parse_chunks
 from .suite import SOURCE_ENV
 
 __all__ = ["main"]
 
 
-class CommandError(Exception):
+class CommandError(UserError):
     """A problem the user can fix, reported as one line."""
 
 
@@ -169,8 +169,6 @@ def cmd_bench(args: argparse.Namespace) -> int:
             # --yes takes this machine's details without asking; its questionnaire is shown only on failure.
             _run_quietly([*asv, "machine", "--yes", "--config", str(config)], environ)
             failed = asv_run.run_by_module(run, asv_run.benchmark_modules(settings.benchmark_dir), environ=environ)
-    except InterpreterNotFound as exc:
-        raise CommandError(str(exc)) from None
     except KeyboardInterrupt:
         print(
             f"\ninterrupted: the modules that finished are saved in {settings.results_dir}; "
@@ -331,25 +329,22 @@ def cmd_matrix(args: argparse.Namespace) -> int:
         *(option for place in args.find_links for option in ("--find-links", place)),
         *(["--no-index"] if args.no_index else []),
     ]
-    try:
-        if not args.refresh:
-            matrix = read_environments(config)
+    if not args.refresh:
+        matrix = read_environments(config)
+    else:
+        result = refresh(config, pip_options)
+        matrix = result.environments
+        for change in result.changes:
+            print(f"{change.library} {change.old} -> {change.new} ({change.environments} environment(s))")
+        if result.changes:
+            print(f"rewrote the pins in {config}")
         else:
-            result = refresh(config, pip_options)
-            matrix = result.environments
-            for change in result.changes:
-                print(f"{change.library} {change.old} -> {change.new} ({change.environments} environment(s))")
-            if result.changes:
-                print(f"rewrote the pins in {config}")
-            else:
-                print("every pin is at the latest patch of its minor line; nothing to change")
-            for line in result.new_lines:
-                print(
-                    f"note: {line.library} {line.latest} starts a minor line newer than any in the matrix; "
-                    f"add environments for it to {config.name} by hand"
-                )
-    except MatrixError as exc:
-        raise CommandError(str(exc)) from None
+            print("every pin is at the latest patch of its minor line; nothing to change")
+        for line in result.new_lines:
+            print(
+                f"note: {line.library} {line.latest} starts a minor line newer than any in the matrix; "
+                f"add environments for it to {config.name} by hand"
+            )
     print(format_matrix(matrix))
     for python in sorted({env.python for env in matrix}):
         print(f"python{python}: {find_python(python) or how_to_get(python)}")
@@ -612,19 +607,7 @@ def main(argv: list[str] | None = None) -> int:
         previous_handler = signal.signal(signal.SIGTERM, _interrupt_on_sigterm)
     try:
         return args.run(args)
-    except (
-        CommandError,
-        AsvConfigError,
-        CodecSpecError,
-        CodecUnavailable,
-        CodecCannotExpress,
-        SourceError,
-        NoSpaceError,
-        NotEnoughMemoryError,
-        _compat.UnsupportedFormatError,
-        dashboard.DashboardError,
-        model.ReportError,
-    ) as exc:
+    except UserError as exc:
         print(f"cryoet-zarr-bench: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -16,10 +16,12 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
+from .errors import UserError
+
 __all__ = ["InterpreterNotFound", "find_python", "how_to_get", "interpreters_on_path"]
 
 
-class InterpreterNotFound(LookupError):
+class InterpreterNotFound(UserError, LookupError):
     """A Python version the matrix needs is not installed anywhere this module looks."""
 
 

@@ -24,6 +24,7 @@ from types import SimpleNamespace
 
 from ._atomic import write_file
 from .asv_config import parse_settings, read_settings
+from .errors import UserError
 from .interpreters import find_python, how_to_get
 from .releases import PINNED, TRACKED
 
@@ -41,7 +42,7 @@ __all__ = [
 
 
 
-class MatrixError(RuntimeError):
+class MatrixError(UserError, RuntimeError):
     """The matrix cannot be read or refreshed; the message says why in one line."""
 
 

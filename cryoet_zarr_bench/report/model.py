@@ -25,6 +25,7 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from ..errors import UserError
 from ..releases import TRACKED, version_number
 from .asv_results import Benchmark, Case, EnvironmentRun, Results
 
@@ -84,7 +85,7 @@ FLAG_CHANGED = "changed"
 _LABEL_PREFIX = {"python": "py", "zarr": "zarr", "numcodecs": "numcodecs"}
 
 
-class ReportError(RuntimeError):
+class ReportError(UserError, RuntimeError):
     """The by-release report cannot be made from the given results or options."""
 
 
