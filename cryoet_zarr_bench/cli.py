@@ -58,6 +58,11 @@ def _threads(text: str) -> int:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _print_notes(notes: list[str]) -> None:
+    for note in notes:
+        print(f"note: {note}")
+
+
 def _sized_source(source: str, size: int | None) -> SourceSpec:
     """The source with ``--size`` applied: the synthetic volume's edge, or a centred cube of any other source."""
     spec = parse_source(source)
@@ -98,6 +103,7 @@ def cmd_quick(args: argparse.Namespace) -> int:
         "store": "memory" if args.memory else "directory",
         "repeats": args.repeats,
         "threads": args.threads,
+        "notes": volume.provenance.get("notes", []),
         **_compat.library_versions(),
     }
     if args.json:
@@ -108,6 +114,7 @@ def cmd_quick(args: argparse.Namespace) -> int:
     print(f"source: {volume.describe()}")
     if volume.provenance.get("mrc_layout") == MRC_IMAGE_2D:
         print(f"note: the source is a {MRC_IMAGE_2D}")
+    _print_notes(context["notes"])
     print(
         f"chunks {chunks}, Zarr format {args.zarr_format}, {context['store']} store; {versions}"
     )
@@ -130,6 +137,7 @@ def cmd_quick(args: argparse.Namespace) -> int:
 def cmd_fetch(args: argparse.Namespace) -> int:
     volume = acquire(args.source, cache=not args.no_cache, progress=True)
     print(volume.describe())
+    _print_notes(volume.provenance.get("notes", []))
     if args.no_cache:
         print("read without the cache (--no-cache); nothing was stored")
     else:

@@ -7,33 +7,17 @@ forbids mounting); servers are threads on 127.0.0.1.
 
 from __future__ import annotations
 
-import json
 import os
-import signal
-import socket
 import re
+import signal
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
 import pytest
-from support import mounted_tmpfs, remount
-
-from cryoet_zarr_bench.sources import SourceError, acquire
-
-#: Small timeouts so that a server that never answers fails a command within seconds.
-FAST_NETWORK = {
-    "CRYOET_ZARR_BENCH_NETWORK_ATTEMPTS": "2",
-    "CRYOET_ZARR_BENCH_CONNECT_TIMEOUT": "0.5",
-    "CRYOET_ZARR_BENCH_READ_TIMEOUT": "0.5",
-    "AWS_EC2_METADATA_DISABLED": "true",
-}
-
+from support import mounted_tmpfs
 
 def _command(*argv: str) -> list[str]:
     return [sys.executable, "-m", "cryoet_zarr_bench.cli", *argv]
@@ -162,154 +146,7 @@ def test_2_a_fetch_killed_while_caching_leaves_a_partial_file_the_next_fetch_rem
     assert len(names) == 2 and not any(name.startswith(".") for name in names)
 
 
-# --------------------------------------------------------------------------- 3. and 4. network faults
-
-
-class _Silent:
-    """A TCP server on 127.0.0.1 that accepts every connection and never answers."""
-
-    def __init__(self) -> None:
-        self._socket = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self._socket.getsockname()[1]}"
-        self._connections: list[socket.socket] = []
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                connection, _ = self._socket.accept()
-            except OSError:
-                return
-            self._connections.append(connection)
-
-    def stop(self) -> None:
-        self._socket.close()
-        for connection in self._connections:
-            connection.close()
-
-
-def _answering(status: int, content_type: str, body: bytes) -> ThreadingHTTPServer:
-    """An HTTP server on 127.0.0.1 that answers every request with the same response."""
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def _answer(self) -> None:
-            self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(body)
-
-        do_GET = do_HEAD = do_POST = _answer
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
-
-
-@pytest.fixture
-def silent_server() -> Iterator[_Silent]:
-    server = _Silent()
-    yield server
-    server.stop()
-
-
-def _url(server: ThreadingHTTPServer) -> str:
-    return f"http://127.0.0.1:{server.server_address[1]}"
-
-
-def test_3_a_store_that_never_answers(silent_server: _Silent, tmp_path: Path) -> None:
-    env = {**FAST_NETWORK, "AWS_ENDPOINT_URL_S3": silent_server.url, "CRYOET_ZARR_BENCH_CACHE": str(tmp_path)}
-    start = time.monotonic()
-    message = one_error_line(run_cli("fetch", "s3://bucket/image.zarr", env=env, timeout=60))
-    assert time.monotonic() - start < 30
-    assert message.startswith("no answer from the store at s3://bucket/image.zarr")
-    assert silent_server.url in message and "2 attempt(s), 0.5 s connect and 0.5 s read timeouts" in message
-    assert "CRYOET_ZARR_BENCH_READ_TIMEOUT" in message
-    assert [p for p in everything_in(tmp_path) if p.is_file()] == []
-
-
-def test_3_an_api_that_never_answers(silent_server: _Silent, tmp_path: Path) -> None:
-    env = {**FAST_NETWORK, "CRYOET_ZARR_BENCH_PORTAL_URL": f"{silent_server.url}/graphql"}
-    start = time.monotonic()
-    message = one_error_line(run_cli("fetch", "portal:10445/TS_100_3", env=env, timeout=60))
-    assert time.monotonic() - start < 30
-    assert message.startswith(f"no answer from the CryoET Data Portal API at {silent_server.url}/graphql")
-
-
-def test_3_waiting_is_shown(silent_server: _Silent, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
-    from cryoet_zarr_bench.sources import local
-
-    monkeypatch.setattr(local, "WAITING_NOTICE_INTERVAL", 0.2)
-    for name, value in FAST_NETWORK.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", silent_server.url)
-    with pytest.raises(SourceError, match="no answer"):
-        acquire("s3://bucket/image.zarr", cache=False, progress=True)
-    assert (
-        "still waiting for the store at s3://bucket/image.zarr: nothing for 0 s (2 attempt(s)"
-        in capsys.readouterr().err
-    )
-
-
-def test_3_bad_network_settings_are_named(tmp_path: Path) -> None:
-    message = one_error_line(
-        run_cli("fetch", "s3://bucket/image.zarr", env={"CRYOET_ZARR_BENCH_READ_TIMEOUT": "soon"})
-    )
-    assert message == "CRYOET_ZARR_BENCH_READ_TIMEOUT must be a number of seconds above 0, got 'soon'"
-
-
-def test_4_s3_answering_500_to_everything(tmp_path: Path) -> None:
-    server = _answering(500, "application/xml", b"<Error><Code>InternalError</Code></Error>")
-    try:
-        env = {**FAST_NETWORK, "AWS_ENDPOINT_URL_S3": _url(server), "CRYOET_ZARR_BENCH_CACHE": str(tmp_path)}
-        message = one_error_line(run_cli("fetch", "s3://bucket/image.zarr", env=env))
-    finally:
-        server.shutdown()
-    assert message.startswith("the store at s3://bucket/image.zarr answered with a server error")
-    assert "after 2 attempt(s); retry later" in message
-    assert [p for p in everything_in(tmp_path) if p.is_file()] == []
-
-
-@pytest.mark.parametrize(
-    ("content_type", "body", "expected"),
-    [
-        (
-            "application/json",
-            json.dumps({"data": {"runs": [{"id": "seven", "name": 5}]}}).encode(),
-            (
-                r"^the CryoET Data Portal API at \S+ rejected a query or answered with data of the wrong types "
-                r"\(GraphQLError: Int cannot represent non-integer value: 'seven'\)"
-            ),
-        ),
-        (
-            "text/html",
-            b"<html><body>Welcome to nginx</body></html>",
-            r"^the server at \S+ answered with something that is not GraphQL JSON \(.*Welcome to nginx",
-        ),
-    ],
-)
-def test_4_api_answering_what_is_not_its_schema(content_type: str, body: bytes, expected: str) -> None:
-    server = _answering(200, content_type, body)
-    try:
-        env = {**FAST_NETWORK, "CRYOET_ZARR_BENCH_PORTAL_URL": f"{_url(server)}/graphql"}
-        message = one_error_line(run_cli("fetch", "portal:10445/TS_100_3", env=env))
-    finally:
-        server.shutdown()
-    import re
-
-    assert re.search(expected, message), message
-    assert "cannot reach" not in message
-
-
-# --------------------------------------------------------------------------- 5. cache faults
+# network and cache faults: see test_faults_network.py
 
 
 def _mrc(path: Path, data: np.ndarray | None = None) -> Path:
@@ -318,24 +155,6 @@ def _mrc(path: Path, data: np.ndarray | None = None) -> Path:
     with mrcfile.new(path) as mrc:
         mrc.set_data(np.arange(4 * 6 * 8, dtype=np.float32).reshape(4, 6, 8) if data is None else data)
     return path
-
-
-def test_5_corrupt_entry_in_a_read_only_cache(tmp_path: Path) -> None:
-    source = str(_mrc(tmp_path / "tomo.mrc"))
-    with mounted_tmpfs(tmp_path / "cache", megabytes=1) as cache:
-        env = {"CRYOET_ZARR_BENCH_CACHE": str(cache)}
-        assert run_cli("fetch", source, env=env).returncode == 0
-        (data_file,) = cache.rglob("*.npy")
-        raw = bytearray(data_file.read_bytes())
-        raw[-1] ^= 0xFF
-        data_file.write_bytes(bytes(raw))
-        remount(cache, read_only=True)
-        message = one_error_line(run_cli("fetch", source, env=env))
-        assert message.startswith(f"cannot write the cache entry for {source} in {cache}")
-        assert message.endswith("or read without the cache (--no-cache)")
-        result = run_cli("fetch", "--no-cache", source, env=env)
-        assert result.returncode == 0 and "read without the cache (--no-cache)" in result.stdout
-        assert "Traceback" not in result.stderr
 
 
 # --------------------------------------------------------------------------- 6. and 8. volumes that cannot be benchmarked

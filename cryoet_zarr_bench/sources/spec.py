@@ -10,6 +10,7 @@ A source is a base, optionally followed by ``?`` and ``&``-separated options::
                                                 micrograph is a one-slice volume; .gz/.bz2-compressed too)
     path/to/tomo.zarr?level=1                   OME-Zarr directory, or an s3:// / https:// URL
     path/to/vol.npy?dtype=float32               NumPy .npy file
+    vol.npy?dtype=int16&lossy=yes               a conversion that changes values, asked for explicitly
 
 Options, and the kinds of source that accept them:
 
@@ -23,6 +24,7 @@ Options, and the kinds of source that accept them:
 ``level=N``         portal, zarr    OME-Zarr multiscale level (default 0)
 ``crop=C``          all             ``centre:N``, ``centre:Z,Y,X``, ``z0:z1,y0:y1,x0:x1`` or ``full``
 ``dtype=D``         all             convert to this numpy dtype (default: keep the stored dtype)
+``lossy=yes``       all             with ``dtype``: convert even if values change (see :mod:`.convert`)
 ==================  ==============  ===========================================================
 
 A portal source without ``crop`` means ``crop=centre:128``; every other source defaults to the whole volume.
@@ -61,11 +63,11 @@ MRC_SUFFIXES = (".mrc", ".rec", ".map", ".mrcs")
 COMPRESSED_SUFFIXES = (".gz", ".bz2")
 
 _OPTIONS_BY_KIND = {
-    "synthetic": ("shape", "seed", "crop", "dtype"),
-    "portal": ("spacing", "processing", "method", "tomogram", "crop", "level", "dtype"),
-    "zarr": ("crop", "level", "dtype"),
-    "mrc": ("crop", "dtype"),
-    "npy": ("crop", "dtype"),
+    "synthetic": ("shape", "seed", "crop", "dtype", "lossy"),
+    "portal": ("spacing", "processing", "method", "tomogram", "crop", "level", "dtype", "lossy"),
+    "zarr": ("crop", "level", "dtype", "lossy"),
+    "mrc": ("crop", "dtype", "lossy"),
+    "npy": ("crop", "dtype", "lossy"),
 }
 _UNSIGNED = re.compile(r"\d+")
 _PORTAL_LOCATION = re.compile(r"(\d+)/([^/]+)")
@@ -209,6 +211,9 @@ class SourceSpec:
         OME-Zarr multiscale level (portal and zarr, default 0; else None).
     dtype
         Numpy dtype name to convert to, or None to keep the stored dtype.
+    lossy
+        Convert to ``dtype`` even where values change (NaN into integers, rounding, clipping); without it
+        such a conversion is refused.
     """
 
     kind: str
@@ -219,6 +224,7 @@ class SourceSpec:
     crop: Crop | None = None
     level: int | None = None
     dtype: str | None = None
+    lossy: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -251,6 +257,8 @@ class SourceSpec:
             raise SourceError(f"level must be a non-negative integer, got {self.level}")
         if self.dtype is not None:
             object.__setattr__(self, "dtype", _dtype_name(self.dtype))
+        elif self.lossy:
+            raise SourceError("lossy=yes allows a lossy dtype conversion: give it with dtype=, or leave it")
 
     @property
     def dataset_id(self) -> int:
@@ -289,6 +297,8 @@ class SourceSpec:
             pairs.append(("level", str(self.level)))
         if self.dtype is not None:
             pairs.append(("dtype", self.dtype))
+        if self.lossy:
+            pairs.append(("lossy", "yes"))
         return pairs
 
     def __str__(self) -> str:
@@ -305,6 +315,24 @@ def _dtype_name(text: str) -> str:
     if dtype is None or dtype.kind not in "iuf":
         raise SourceError(f"dtype must name an integer or float numpy dtype (e.g. float32), got {text!r}")
     return dtype.name
+
+
+def _yes(text: str, what: str) -> bool:
+    if text != "yes":
+        raise SourceError(f"{what} takes only yes (leave it out for no), got {text!r}")
+    return True
+
+
+def _check_encodable(base: str) -> None:
+    """Refuse a path that holds bytes that are not UTF-8 (Python keeps them as lone surrogates), which no
+    cache sidecar, store path or table could record."""
+    try:
+        base.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = base.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        raise SourceError(
+            f"the path {shown} holds bytes that are not UTF-8; rename the file, or link it under a UTF-8 name"
+        ) from None
 
 
 def _kind_of(base: str) -> str:
@@ -355,6 +383,7 @@ def parse_source(text: str) -> SourceSpec:
     base, _, query = text.strip().partition("?")
     if not base:
         raise SourceError("empty source: give synthetic, portal:DATASET/RUN, or a .mrc/.npy/.zarr path")
+    _check_encodable(base)
     kind = _kind_of(base)
     options = _split_options(query, kind)
     tomogram = None
@@ -386,4 +415,5 @@ def parse_source(text: str) -> SourceSpec:
         crop=crop,
         level=_unsigned(options["level"], "level") if "level" in options else None,
         dtype=options.get("dtype"),
+        lossy=_yes(options["lossy"], "lossy") if "lossy" in options else False,
     )
