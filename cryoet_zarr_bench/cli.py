@@ -58,6 +58,13 @@ def _threads(text: str) -> int:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _terabytes(text: str) -> float:
+    value = float(text)
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"a size in TB must be a positive number, got {text!r}")
+    return value
+
+
 def _print_notes(notes: list[str]) -> None:
     for note in notes:
         print(f"note: {note}")
@@ -293,21 +300,18 @@ def cmd_survey(args: argparse.Namespace) -> int:
             raise CommandError("give the volumes to survey: sources, portal:DATASET or folders (see --help)")
         codecs = codec_set(args.codecs)
         sources = survey.expand_inputs(args.inputs)
+        table.check_writable()
         tasks = run.survey_tasks(
             sources, codecs, chunks=args.chunks, zarr_format=args.zarr_format, threads=args.threads,
             repeats=args.repeats,
         )  # fmt: skip
+        # An existing cluster answers (or is refused) now; a local one starts when entered.
+        client_context = run.connect(args.scheduler) if args.scheduler else run.local_client(args.workers)
         where = f"on {args.scheduler}" if args.scheduler else f"on a local cluster of {args.workers} worker(s)"
         print(
             f"survey: {len(tasks)} rows ({len(sources)} volumes x {len(codecs)} codecs) into {table.path}, {where}",
             file=sys.stderr,
         )
-        if args.scheduler:
-            from dask.distributed import Client
-
-            client_context = Client(args.scheduler)
-        else:
-            client_context = run.local_client(args.workers)
         with client_context as client:
             outcome = run.run_survey(tasks, table, client, on_row=run.print_progress())
         print(f"{outcome.written} row(s) written, {outcome.already_done} already in the table", file=sys.stderr)
@@ -315,8 +319,11 @@ def cmd_survey(args: argparse.Namespace) -> int:
             print(f"failed: {task.source} {task.codec}: {message}", file=sys.stderr)
         failed = outcome.failed
     rows = table.rows()
+    for note in survey.volume_notes(rows):
+        print(f"note: {note}", file=sys.stderr)
     if not rows:
-        raise CommandError(f"{table.path} holds no survey rows yet")
+        reason = " (every task failed)" if failed else ""
+        raise CommandError(f"{table.path} holds no survey rows yet{reason}")
     portal_bytes = None if args.portal_tb is None else int(args.portal_tb * 1e12)
     summaries, extrapolations = survey.survey_report(rows, portal_bytes=portal_bytes)
     print(survey.format_summary(summaries, extrapolations))
@@ -326,7 +333,12 @@ def cmd_survey(args: argparse.Namespace) -> int:
         )
         note = "" if linked else " (no dashboard there yet: `cryoet-zarr-bench publish --survey TABLE` links it)"
         print(f"survey page: {index}{note}")
-    return 1 if failed else 0
+    if failed:
+        raise CommandError(
+            f"{len(failed)} task(s) failed (listed above); the table keeps the other rows: run the same "
+            "survey again to retry the failed ones"
+        )
+    return 0
 
 
 def cmd_matrix(args: argparse.Namespace) -> int:
@@ -544,14 +556,16 @@ def build_parser() -> argparse.ArgumentParser:
         "?processing=raw&crop=centre:128 to apply to each) or a folder of .mrc/.npy/.zarr tomograms",
     )
     _add_array_options(survey)
-    survey.add_argument("--threads", type=_positive, default=1, help="threads per task (default 1)")
+    survey.add_argument("--threads", type=_threads, default=1, help="threads per task (N or all; default 1)")
     survey.add_argument("--repeats", type=_positive, default=3, help="timed repeats per row; median (default 3)")
     survey.add_argument("--table", default="survey.parquet", help="the Parquet table directory (default survey.parquet)")
     where = survey.add_mutually_exclusive_group()
     where.add_argument("--workers", type=_positive, default=2, help="workers of the local cluster (default 2)")
     where.add_argument("--scheduler", help="address of an existing Dask scheduler, e.g. tcp://10.0.0.5:8786")
     survey.add_argument("--summary-only", action="store_true", help="summarise the table; run nothing")
-    survey.add_argument("--portal-tb", type=float, help="the portal's raw size in TB, to extrapolate the saving to it")
+    survey.add_argument(
+        "--portal-tb", type=_terabytes, help="the portal's raw size in TB, to extrapolate the saving to it"
+    )
     survey.add_argument(
         "--publish", action="store_true", help="write the survey page beside the dashboard (<html_dir>/survey/)"
     )
