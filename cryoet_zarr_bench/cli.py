@@ -58,6 +58,13 @@ def _threads(text: str) -> int:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _port(text: str) -> int:
+    port = int(text)
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 0 (any free one) to 65535, got {port}")
+    return port
+
+
 def _terabytes(text: str) -> float:
     value = float(text)
     if not 0 < value < float("inf"):
@@ -504,7 +511,9 @@ def build_parser() -> argparse.ArgumentParser:
         "like `asv preview`.",
     )
     _add_config_option(preview)
-    preview.add_argument("--port", type=int, default=8080, help="port to listen on; 0 picks a free one (default 8080)")
+    preview.add_argument(
+        "--port", type=_port, default=8080, help="port to listen on; 0 picks a free one (default 8080)"
+    )
     preview.set_defaults(run=cmd_preview)
 
     versions = commands.add_parser(

@@ -1,8 +1,8 @@
 """The one base class of every error a user can fix.
 
 Each user-facing error class derives from :class:`UserError` besides its own standard base (``ValueError``,
-``OSError``, ...), so ``cryoet-zarr-bench`` reports any of them as one line with exit status 2 by catching this
-one type.  The classes that mean "this environment cannot run that case" also derive from
+``OSError``, ...), so ``cryoet-zarr-bench`` reports any of them as one line with exit status 2 by catching
+this one type.  The classes that mean "this environment cannot run that case" also derive from
 ``NotImplementedError``, which asv records as a skipped benchmark rather than a failure; deriving from
 :class:`UserError` as well changes nothing there.
 """
