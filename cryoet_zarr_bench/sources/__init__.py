@@ -174,7 +174,8 @@ def acquire_shared(source: str | SourceSpec) -> Volume:
     volume = volume_cache.load(str(spec))
     if volume is None:
         volume = acquire(spec)
-        volume_cache.save(volume)
+        with _cache_write_errors(str(spec)):
+            volume_cache.save(volume)
     return volume
 
 

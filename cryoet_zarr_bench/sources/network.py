@@ -150,7 +150,8 @@ def run_with_deadline(what: str, work: Callable[[Callable[[], None]], T], *, not
     ``heard()`` whenever something arrives from the server (a chunk, an answer); bytes arriving on any of the
     process's TCP connections count as heard too (see the module docstring).  This thread waits for it;
     with ``notices``, whenever nothing was heard for :data:`WAITING_NOTICE_INTERVAL` seconds, a line on
-    stderr says for how long (counting up), the first one of each silence also when the read gives up.
+    stderr says for how long (counting up), the first one of each silence also when the read gives up at the
+    latest (the retries may give up sooner).
 
     Raises
     ------
@@ -193,7 +194,7 @@ def run_with_deadline(what: str, work: Callable[[Callable[[], None]], T], *, not
         if notices and silence >= (notices_given + 1) * WAITING_NOTICE_INTERVAL:
             notices_given += 1
             limit = (
-                f"; giving up after {settings.deadline:g} s without an answer ({NETWORK_ENV['deadline']})"
+                f"; giving up after at most {settings.deadline:g} s without an answer ({NETWORK_ENV['deadline']})"
                 if notices_given == 1
                 else ""
             )

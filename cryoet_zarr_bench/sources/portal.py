@@ -21,7 +21,8 @@ Configuration
 ``CRYOET_ZARR_BENCH_PORTAL_URL`` replaces the portal's GraphQL endpoint, and botocore's
 ``AWS_ENDPOINT_URL_S3`` the S3 endpoint (both for mirrors and tests). Retries and timeouts are those of
 :func:`cryoet_zarr_bench.sources.network.network_settings` (environment variables
-``CRYOET_ZARR_BENCH_NETWORK_ATTEMPTS``, ``..._CONNECT_TIMEOUT``, ``..._READ_TIMEOUT``).
+``CRYOET_ZARR_BENCH_NETWORK_ATTEMPTS``, ``..._CONNECT_TIMEOUT``, ``..._READ_TIMEOUT``), and a read that
+receives nothing for ``CRYOET_ZARR_BENCH_NETWORK_DEADLINE`` seconds gives up.
 """
 
 from __future__ import annotations
