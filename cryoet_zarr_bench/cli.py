@@ -74,6 +74,7 @@ def cmd_quick(args: argparse.Namespace) -> int:
     check_memory(volume, args.chunks, in_memory=args.memory)
     for codec in codecs:  # refuse, before any work, a codec that cannot store this volume here
         parse_codec(codec).check(volume.dtype)
+        parse_codec(codec).check_values(volume.data)
     lossy = not all(parse_codec(codec).lossless for codec in codecs)
     noise = fidelity.noise_reference(volume) if lossy else None
     measurements = [
