@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..codecs import NOISE_TIED, check_error_bound, parse_codec, resolve_noise_tied
-from ..fidelity import noise_reference
+from ..codecs import NOISE_TIED, check_error_bound, is_noise_tied, parse_codec, resolve_noise_tied
+from ..sources.halves import noise_estimate
 from ..information import rate_distortion_ratio
 from ..stores import MemoryStore, parse_chunks
 from ..volume import Volume
@@ -313,8 +313,8 @@ def central_slices(volume: Volume, codec: str, chunks: str, zarr_format: int) ->
     in the benchmarks) and keep the central XY slices.  A noise-tied setting (``step-1%+pcodec-8``) is
     resolved against the volume's noise first, as ``study.NoiseTiedFidelity`` does."""
     concrete = codec
-    if codec in NOISE_TIED:
-        concrete = resolve_noise_tied(codec, volume.data, noise_reference(volume).sigma)
+    if is_noise_tied(codec):
+        concrete = resolve_noise_tied(codec, volume.data, noise_estimate(volume).sigma)
     store = MemoryStore()
     store.write(volume.data, codec=concrete, chunks=parse_chunks(chunks), zarr_format=zarr_format)
     decoded = store.read()
