@@ -20,7 +20,7 @@ from functools import cache
 from pathlib import Path
 
 from cryoet_zarr_bench import _compat
-from cryoet_zarr_bench.codecs import check_error_bound
+from cryoet_zarr_bench.codecs import check_error_bound, is_noise_tied
 from cryoet_zarr_bench.page_cache import EvictionUnavailable, evict, resident_bytes
 from cryoet_zarr_bench.releases import verify_pins
 from cryoet_zarr_bench.stores import DirectoryStore, MemoryStore, parse_chunks
@@ -133,6 +133,8 @@ class VolumeBenchmark:
 
     def setup(self, volume, codec, chunks, zarr_format):
         require_format(zarr_format)
+        if is_noise_tied(codec) and not getattr(self, "resolves_noise_tied", False):
+            raise NotImplementedError(f"{codec} is resolved against the noise: see study.LossyFidelity")
         self.runtime.apply()
         self.workdir = Path(tempfile.mkdtemp(prefix="cryoet-zarr-bench-asv-"))
 

@@ -20,6 +20,7 @@ from ._orphans import owner_tag, remove_orphans
 from .codecs import CodecSpec, ErrorCheck, error_check, is_noise_tied, parse_codec, resolve_noise_tied
 from .information import GaussianReference
 from .noise import NoiseEstimate
+from .sources.halves import noise_estimate
 from .runtime import Runtime
 from .stores import DirectoryStore, MemoryStore, StoredBytes, format_chunks
 from .volume import Volume, same_bits  # noqa: F401  (same_bits: re-exported)
@@ -160,19 +161,18 @@ def measure_codec(
 
     Stores live in a temporary directory (or in memory with ``in_memory``) that is removed afterwards, also
     by the next run if this one is killed; removing a store is never part of a timing.  The round trip is
-    checked on the first read; a lossy codec's fidelity is measured against ``noise`` (needed for lossy and
-    noise-tied codecs; its half-volumes, if any, are compressed alike for the half-map figures) and its ratio
-    against the Gaussian ``reference`` (computed from the volume if not given).  ``images``: the volume is a
-    stack of 2-D images, judged image by image.  Everything runs under ``runtime`` (default: one thread), which is restored
-    afterwards.  A run that cannot fit in the machine's available memory is refused before it starts
+    checked on the first read; a lossy codec's fidelity is measured against ``noise`` (the volume's
+    :func:`~cryoet_zarr_bench.sources.halves.noise_estimate` if not given; its half-volumes, if any, are
+    compressed alike for the half-map figures) and its ratio against the Gaussian ``reference`` (computed
+    from the volume if not given).  ``images``: the volume is a stack of 2-D images, judged image by image.
+    Everything runs under ``runtime`` (default: one thread), which is restored afterwards.  A run that cannot fit in the machine's available memory is refused before it starts
     (:class:`~cryoet_zarr_bench._memory.NotEnoughMemoryError`).
     """
     if repeats < 1:
         raise ValueError(f"repeats must be at least 1, got {repeats}")
     setting = str(codec)
     if is_noise_tied(setting):
-        if noise is None:
-            raise ValueError(f"{setting} is tied to the noise: give its NoiseEstimate")
+        noise = noise or noise_estimate(volume)
         codec = resolve_noise_tied(setting, volume.data, noise.sigma)
     spec = parse_codec(codec)
     check_memory(volume, chunks, in_memory=in_memory)
@@ -196,8 +196,7 @@ def measure_codec(
     error = error_check(spec, volume.data, decoded)
     fidelity_figures = reference_ratio = None
     if not spec.lossless:
-        if noise is None:
-            raise ValueError(f"{spec} is lossy: give the volume's NoiseEstimate to judge it against")
+        noise = noise or noise_estimate(volume)
         halves_decoded = None
         if noise.halves is not None:
             halves_decoded = tuple(_round_trip(half, spec, chunks, zarr_format) for half in noise.halves)
@@ -228,7 +227,7 @@ def measure_codec(
 
 
 def _round_trip(data, spec: CodecSpec, chunks: tuple[int, int, int], zarr_format: int):
-    """``data`` written with ``spec`` to a memory store and read back (a half-volume, for the half-map FSC)."""
+    """``data`` written with ``spec`` to a memory store and read back (a half-volume for the half-map FSC)."""
     store = MemoryStore()
     store.write(data, codec=spec, chunks=chunks, zarr_format=zarr_format)
     return store.read()

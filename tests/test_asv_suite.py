@@ -49,15 +49,20 @@ BENCHMARKS = {
         for cls in ("LossyFidelity", "NoiseTiedFidelity")
         for name in (
             "compression_ratio", "mse", "max_abs_error", "psnr", "ssim", "added_noise", "worst_shell_added_power",
-            "fsc_0143_resolution", "fsc_05_resolution", "half_map_shift", "half_map_shift_shells", "safe",
-            "ratio_of_rate_distortion_bound",
+            "worst_shell_frequency", "half_map_shift", "half_map_deviation", "safe", "criterion_added_noise",
+            "criterion_half_map", "criterion_signal_kept", "fraction_of_gaussian_reference",
         )
     ),
     "study.NoiseTiedFidelity.track_resolved_setting",
     "study.Limits.track_entropy_ratio_limit",
     "study.Limits.track_noise_sigma",
+    "study.Limits.track_noise_sigma_half_volumes",
+    "study.Limits.track_noise_sigma_spectral",
+    "study.Limits.track_noise_sigma_mad",
+    "study.Limits.track_data_std",
     "study.Limits.track_half_map_resolution",
-    "study.Limits.track_rate_distortion_bound_at_1pct",
+    "study.Limits.track_half_map_resolution_uncertainty",
+    "study.Limits.track_gaussian_reference_at_1pct",
     "study.LosslessLimit.track_fraction_of_entropy_limit",
 }
 #: The codec study's lossy classes: every case skips with the default (lossless) codec set.
