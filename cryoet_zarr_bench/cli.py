@@ -385,12 +385,15 @@ def cmd_matrix(args: argparse.Namespace) -> int:
 def cmd_study(args: argparse.Namespace) -> int:
     html_dir, results = read_config_results(Path(args.config))
     report = study.build_study(results, environment=args.environment)
+    volume = acquire(args.source, progress=True)
+    noise = noise_estimate(volume)
+    note = f"volume: {volume.describe()} (--source: the results must be of this volume); {noise.describe()}"
+    report = replace(report, volume_note="; ".join([note, *noise.warnings]))
     print(study.format_study(report))
     slices = None
     if args.slices != "none":
         row = study.slices_setting(report, None if args.slices == "best" else args.slices)
         if row is not None:
-            volume = acquire(args.source, progress=True)
             slices = study.central_slices(volume, row.codec, row.chunks, int(row.zarr_format))
         elif args.slices == "best":
             print("no central slices: no setting was judged safe; name one with --slices CODEC")
