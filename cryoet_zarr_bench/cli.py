@@ -87,7 +87,8 @@ def cmd_quick(args: argparse.Namespace) -> int:
     noise = noise_estimate(volume, cache=not args.no_cache) if lossy else None
     reference = GaussianReference.of(volume.data) if lossy else None
     for codec in codecs:  # refuse, before any work, a codec that cannot store this volume here
-        concrete = parse_codec(resolve_noise_tied(codec, volume.data, noise.sigma) if is_noise_tied(codec) else codec)
+        name = resolve_noise_tied(codec, volume.data, noise.sigma) if is_noise_tied(codec) else codec
+        concrete = parse_codec(name)
         concrete.check(volume.dtype)
         concrete.check_values(volume.data)
     measurements = [

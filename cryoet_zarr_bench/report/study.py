@@ -5,9 +5,9 @@ arranges them by lossy family, one row per setting and chunk shape (the newest Z
 (raw / chunk bytes), the added noise (% of the noise variance), the worst Fourier shell's error, the ratio as
 a fraction of the Gaussian reference at the same distortion, the half-map resolution shift, one column per
 verdict criterion (any ``track_criterion_<name>``) and the verdict; for every family, the highest-ratio safe
-setting (without half-volumes: the highest-ratio setting at ≤ 1% added noise); and, beside the volume's lossless limit
-(the order-0 byte-plane entropy estimate), the best lossless ratio found and the best float-aware one.
-``cryoet-zarr-bench study`` prints the tables (:func:`format_study`) and writes
+setting (without half-volumes: the highest-ratio setting at ≤ 1% added noise); and, beside the volume's
+lossless limit (the order-0 byte-plane entropy estimate), the best lossless ratio found and the best
+float-aware one.  ``cryoet-zarr-bench study`` prints the tables (:func:`format_study`) and writes
 ``<html_dir>/study/index.html`` (:func:`write_study_page`, a :mod:`.pages` page) with its figures: ratio
 against added noise with the Gaussian reference drawn in, ratio against the half-map FSC's change, where
 ``write_read.Read`` ran ratio against read throughput with the Pareto front marked and, for one lossy setting,
@@ -148,7 +148,7 @@ class StudyReport:
 
 
 def family(codec: str) -> str:
-    """The lossy family a study codec belongs to: its first stage (``zfp-accuracy``, ``step``, ``bitinfo``)."""
+    """The lossy family of a study codec: its first stage (``zfp-accuracy``, ``step``, ``bitinfo``)."""
     if is_noise_tied(codec):
         first = codec.split("+")[0]
         return "zfp-accuracy" if first.startswith("zfp-accuracy") else first.split("-")[0]
@@ -262,7 +262,9 @@ def _rows(run: EnvironmentRun) -> list[StudyRow]:
         if not set(_REQUIRED) <= set(figures):
             continue
         criteria = {
-            track[len(_CRITERION) :]: bool(value) for track, value in figures.items() if track.startswith(_CRITERION)
+            track[len(_CRITERION) :]: bool(value)
+            for track, value in figures.items()
+            if track.startswith(_CRITERION)
         }
         rows.append(
             StudyRow(
@@ -376,8 +378,8 @@ def format_study(report: StudyReport) -> str:
 def _best_heading(report: StudyReport) -> str:
     if report.judged_by_noise_only:
         return (
-            "highest-ratio setting per family at <= 1% added noise (judged by the added noise only: the volume "
-            "has no half-volumes; give ?halves=odd.mrc,even.mrc for the half-map criteria)"
+            "highest-ratio setting per family at <= 1% added noise (judged by the added noise only: the "
+            "volume has no half-volumes; give ?halves=odd.mrc,even.mrc for the half-map criteria)"
         )
     return "highest-ratio safe setting per family"
 
