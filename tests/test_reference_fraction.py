@@ -56,3 +56,21 @@ def test_at_64_cubed_chunks_pcodec_pages_keep_the_zero_padding_cheap(stack):
     one_page_ratio, _ = _figures(stack, "step-1%+pcodec-8", (64, 64, 64))
     assert fraction >= 0.88
     assert ratio > 1.1 * one_page_ratio
+
+
+def test_a_lossy_setting_that_is_exact_on_the_data_has_no_fraction():
+    """Integer counts stored as float32 (as a micrograph's, converted) keep every bit through bitround-16:
+    zero distortion, where the reference needs unbounded bits, so the fraction is n/a, not a division by 0."""
+    counts = np.random.default_rng(0).integers(0, 50000, (4, 16, 16)).astype(np.float32)
+    volume = Volume(counts, (1.0, 1.0, 1.0), "counts")
+    measurement = measure_codec(
+        volume,
+        "bitround-16+zstd-5",
+        chunks=(4, 16, 16),
+        repeats=1,
+        in_memory=True,
+        noise=estimate_noise(counts, stated=100.0),
+    )
+    assert measurement.fidelity.mse == 0 and measurement.reference_ratio == 0
+    assert measurement.fraction_of_reference is None
+    assert measurement.as_row()["fraction_of_gaussian_reference"] is None
