@@ -146,7 +146,8 @@ class Criterion:
     def __str__(self) -> str:
         verdict = "unchanged" if self.unchanged else "CHANGED"
         return (
-            f"{self.name}: {self.before:.4g} -> {self.after:.4g} {self.unit} ({self.change:+.3g}; the original's "
+            f"{self.name}: {self.before:.4g} -> {self.after:.4g}{' ' + self.unit if self.unit else ''} "
+            f"({self.change:+.3g}; the original's "
             f"95% interval {self.low:.4g}-{self.high:.4g}): {verdict}"
         )
 
