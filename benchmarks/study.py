@@ -13,12 +13,15 @@ volume's range (max - min).  Run the study with ``CRYOET_ZARR_BENCH_CODECS=study
 fidelity class (their error is zero by check).
 """
 
+import json
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
-from cryoet_zarr_bench import fidelity, information
+from cryoet_zarr_bench import _compat, fidelity, information, particles
+from cryoet_zarr_bench._atomic import write_file
 from cryoet_zarr_bench.codecs import NOISE_TIED, check_error_bound, parse_codec, resolve_noise_tied
 from cryoet_zarr_bench.codecs.filters import Step
 from cryoet_zarr_bench.stores import MemoryStore, parse_chunks
@@ -270,3 +273,92 @@ class LosslessLimit(_StudyBase):
         return self._ratio / information.entropy_ratio_limit(study.volume.data)
 
     track_fraction_of_entropy_limit.unit = "fraction of the order-0 byte-plane entropy ratio"
+
+
+@dataclass(frozen=True)
+class UseData:
+    """The volume, its noise σ (for noise-tied names) and, when its particles are known, the original's
+    picking and averaging measures."""
+
+    volume: object
+    sigma: float
+    particles: object
+    original: object
+
+
+def _use_figures(data, codec, chunks, zarr_format):
+    """The decoded copy's recall, precision, resolution and verdict for one case: computed by the first
+    benchmark of the case (one checked write into a memory store), kept as JSON in asv's working directory for
+    the class's other benchmarks, which would otherwise repeat the whole analysis."""
+    path = Path("use-figures") / f"{codec}_{chunks}_v{zarr_format}.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    store = MemoryStore()
+    store.write(data.volume.data, codec=codec, chunks=parse_chunks(chunks), zarr_format=zarr_format)
+    decoded = store.read()
+    check_error_bound(codec, data.volume.data, decoded)
+    verdict = particles.judge_use(data.original, particles.measure_use(decoded, data.particles))
+    figures = {c: getattr(verdict, c).after for c in ("recall", "precision", "resolution")}
+    figures["safe"] = int(verdict.safe)
+    write_file(path, lambda stream: stream.write(json.dumps(figures).encode()))
+    return figures
+
+
+class UseFidelity(VolumeBenchmark):
+    """Whether a lossy setting changes what users do with the tomogram: pick its particles by template matching
+    and average them at their known positions (``cryoet_zarr_bench.particles``), original vs decoded.
+
+    Lossy codecs of ``CRYOET_ZARR_BENCH_CODECS`` and, with a lossy set, the noise-tied settings; lossless ones
+    skip.  One checked write per case into a memory store, in the newest Zarr format the environment writes
+    (the decoded values do not depend on it).  Only the synthetic source has known particles: on any other
+    volume every figure is NaN (n/a).
+    """
+
+    version = "1"
+    params = [
+        CODECS + [name for name in NOISE_TIED if not all(parse_codec(c).lossless for c in CODECS)],
+        CHUNKS,
+    ]
+    param_names = ["codec", "chunks"]
+
+    def setup_cache(self):
+        volume = super().setup_cache()
+        if all(parse_codec(name).lossless for name in CODECS):
+            return UseData(volume, math.nan, None, None)  # every case skips: spare the measures
+        known = particles.known_particles(volume)
+        original = None if known is None else particles.measure_use(volume.data, known)
+        return UseData(volume, fidelity.noise_reference(volume).sigma, known, original)
+
+    def setup(self, data, codec, chunks):
+        newest = _compat.SUPPORTED_FORMATS[-1]
+        super().setup(data.volume, codec, chunks, newest)
+        if codec in NOISE_TIED:
+            codec = resolve_noise_tied(codec, data.volume.data, data.sigma)
+        if parse_codec(codec).lossless:
+            raise NotImplementedError(
+                f"{codec} is lossless: its round trip is exact (checked by Compression)"
+            )
+        self.figures = None if data.particles is None else _use_figures(data, codec, chunks, newest)
+
+    def _figure(self, name):
+        return math.nan if self.figures is None else self.figures[name]
+
+    def track_picking_recall(self, data, codec, chunks):
+        return self._figure("recall")
+
+    track_picking_recall.unit = "fraction of known particles found (template matching)"
+
+    def track_picking_precision(self, data, codec, chunks):
+        return self._figure("precision")
+
+    track_picking_precision.unit = "fraction of picks that are particles"
+
+    def track_average_resolution(self, data, codec, chunks):
+        return self._figure("resolution")
+
+    track_average_resolution.unit = "Å (half-set FSC 0.143 of the average at the known positions)"
+
+    def track_safe_for_use(self, data, codec, chunks):
+        return self._figure("safe")
+
+    track_safe_for_use.unit = "1 = recall, precision and resolution inside the original's 95% intervals"

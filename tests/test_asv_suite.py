@@ -48,8 +48,18 @@ BENCHMARKS = {
         f"study.{cls}.track_{name}"
         for cls in ("LossyFidelity", "NoiseTiedFidelity")
         for name in (
-            "compression_ratio", "mse", "max_abs_error", "psnr", "ssim", "added_noise", "worst_shell_added_power",
-            "fsc_0143_resolution", "fsc_05_resolution", "half_map_shift", "half_map_shift_shells", "safe",
+            "compression_ratio",
+            "mse",
+            "max_abs_error",
+            "psnr",
+            "ssim",
+            "added_noise",
+            "worst_shell_added_power",
+            "fsc_0143_resolution",
+            "fsc_05_resolution",
+            "half_map_shift",
+            "half_map_shift_shells",
+            "safe",
             "ratio_of_rate_distortion_bound",
         )
     ),
@@ -59,9 +69,13 @@ BENCHMARKS = {
     "study.Limits.track_half_map_resolution",
     "study.Limits.track_rate_distortion_bound_at_1pct",
     "study.LosslessLimit.track_fraction_of_entropy_limit",
+    *(
+        f"study.UseFidelity.track_{name}"
+        for name in ("picking_recall", "picking_precision", "average_resolution", "safe_for_use")
+    ),
 }
 #: The codec study's lossy classes: every case skips with the default (lossless) codec set.
-SKIPPED_BY_DEFAULT = ("study.LossyFidelity.", "study.NoiseTiedFidelity.")
+SKIPPED_BY_DEFAULT = ("study.LossyFidelity.", "study.NoiseTiedFidelity.", "study.UseFidelity.")
 
 
 def asv(*args, workdir):
@@ -108,7 +122,9 @@ def test_bench_records_every_default_benchmark_and_publishes_the_dashboard(tmp_p
     ratios = dict(zip(columns, document["results"]["compression.Compression.track_compression_ratio"]))
     # codec x chunks x zarr_format, the seed codecs at 64^3 chunks in formats 2 and 3
     assert [round(r, 2) for r in ratios["result"]] == [1.0, 1.0, 1.09, 1.09, 1.17, 1.17, 1.08, 1.08]
-    chunk_bytes = dict(zip(columns, document["results"]["compression.Compression.track_chunk_bytes"]))["result"]
+    chunk_bytes = dict(zip(columns, document["results"]["compression.Compression.track_chunk_bytes"]))[
+        "result"
+    ]
     assert chunk_bytes[0] == chunk_bytes[1] == 128**3 * 4  # none: the raw bytes, in either format
     concurrency = dict(zip(columns, document["results"]["recorded.Concurrency.track_setting"]))
     # threads, Blosc threads, Blosc's own threading (off), zarr 3's chunk concurrency and pool size
