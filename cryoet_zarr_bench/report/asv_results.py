@@ -165,12 +165,13 @@ def _read_run(path: Path, benchmarks: dict[str, Benchmark]) -> EnvironmentRun:
             entry = dict(zip(columns, row))
             param_names = benchmarks[name].param_names
             combinations = list(itertools.product(*entry["params"]))
-            if len(combinations) != len(entry["result"]):
+            # A benchmark whose setup_cache failed has no results at all: every case failed.
+            results = [None] * len(combinations) if entry["result"] is None else entry["result"]
+            if len(combinations) != len(results):
                 raise ResultsError(
-                    f"{path}: {name} has {len(entry['result'])} results for {len(combinations)} parameter "
-                    "combinations"
+                    f"{path}: {name} has {len(results)} results for {len(combinations)} parameter combinations"
                 )
-            for combination, value in zip(combinations, entry["result"]):
+            for combination, value in zip(combinations, results):
                 params = tuple(zip(param_names, map(_param_text, combination), strict=True))
                 values[Case(name, params)] = None if value is None else float(value)
         return EnvironmentRun(
