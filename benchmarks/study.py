@@ -15,6 +15,9 @@ The codec study is opt-in: ``CRYOET_ZARR_BENCH_STUDIES=codec``.  Its codecs are 
 ``CRYOET_ZARR_BENCH_CODECS`` names others; the fidelity classes take its lossy codecs, ``LosslessLimit`` its
 lossless ones, and a class with none defines no benchmarks.  Fidelity does not depend on the Zarr format, so
 the study writes format 3 only (zarr 2.18 environments skip it).
+
+``UseFidelity`` judges the lossy settings by use instead: picking the synthetic volume's known particles and
+averaging them, before and after (``cryoet_zarr_bench.particles``; docs/codec-study.md).
 """
 
 import json
@@ -24,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cryoet_zarr_bench import _compat, fidelity, information, particles
+from cryoet_zarr_bench import fidelity, information, particles
 from cryoet_zarr_bench._atomic import write_file
 from cryoet_zarr_bench.codecs import NOISE_TIED, check_error_bound, parse_codec, resolve_noise_tied
 from cryoet_zarr_bench.codecs.filters import Step
@@ -279,8 +282,8 @@ class LosslessLimit(_StudyBase):
 
 @dataclass(frozen=True)
 class UseData:
-    """The volume, its noise σ (for noise-tied names) and, when its particles are known, the original's
-    picking and averaging measures."""
+    """The volume, its noise σ (for noise-tied names), its known particles and the original's picking and
+    averaging measures."""
 
     volume: object
     sigma: float
@@ -288,15 +291,15 @@ class UseData:
     original: object
 
 
-def _use_figures(data, codec, chunks, zarr_format):
+def _use_figures(data, codec, chunks):
     """The decoded copy's recall, precision, resolution and verdict for one case: computed by the first
     benchmark of the case (one checked write into a memory store), kept as JSON in asv's working directory for
     the class's other benchmarks, which would otherwise repeat the whole analysis."""
-    path = Path("use-figures") / f"{codec}_{chunks}_v{zarr_format}.json"
+    path = Path("use-figures") / f"{codec}_{chunks}.json"
     if path.exists():
         return json.loads(path.read_text())
     store = MemoryStore()
-    store.write(data.volume.data, codec=codec, chunks=parse_chunks(chunks), zarr_format=zarr_format)
+    store.write(data.volume.data, codec=codec, chunks=parse_chunks(chunks), zarr_format=STUDY_FORMATS[0])
     decoded = store.read()
     check_error_bound(codec, data.volume.data, decoded)
     verdict = particles.judge_use(data.original, particles.measure_use(decoded, data.particles))
@@ -306,61 +309,51 @@ def _use_figures(data, codec, chunks, zarr_format):
     return figures
 
 
+#: The suite volume's known particles (a synthetic source's), found from the source string alone.
+KNOWN = particles.source_particles(SETTINGS.source) if SELECTED and LOSSY else None
+
+
+@only_if(SELECTED and LOSSY and KNOWN is not None and KNOWN.unmeasurable() is None)
 class UseFidelity(VolumeBenchmark):
     """Whether a lossy setting changes what users do with the tomogram: pick its particles by template matching
-    and average them at their known positions (``cryoet_zarr_bench.particles``), original vs decoded.
-
-    Lossy codecs of ``CRYOET_ZARR_BENCH_CODECS`` and, with a lossy set, the noise-tied settings; lossless ones
-    skip.  One checked write per case into a memory store, in the newest Zarr format the environment writes
-    (the decoded values do not depend on it).  Only the synthetic source has known particles: on any other
-    volume every figure is NaN (n/a).
+    and average them at their known positions (``cryoet_zarr_bench.particles``), original vs decoded, for the
+    study's lossy codecs and the noise-tied settings.  Only a synthetic volume of 64³ or more has particles
+    known and numerous enough; on any other the class defines no benchmarks.
     """
 
     version = "1"
-    params = [
-        CODECS + [name for name in NOISE_TIED if not all(parse_codec(c).lossless for c in CODECS)],
-        CHUNKS,
-    ]
+    params = [LOSSY + list(NOISE_TIED), CHUNKS]
     param_names = ["codec", "chunks"]
 
     def setup_cache(self):
         volume = super().setup_cache()
-        if all(parse_codec(name).lossless for name in CODECS):
-            return UseData(volume, math.nan, None, None)  # every case skips: spare the measures
         known = particles.known_particles(volume)
-        original = None if known is None else particles.measure_use(volume.data, known)
-        return UseData(volume, fidelity.noise_reference(volume).sigma, known, original)
+        return UseData(
+            volume, fidelity.noise_reference(volume).sigma, known, particles.measure_use(volume.data, known)
+        )
 
     def setup(self, data, codec, chunks):
-        newest = _compat.SUPPORTED_FORMATS[-1]
-        super().setup(data.volume, codec, chunks, newest)
+        super().setup(data.volume, codec, chunks, STUDY_FORMATS[0])
         if codec in NOISE_TIED:
             codec = resolve_noise_tied(codec, data.volume.data, data.sigma)
-        if parse_codec(codec).lossless:
-            raise NotImplementedError(
-                f"{codec} is lossless: its round trip is exact (checked by Compression)"
-            )
-        self.figures = None if data.particles is None else _use_figures(data, codec, chunks, newest)
-
-    def _figure(self, name):
-        return math.nan if self.figures is None else self.figures[name]
+        self.figures = _use_figures(data, codec, chunks)
 
     def track_picking_recall(self, data, codec, chunks):
-        return self._figure("recall")
+        return self.figures["recall"]
 
     track_picking_recall.unit = "fraction of known particles found (template matching)"
 
     def track_picking_precision(self, data, codec, chunks):
-        return self._figure("precision")
+        return self.figures["precision"]
 
     track_picking_precision.unit = "fraction of picks that are particles"
 
     def track_average_resolution(self, data, codec, chunks):
-        return self._figure("resolution")
+        return self.figures["resolution"]
 
     track_average_resolution.unit = "Å (half-set FSC 0.143 of the average at the known positions)"
 
     def track_safe_for_use(self, data, codec, chunks):
-        return self._figure("safe")
+        return self.figures["safe"]
 
     track_safe_for_use.unit = "1 = recall, precision and resolution inside the original's 95% intervals"

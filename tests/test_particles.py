@@ -19,6 +19,7 @@ from cryoet_zarr_bench.particles import (
     pick,
     score_map,
     score_picks,
+    source_particles,
     sphere_template,
     wilson_interval,
 )
@@ -74,14 +75,29 @@ def test_the_ground_truth_is_the_volumes_particles_and_optics():
 
 def test_known_particles_only_for_synthetic_volumes_and_shifted_into_a_crop():
     full = known_particles(synthetic_volume((40, 40, 40), seed=2))
-    crop = acquire("synthetic?shape=40&seed=2&crop=5:35,10:40,0:30")
+    source = "synthetic?shape=40&seed=2&crop=5:35,10:40,0:30"
+    crop = acquire(source)
     cropped = known_particles(crop)
     np.testing.assert_allclose(cropped.centres, full.centres - [5, 10, 0])
-    assert cropped.transfer.shape == (30, 30, 16)
+    assert cropped.shape == (30, 30, 30) and cropped.transfer.shape == (30, 30, 16)
+    # From the source string alone, without the volume: the same particles.
+    from_source = source_particles(source)
+    np.testing.assert_array_equal(from_source.centres, cropped.centres)
+    np.testing.assert_array_equal(from_source.transfer, cropped.transfer)
     data = np.zeros((8, 8, 8), dtype=np.float32)
     assert known_particles(Volume(data, (1.0,) * 3, "x.npy", {})) is None
-    with pytest.raises(ValueError, match="does not fit a volume of shape"):
+    assert source_particles("/tmp/x.npy") is None
+    with pytest.raises(ValueError, match=r"belong to a volume of shape \(30, 30, 30\), not \(20, 30, 30\)"):
         measure_use(crop.data[:20], cropped)
+
+
+def test_a_volume_with_too_few_particles_says_so_in_one_line():
+    small = synthetic_volume(32, seed=1)
+    reason = known_particles(small).unmeasurable()
+    assert reason.startswith("a 32x32x32 volume holds ") and "use a larger volume" in reason
+    with pytest.raises(ValueError, match="picking and averaging need 8 of each"):
+        measure_use(small.data, known_particles(small))
+    assert known_particles(synthetic_volume(64, seed=1)).unmeasurable() is None
 
 
 def test_a_planted_dark_sphere_is_picked_at_its_position_and_nothing_else():

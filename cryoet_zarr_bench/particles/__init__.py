@@ -8,7 +8,16 @@ numpy only; no zarr.
 
 from .averaging import Crossing, HalfSetFsc, half_set_averages, half_set_fsc
 from .picking import PickingScore, Picks, pick, score_map, score_picks, sphere_template, wilson_interval
-from .use import Criterion, KnownParticles, UseMeasures, UseVerdict, judge_use, known_particles, measure_use
+from .use import (
+    Criterion,
+    KnownParticles,
+    UseMeasures,
+    UseVerdict,
+    judge_use,
+    known_particles,
+    measure_use,
+    source_particles,
+)
 
 __all__ = [
     "Criterion",
@@ -27,6 +36,7 @@ __all__ = [
     "pick",
     "score_map",
     "score_picks",
+    "source_particles",
     "sphere_template",
     "wilson_interval",
 ]

@@ -1,6 +1,7 @@
 """Is a lossy setting safe for what cryo-ET users do with a tomogram?  Picking and averaging, before and after.
 
-On a volume whose particles are known (the synthetic source: :func:`known_particles`), :func:`measure_use`
+On a volume whose particles are known (the synthetic source: :func:`known_particles` from the volume,
+:func:`source_particles` from its source string alone), :func:`measure_use`
 picks particles by template matching (:mod:`.picking`) and averages them at their true positions
 (:mod:`.averaging`); :func:`judge_use` compares the measures of the original with those of its decoded copy.
 
@@ -33,6 +34,7 @@ from .picking import Z_95, PickingScore, Picks, pick, score_map, score_picks, sp
 
 __all__ = [
     "MATCH_DISTANCE",
+    "MIN_PARTICLES",
     "Criterion",
     "KnownParticles",
     "UseMeasures",
@@ -40,17 +42,24 @@ __all__ = [
     "judge_use",
     "known_particles",
     "measure_use",
+    "source_particles",
 ]
 
 #: A pick finds a particle whose centre lies within this many voxels.
 MATCH_DISTANCE = 3.0
 
 
+#: The fewest particles inside the picking margin, and in the averaging boxes, that the measures need.
+MIN_PARTICLES = 8
+
+
 @dataclass(frozen=True)
 class KnownParticles:
-    """Particles whose truth is known: centres ``(n, 3)`` (voxels, z y x), radii (voxels), the transfer every
-    particle went through (a real multiplier on the volume's rfftn half spectrum) and the voxel size (Å)."""
+    """Particles whose truth is known in a volume of ``shape``: centres ``(n, 3)`` (voxels, z y x), radii
+    (voxels), the transfer every particle went through (a real multiplier on the volume's rfftn half
+    spectrum) and the voxel size (Å)."""
 
+    shape: tuple[int, int, int]
     centres: np.ndarray
     radii: np.ndarray
     transfer: np.ndarray
@@ -69,23 +78,57 @@ class KnownParticles:
     def margin(self) -> float:
         return float(np.max(self.radii))
 
+    def unmeasurable(self) -> str | None:
+        """Why picking and averaging cannot be measured in this volume (too few particles), or None."""
+        shape = np.asarray(self.shape)
+        inside = np.all((self.centres >= self.margin) & (self.centres <= shape - 1 - self.margin), axis=1)
+        low = np.rint(self.centres).astype(int) - self.box // 2
+        boxed = np.all((low >= 0) & (low + self.box <= shape), axis=1)
+        if min(inside.sum(), boxed.sum()) < MIN_PARTICLES:
+            return (
+                f"a {'x'.join(map(str, self.shape))} volume holds {inside.sum()} known particles inside the "
+                f"picking margin and {boxed.sum()} whole {self.box}-voxel averaging boxes; picking and "
+                f"averaging need {MIN_PARTICLES} of each: use a larger volume (64³ or more)"
+            )
+        return None
+
+
+def _synthetic(shape: tuple[int, ...], seed: int, bounds) -> KnownParticles:
+    """The synthetic particles of ``(shape, seed)`` in the crop ``bounds`` ((start, stop) per axis)."""
+    from ..sources.synthetic import VOXEL_SPACING
+    from ..sources.synthetic_truth import synthetic_particles, synthetic_transfer
+
+    truth = synthetic_particles(tuple(shape), seed)
+    cropped = tuple(stop - start for start, stop in bounds)
+    return KnownParticles(
+        shape=cropped,  # type: ignore[arg-type]
+        centres=truth.centres - np.array([start for start, _ in bounds], dtype=np.float64),
+        radii=truth.radii,
+        transfer=synthetic_transfer(cropped),
+        voxel_spacing=VOXEL_SPACING,
+    )
+
 
 def known_particles(volume: Volume) -> KnownParticles | None:
     """The particles of a synthetic volume or half-volume (shifted into a crop of one), or None for any other
     source."""
-    from ..sources.synthetic_truth import synthetic_particles, synthetic_transfer
-
     provenance = volume.provenance
     if provenance.get("generator") != "cryoet_zarr_bench.synthetic":
         return None
-    truth = synthetic_particles(tuple(provenance["shape"]), provenance["seed"])
-    origin = np.array([bounds[0] for bounds in provenance.get("crop", [(0, 0)] * 3)], dtype=np.float64)
-    return KnownParticles(
-        centres=truth.centres - origin,
-        radii=truth.radii,
-        transfer=synthetic_transfer(volume.shape),
-        voxel_spacing=float(volume.voxel_spacing[0]),
-    )
+    shape = provenance["shape"]
+    return _synthetic(shape, provenance["seed"], provenance.get("crop", [(0, n) for n in shape]))
+
+
+def source_particles(source: str) -> KnownParticles | None:
+    """The known particles of the volume a source string names, without reading or generating the volume: a
+    synthetic source's (in its crop), None for any other."""
+    from ..sources import parse_source
+
+    spec = parse_source(source)
+    if spec.kind != "synthetic":
+        return None
+    full = [(0, n) for n in spec.shape]
+    return _synthetic(spec.shape, spec.seed, full if spec.crop is None else spec.crop.bounds(spec.shape))
 
 
 @dataclass(frozen=True)
@@ -99,12 +142,14 @@ class UseMeasures:
 
 def measure_use(data: np.ndarray, particles: KnownParticles) -> UseMeasures:
     """Pick particles in ``data`` and average them at their known positions (see the module docstring)."""
-    expected = (*data.shape[:-1], data.shape[-1] // 2 + 1)
-    if data.ndim != 3 or particles.transfer.shape != expected:
+    if tuple(data.shape) != tuple(particles.shape):
         raise ValueError(
-            f"the particles' transfer has shape {particles.transfer.shape}, which does not fit a volume of "
-            f"shape {data.shape} (expected {expected}): give the particles of this volume"
+            f"the known particles belong to a volume of shape {tuple(particles.shape)}, not {data.shape}: give "
+            "the particles of this volume"
         )
+    reason = particles.unmeasurable()
+    if reason is not None:
+        raise ValueError(reason)
     radii = np.asarray(particles.radii, dtype=np.float64)
     smallest, largest = float(radii.min()), float(radii.max())
     templates = [
