@@ -29,7 +29,6 @@ CORE_BENCHMARKS = {
     "write_read.PeakMemory.track_read_added_peak",
     "write_read.PeakMemory.track_write_added_peak",
     "write_read.Read.time_read_warm",
-    "write_read.ReadPrecision.track_read_spread",
     "write_read.Write.time_write",
 }
 #: Every study at a small size: a 32³ volume, a lossless and a lossy codec, two layouts, three stores.
@@ -71,16 +70,7 @@ def test_the_default_suite_is_the_core(tmp_path):
 def bench(tmp_path, *arguments, **settings):
     config = write_asv_config(tmp_path)
     completed = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "cryoet_zarr_bench.cli",
-            "bench",
-            "--quick",
-            "--config",
-            str(config),
-            *arguments,
-        ],
+        [sys.executable, "-m", "cryoet_zarr_bench.cli", "bench", "--quick", "--config", str(config), *arguments],
         cwd=tmp_path,
         env={**asv_environment(tmp_path), **settings},
         capture_output=True,
@@ -104,9 +94,7 @@ def test_bench_records_every_default_benchmark_and_publishes_the_dashboard(tmp_p
     completed = bench(tmp_path)
     lines = completed.stdout.splitlines()
     # What it will run and for about how long comes first; then a line per module and per benchmark.
-    assert lines[0].startswith(
-        f"bench: {len(CORE_BENCHMARKS)} benchmarks (104 cases): the core; studies: none"
-    )
+    assert lines[0].startswith(f"bench: {len(CORE_BENCHMARKS)} benchmarks (96 cases): the core; studies: none")
     assert lines[1].startswith("bench: this Python environment (zarr ") and "; about " in lines[1]
     result_lines = [line for line in lines if line.startswith("  ") and ": " in line]
     assert sorted(line.split(":")[0].strip() for line in result_lines) == sorted(CORE_BENCHMARKS)
