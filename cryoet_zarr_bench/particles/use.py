@@ -1,9 +1,9 @@
 """Is a lossy setting safe for what cryo-ET users do with a tomogram?  Picking and averaging, before and after.
 
 On a volume whose particles are known (the synthetic source: :func:`known_particles` from the volume,
-:func:`source_particles` from its source string alone), :func:`measure_use`
-picks particles by template matching (:mod:`.picking`) and averages them at their true positions
-(:mod:`.averaging`); :func:`judge_use` compares the measures of the original with those of its decoded copy.
+:func:`source_particles` from its source string alone), :func:`measure_use` picks particles by template
+matching (:mod:`.picking`) and averages them at their true positions (:mod:`.averaging`); :func:`judge_use`
+compares the measures of the original with those of its decoded copy.
 
 The fixed choices, all derived from the particles' radii (r_min, r_max):
 
@@ -47,8 +47,6 @@ __all__ = [
 
 #: A pick finds a particle whose centre lies within this many voxels.
 MATCH_DISTANCE = 3.0
-
-
 #: The fewest particles inside the picking margin, and in the averaging boxes, that the measures need.
 MIN_PARTICLES = 8
 
@@ -192,8 +190,7 @@ class Criterion:
         verdict = "unchanged" if self.unchanged else "CHANGED"
         return (
             f"{self.name}: {self.before:.4g} -> {self.after:.4g}{' ' + self.unit if self.unit else ''} "
-            f"({self.change:+.3g}; the original's "
-            f"95% interval {self.low:.4g}-{self.high:.4g}): {verdict}"
+            f"({self.change:+.3g}; the original's 95% interval {self.low:.4g}-{self.high:.4g}): {verdict}"
         )
 
 
