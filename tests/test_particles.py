@@ -25,6 +25,7 @@ from cryoet_zarr_bench.particles import (
 )
 from cryoet_zarr_bench.particles.averaging import soft_sphere
 from cryoet_zarr_bench.sources import acquire
+from cryoet_zarr_bench.sources.halves import noise_estimate
 from cryoet_zarr_bench.sources.synthetic import synthetic_half_volumes, synthetic_labels, synthetic_volume
 from cryoet_zarr_bench.sources.synthetic_truth import synthetic_particles, synthetic_transfer
 from cryoet_zarr_bench.volume import Volume
@@ -211,7 +212,7 @@ def test_a_lossless_copy_is_safe_for_use(volume, original):
 
 
 def test_a_fine_step_is_safe_and_a_very_coarse_one_is_not(volume, original):
-    sigma = fidelity.noise_reference(volume).sigma
+    sigma = noise_estimate(volume).sigma
     particles = known_particles(volume)
 
     def stepped(step):
@@ -226,7 +227,7 @@ def test_a_fine_step_is_safe_and_a_very_coarse_one_is_not(volume, original):
 
 
 def test_heavy_added_noise_changes_the_average_and_the_picks(volume, original):
-    sigma = fidelity.noise_reference(volume).sigma
+    sigma = noise_estimate(volume).sigma
     noisy = volume.data + 5 * sigma * np.random.default_rng(3).standard_normal(SHAPE).astype(np.float32)
     verdict = judge_use(original, measure_use(noisy, known_particles(volume)))
     assert not verdict.safe and not verdict.recall.unchanged and not verdict.resolution.unchanged
