@@ -18,7 +18,7 @@ from cryoet_zarr_bench.report.model import CHUNK_BYTES, COMPRESSION_RATIO, Relea
 from cryoet_zarr_bench.report.pages import write_page
 from cryoet_zarr_bench.report.release_figures import MAX_COLUMNS, release_figure, release_figure_codecs
 from cryoet_zarr_bench.report.sampling import single_sample_note
-from cryoet_zarr_bench.report.text import format_report
+from cryoet_zarr_bench.report.text import describe_skipped, format_report
 
 READ = "write_read.Read.time_read_warm"
 STUDY = "study.LossyFidelity.track_added_noise"
@@ -106,6 +106,13 @@ def test_nothing_is_shown_of_what_no_environment_measured(tmp_path: Path) -> Non
     ]
     assert "the same in every release" in text  # two environments: the alarm is judged
     assert f"not shown, skipped in every case by every environment: {STUDY}" in format_report(report)
+
+
+def test_skipped_benchmarks_are_named_by_class_when_a_class_has_several() -> None:
+    names = [f"study.LossyFidelity.track_{name}" for name in ("mse", "psnr", "ssim")]
+    assert describe_skipped([*names, "study.Limits.track_noise_sigma"]) == (
+        "study.LossyFidelity (3 benchmarks), study.Limits.track_noise_sigma"
+    )
 
 
 def test_a_failure_is_shown_though_nothing_was_measured(tmp_path: Path) -> None:

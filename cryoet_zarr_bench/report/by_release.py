@@ -29,6 +29,7 @@ from .text import (
     comparison_cells,
     comparison_summary,
     describe_fact,
+    describe_skipped,
     display_scale,
     release_table_cells,
 )
@@ -67,7 +68,9 @@ def release_page(report: ReleaseReport) -> Page:
     ]
     if report.skipped:
         blocks.append(
-            Paragraph(f"Not shown, skipped in every case by every environment: {', '.join(report.skipped)}.")
+            Paragraph(
+                f"Not shown, skipped in every case by every environment: {describe_skipped(report.skipped)}."
+            )
         )
     sections = [
         Section(

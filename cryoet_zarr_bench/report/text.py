@@ -34,6 +34,7 @@ __all__ = [
     "comparison_summary",
     "describe_chunk_difference",
     "describe_fact",
+    "describe_skipped",
     "display_scale",
     "engine_cells",
     "engine_summary",
@@ -152,6 +153,17 @@ def describe_fact(fact: Fact, *, arrow: str = "->") -> str:
     return f"{sentence}: {_spread(fact)}"
 
 
+def describe_skipped(names: Iterable[str]) -> str:
+    """Benchmarks by their class: ``study.LossyFidelity (13 benchmarks), write_read.Read.time_read_warm``."""
+    classes: dict[str, list[str]] = {}
+    for name in names:
+        classes.setdefault(name.rsplit(".", 1)[0], []).append(name)
+    return ", ".join(
+        members[0] if len(members) == 1 else f"{group} ({len(members)} benchmarks)"
+        for group, members in classes.items()
+    )
+
+
 def _spread(fact: Fact) -> str:
     """How much the values changed: ``-700,500 to -540,000 bytes (-8.76% to -7.3%)`` (facts count bytes)."""
     differences = _range(
@@ -189,7 +201,7 @@ def format_report(report: ReleaseReport) -> str:
     if not report.single_environment:
         lines += ["", *_alarm_lines(report)]
     if report.skipped:
-        skipped = f"not shown, skipped in every case by every environment: {', '.join(report.skipped)}"
+        skipped = f"not shown, skipped in every case by every environment: {describe_skipped(report.skipped)}"
         lines += ["", textwrap.fill(skipped, width=110, subsequent_indent="  ")]
     lines += ["", "columns are python/zarr/numcodecs releases; - = skipped, FAILED = no result", ""]
     for table in report.tables:
