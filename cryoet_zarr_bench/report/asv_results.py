@@ -19,7 +19,7 @@ import ast
 import itertools
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 __all__ = ["RESULTS_FORMAT", "Benchmark", "Case", "EnvironmentRun", "Results", "ResultsError", "read_results"]
@@ -84,6 +84,9 @@ class EnvironmentRun:
     """
     values: dict[Case, float | None]
     """Every case's value: NaN where the benchmark skipped the case, None where it failed."""
+    sample_counts: dict[Case, int] = field(default_factory=dict)
+    """How many samples asv took of each timed case (its ``stats_repeat``; 1 under ``asv run --quick``).
+    Cases without statistics (``track_`` benchmarks, skipped or failed cases) are absent."""
 
 
 @dataclass(frozen=True)
@@ -159,6 +162,7 @@ def _read_run(path: Path, benchmarks: dict[str, Benchmark]) -> EnvironmentRun:
     try:
         columns = document["result_columns"]
         values: dict[Case, float | None] = {}
+        sample_counts: dict[Case, int] = {}
         for name, row in document["results"].items():
             if name not in benchmarks:
                 continue  # a benchmark since removed from the suite, as asv publish does
@@ -171,9 +175,16 @@ def _read_run(path: Path, benchmarks: dict[str, Benchmark]) -> EnvironmentRun:
                 raise ResultsError(
                     f"{path}: {name} has {len(results)} results for {len(combinations)} parameter combinations"
                 )
-            for combination, value in zip(combinations, results):
+            # asv leaves out trailing columns that hold nothing and writes null for a case without statistics.
+            repeats = entry.get("stats_repeat")
+            if not isinstance(repeats, list) or len(repeats) != len(combinations):
+                repeats = [None] * len(combinations)
+            for combination, value, repeat in zip(combinations, results, repeats):
                 params = tuple(zip(param_names, map(_param_text, combination), strict=True))
-                values[Case(name, params)] = None if value is None else float(value)
+                case = Case(name, params)
+                values[case] = None if value is None else float(value)
+                if repeat is not None:
+                    sample_counts[case] = int(repeat)
         return EnvironmentRun(
             path=path,
             machine=path.parent.name,
@@ -185,6 +196,7 @@ def _read_run(path: Path, benchmarks: dict[str, Benchmark]) -> EnvironmentRun:
                 key: str(value) for key, value in (document.get("requirements") or {}).items() if value
             },
             values=values,
+            sample_counts=sample_counts,
         )
     except ResultsError:
         raise

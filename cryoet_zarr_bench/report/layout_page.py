@@ -10,10 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from .figures import HeatMap, heat_maps
-from .layout import CodecLayouts, Grid, LayoutReport, build_layout_report
+from .layout import ACCESS_TIME, CodecLayouts, Grid, LayoutReport, build_layout_report
 from .model import is_number
-from .pages import Page, Paragraph, Plot, Section, Table
+from .pages import Notice, Page, Paragraph, Plot, Section, Table
 from .publishing import publish_page, read_config_results
+from .sampling import single_sample_note
 
 __all__ = ["PAGE_DIR", "layout_cells", "layout_header", "layout_page", "publish_layout"]
 
@@ -50,9 +51,11 @@ def layout_page(report: LayoutReport) -> Page:
                     ],
                 )
             )
+    note = single_sample_note([environment.run for environment in report.environments], {ACCESS_TIME})
     return Page(
         title="Layout and access: chunks, shards and the reads users do",
         blocks=[
+            *([Notice("note", "Single samples", note, id="single-samples")] if note else []),
             Paragraph(
                 f"Machine {report.machine}, commit {report.commit}. benchmarks/access.py: each access "
                 "pattern (xy, xz, yz: one slice through the middle; sub64: a seeded random 64³ subvolume; "
@@ -60,7 +63,7 @@ def layout_page(report: LayoutReport) -> Page:
                 "CRYOET_ZARR_BENCH_THREADS said otherwise. Stores: local disk (warm page cache), memory, "
                 "S3 (moto on 127.0.0.1 read through s3fs) and S3 with 20 ms added to every request. "
                 "Requests and bytes are counted by a proxy in front of the S3 server, per read."
-            )
+            ),
         ],
         sections=sections,
     )
