@@ -90,6 +90,12 @@ def check_round_trip(store, volume, codec):
     check_error_bound(codec, volume.data, store.read())
 
 
+def new_array(store, volume, codec, chunks, zarr_format):
+    """An empty array in ``store`` (replacing what it held) with the volume's shape and dtype, ``codec`` and
+    ``chunks`` (a chunk shape or a layout name): what a timed write writes into, with zarr's public API."""
+    return store.create(shape=volume.shape, dtype=volume.dtype, codec=codec, chunks=chunks, zarr_format=zarr_format)
+
+
 def read_store(volume, codec, chunks, zarr_format):
     """The local store that read benchmarks read, written (and checked) by the first benchmark that needs it.
 
@@ -131,8 +137,9 @@ def warm_up(volume, codec, zarr_format):
     pool, the codec's first buffers) then stay out of what a benchmark attributes to one operation."""
     corner = volume.data[:8, :8, :8]
     store = MemoryStore()
-    store.write(corner, codec=codec, chunks=corner.shape, zarr_format=zarr_format)
-    store.read()
+    array = store.create(shape=corner.shape, dtype=corner.dtype, codec=codec, chunks=corner.shape, zarr_format=zarr_format)
+    array[...] = corner
+    store.open()[...]
 
 
 @cache
