@@ -11,9 +11,9 @@ from pathlib import Path
 
 from .figures import HeatMap, heat_maps
 from .layout import CodecLayouts, Grid, LayoutReport, build_layout_report
-from .model import is_number
 from .pages import Page, Paragraph, Plot, Section, Table
 from .publishing import publish_page, read_config_results
+from .runs import is_number
 
 __all__ = ["PAGE_DIR", "layout_cells", "layout_header", "layout_page", "publish_layout"]
 

@@ -8,8 +8,8 @@ from pathlib import Path
 from .. import dashboard
 from ..asv_config import AsvConfig
 from .asv_results import Results, ResultsError, read_results
-from .model import ReportError
 from .pages import Page, write_page
+from .runs import ReportError
 
 __all__ = ["publish_page", "read_config_results"]
 
