@@ -8,9 +8,9 @@ safety verdict; for every family, the highest-ratio safe setting; and, beside th
 ``cryoet-zarr-bench study`` prints the tables (:func:`format_study`) and writes
 ``<html_dir>/study/index.html`` (:func:`write_study_page`, a :mod:`.pages` page) with its figures: ratio
 against added noise with the R(D) bound drawn in, ratio against the half-map resolution shift, where
-``write_read.Read`` ran ratio against read throughput with the Pareto front marked and, for one lossy setting,
-the central slices of original, decoded and difference (:func:`central_slices`, from the volume itself: the
-only figure not drawn from recorded results).
+the warm read (:data:`~.registry.READ_WARM`) ran ratio against read throughput with the Pareto front marked
+and, for one lossy setting, the central slices of original, decoded and difference (:func:`central_slices`,
+from the volume itself: the only figure not drawn from recorded results).
 """
 
 from __future__ import annotations
@@ -28,8 +28,17 @@ from ..information import rate_distortion_ratio
 from ..stores import MemoryStore, parse_chunks
 from ..volume import Volume
 from .asv_results import EnvironmentRun, Results
-from .model import ReportError
 from .pages import Page, Paragraph, Plot, Section, Table, write_page
+from .registry import (
+    COMPRESSION_RATIO,
+    ENTROPY_RATIO_LIMIT,
+    READ_WARM,
+    RUN_CODEC_STUDY,
+    STORED_BYTES,
+    STUDY_CLASSES,
+    STUDY_FIGURES,
+)
+from .runs import ReportError, is_number
 from .tables import format_table
 
 if TYPE_CHECKING:
@@ -53,12 +62,9 @@ __all__ = [
 ]
 
 STUDY_PAGE_DIR = "study"
-_CLASSES = ("study.LossyFidelity", "study.NoiseTiedFidelity")
-_ENTROPY_LIMIT = "study.Limits.track_entropy_ratio_limit"
-_COMPRESSION_RATIO = "compression.Compression.track_compression_ratio"
 _REQUIRED = ("compression_ratio", "added_noise", "ratio_of_rate_distortion_bound")
 #: Half-map figures exist only for volumes with half-volumes (the synthetic source).
-_FIGURES = (*_REQUIRED, "half_map_shift", "safe")
+_FIGURES = STUDY_FIGURES
 
 
 @dataclass(frozen=True)
@@ -114,14 +120,18 @@ def family(codec: str) -> str:
 
 def build_study(results: Results, environment: str | None = None) -> StudyReport:
     """The study rows of one environment's latest run (by default the newest run holding study results)."""
-    runs = [run for run in results.runs if any(case.benchmark.startswith(_CLASSES) for case in run.values)]
+    runs = [
+        run
+        for run in results.runs
+        if any(case.benchmark.startswith(STUDY_CLASSES) and is_number(v) for case, v in run.values.items())
+    ]
     if environment is not None:
         runs = [run for run in runs if environment in run.env_name]
     if not runs:
         raise ReportError(
-            "no study results"
-            + (f" for environment {environment!r}" if environment else "")
-            + ": run the suite with CRYOET_ZARR_BENCH_CODECS=study first"
+            "no codec-study setting was measured"
+            + (f" in environment {environment!r}" if environment else "")
+            + f", so none can be judged safe; run the codec study: {RUN_CODEC_STUDY}"
         )
     run = max(runs, key=lambda run: run.date_ms)
     return StudyReport(
@@ -134,14 +144,14 @@ def build_study(results: Results, environment: str | None = None) -> StudyReport
 
 
 def _throughput(run: EnvironmentRun) -> list[tuple[str, float, float]]:
-    """Ratio and read throughput (raw MB per second of ``Read.time_read``) of every case with both."""
+    """Ratio and read throughput (raw MB per second of the warm read) of every case with both."""
     by_name: dict[str, dict] = {}
     for case, value in run.values.items():
-        if _is_number(value):
+        if is_number(value):
             by_name.setdefault(case.benchmark, {})[case.params] = value
-    ratios = by_name.get(_COMPRESSION_RATIO, {})
-    stored = by_name.get("compression.Compression.track_stored_bytes", {})
-    reads = by_name.get("write_read.Read.time_read", {})
+    ratios = by_name.get(COMPRESSION_RATIO, {})
+    stored = by_name.get(STORED_BYTES, {})
+    reads = by_name.get(READ_WARM, {})
     points = []
     for params, seconds in reads.items():
         if params in ratios and params in stored and seconds > 0:
@@ -167,12 +177,12 @@ def float_aware(codec: str) -> bool:
 
 
 def _lossless(run: EnvironmentRun) -> LosslessBest:
-    limits = [v for case, v in run.values.items() if case.benchmark == _ENTROPY_LIMIT and _is_number(v)]
+    limits = [v for case, v in run.values.items() if case.benchmark == ENTROPY_RATIO_LIMIT and is_number(v)]
     ratios = [
         (case.param("codec"), value)
         for case, value in run.values.items()
-        if case.benchmark == _COMPRESSION_RATIO
-        and _is_number(value)
+        if case.benchmark == COMPRESSION_RATIO
+        and is_number(value)
         and parse_codec(case.param("codec")).lossless
     ]
     floats = [(codec, ratio) for codec, ratio in ratios if float_aware(codec)]
@@ -183,15 +193,11 @@ def _lossless(run: EnvironmentRun) -> LosslessBest:
     )
 
 
-def _is_number(value: float | None) -> bool:
-    return value is not None and not math.isnan(value)
-
-
 def _rows(run: EnvironmentRun) -> list[StudyRow]:
     values: dict[tuple[str, tuple], dict[str, float]] = {}
     for case, value in run.values.items():
         cls, _, track = case.benchmark.rpartition(".track_")
-        if cls in _CLASSES and track in _FIGURES and value is not None and not math.isnan(value):
+        if cls in STUDY_CLASSES and track in _FIGURES and is_number(value):
             values.setdefault((cls, case.params), {})[track] = value
     rows = []
     for (_, params), figures in values.items():
@@ -457,7 +463,7 @@ def _plot_throughput(report: StudyReport) -> Figure:
     ax.plot([p[2] for p in front], [p[1] for p in front], marker="o", color="black", label="Pareto front")
     for name, ratio, speed in front:
         ax.annotate(name, (speed, ratio), fontsize=6, xytext=(3, 3), textcoords="offset points")
-    ax.set_xlabel("read throughput (raw MB/s, Read.time_read)")
+    ax.set_xlabel(f"read throughput (raw MB/s, {READ_WARM})")
     ax.set_ylabel("compression ratio")
     ax.set_title(f"{report.environment}", fontsize=9)
     ax.legend(fontsize=7)
