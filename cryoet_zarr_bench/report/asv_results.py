@@ -19,7 +19,7 @@ import ast
 import itertools
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 __all__ = ["RESULTS_FORMAT", "Benchmark", "Case", "EnvironmentRun", "Results", "ResultsError", "read_results"]
@@ -84,6 +84,22 @@ class EnvironmentRun:
     """
     values: dict[Case, float | None]
     """Every case's value: NaN where the benchmark skipped the case, None where it failed."""
+    environment_params: dict[str, str | None] = field(default_factory=dict)
+    """The environment's asv parameters, by which the dashboard selects environments: ``machine``, ``python``
+    (a version, or an ``existing`` environment's interpreter path) and the pins (None: not pinned)."""
+    raw_params: dict[str, tuple[tuple[str, ...], ...]] = field(default_factory=dict)
+    """Each benchmark's parameter values as asv wrote them, ``repr()`` of each (``"'zstd-5'"``, ``"3"``)."""
+    samples: dict[Case, int] = field(default_factory=dict)
+    """How many samples each timed value is the median of (asv's ``stats_repeat``: 1 under ``--quick``)."""
+
+    def asv_params(self, case: Case) -> tuple[tuple[str, str], ...]:
+        """`case`'s parameters with their values as asv wrote them: ``(("codec", "'zstd-5'"), ...)``."""
+        raw = self.raw_params.get(case.benchmark, ())
+        pairs = []
+        for index, (name, text) in enumerate(case.params):
+            values = raw[index] if index < len(raw) else ()
+            pairs.append((name, next((value for value in values if _param_text(value) == text), text)))
+        return tuple(pairs)
 
 
 @dataclass(frozen=True)
@@ -159,6 +175,8 @@ def _read_run(path: Path, benchmarks: dict[str, Benchmark]) -> EnvironmentRun:
     try:
         columns = document["result_columns"]
         values: dict[Case, float | None] = {}
+        raw_params: dict[str, tuple[tuple[str, ...], ...]] = {}
+        samples: dict[Case, int] = {}
         for name, row in document["results"].items():
             if name not in benchmarks:
                 continue  # a benchmark since removed from the suite, as asv publish does
@@ -170,9 +188,13 @@ def _read_run(path: Path, benchmarks: dict[str, Benchmark]) -> EnvironmentRun:
                     f"{path}: {name} has {len(entry['result'])} results for {len(combinations)} parameter "
                     "combinations"
                 )
-            for combination, value in zip(combinations, entry["result"]):
-                params = tuple(zip(param_names, map(_param_text, combination), strict=True))
-                values[Case(name, params)] = None if value is None else float(value)
+            raw_params[name] = tuple(tuple(choices) for choices in entry["params"])
+            repeats = entry.get("stats_repeat") or [None] * len(combinations)
+            for combination, value, repeat in zip(combinations, entry["result"], repeats):
+                case = Case(name, tuple(zip(param_names, map(_param_text, combination), strict=True)))
+                values[case] = None if value is None else float(value)
+                if isinstance(repeat, int):
+                    samples[case] = repeat
         return EnvironmentRun(
             path=path,
             machine=path.parent.name,
@@ -184,6 +206,11 @@ def _read_run(path: Path, benchmarks: dict[str, Benchmark]) -> EnvironmentRun:
                 key: str(value) for key, value in (document.get("requirements") or {}).items() if value
             },
             values=values,
+            environment_params={
+                key: None if value is None else str(value) for key, value in document["params"].items()
+            },
+            raw_params=raw_params,
+            samples=samples,
         )
     except ResultsError:
         raise
