@@ -66,6 +66,20 @@ def write_asv_result(
     return path
 
 
+def git_repository(directory: Path) -> str:
+    """`directory` made a git repository with one commit (as ``asv publish`` needs one); returns its hash."""
+    import subprocess
+
+    git = ["git", "-c", "user.name=test", "-c", "user.email=test@example.org", "-c", "init.defaultBranch=main"]
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "README").write_text("benchmarked project\n")
+    for command in (["init", "--quiet"], ["add", "README"], ["commit", "--quiet", "--message=first"]):
+        subprocess.run([*git, *command], cwd=directory, check=True, capture_output=True)
+    return subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=directory, check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
 def require(available: bool, what: str) -> None:
     """Skip the test unless ``available``; under ``CRYOET_ZARR_BENCH_REQUIRE_ALL=1``, fail instead."""
     if available:
