@@ -15,8 +15,8 @@ from pathlib import Path
 
 from support import ASV_DATE, git_repository, write_asv_result
 
-from cryoet_zarr_bench.report import registry
 from cryoet_zarr_bench.releases import version_number
+from cryoet_zarr_bench.report import registry
 
 MACHINE = "box"
 COMMIT = "a1b2c3d4" + "5" * 32
@@ -51,7 +51,9 @@ def _slice_objects(layout: str) -> tuple[int, int]:
 class Recorded:
     """Every value of one environment, by benchmark and parameters (as Python values)."""
 
-    ratio: dict[str, float] = field(default_factory=lambda: {NONE: 1.0, LZ4: 1.094, ZSTD_BLOSC: 1.166, ZSTD: 1.080})
+    ratio: dict[str, float] = field(
+        default_factory=lambda: {NONE: 1.0, LZ4: 1.094, ZSTD_BLOSC: 1.166, ZSTD: 1.080}
+    )
     read: dict[str, float] = field(
         default_factory=lambda: {NONE: 0.0030, LZ4: 0.0040, ZSTD_BLOSC: 0.0055, ZSTD: 0.0082}
     )
@@ -76,7 +78,11 @@ class Recorded:
         found = {
             registry.COMPRESSION_RATIO: (*codec_setting, lambda c, ch, f: self.ratio[c], "track"),
             registry.CHUNK_BYTES: (*codec_setting, lambda c, ch, f: RAW_BYTES / self.ratio[c], "track"),
-            registry.READ_WARM: (*codec_setting, lambda c, ch, f: self.read[c] * (1.05 if f == 3 else 1), "time"),
+            registry.READ_WARM: (
+                *codec_setting,
+                lambda c, ch, f: self.read[c] * (1.05 if f == 3 else 1),
+                "time",
+            ),
             registry.ZARR_RELEASE: ([], [], lambda: version_number(self.zarr), "track"),
             registry.NUMCODECS_RELEASE: ([], [], lambda: version_number(self.numcodecs), "track"),
         }

@@ -22,7 +22,9 @@ from cryoet_zarr_bench.report.asv_results import read_results
 _COUNT = [0]
 
 
-def answer_of(tmp_path: Path, recorded: Recorded | None = None, rules: Rules | None = None, **options) -> Answer:
+def answer_of(
+    tmp_path: Path, recorded: Recorded | None = None, rules: Rules | None = None, **options
+) -> Answer:
     """Write `recorded` as asv results in a fresh directory, read them and build the answer."""
     _COUNT[0] += 1
     directory = tmp_path / f"results-{_COUNT[0]}"
@@ -57,7 +59,11 @@ def test_every_use_case_names_a_winner_and_a_runner_up(tmp_path: Path) -> None:
     assert winners(answer, LOSSY) == ("zfp-accuracy-1e-5", "bitround-4+blosc-zstd-5-shuffle")
     archive = use_case(answer, ARCHIVE)
     assert archive.shown.reference.value == pytest.approx(0.003)
-    assert archive.shown.winner.setting == (("codec", ZSTD_BLOSC), ("chunks", "64x64x64"), ("zarr_format", "2"))
+    assert archive.shown.winner.setting == (
+        ("codec", ZSTD_BLOSC),
+        ("chunks", "64x64x64"),
+        ("zarr_format", "2"),
+    )
     assert archive.shown.environment == "py3.11 zarr3.1.6 numcodecs0.16.6"
     assert archive.missing is None and not archive.others
 
@@ -81,7 +87,10 @@ def test_the_archive_follows_its_rule(tmp_path: Path, change: dict, expected: tu
 
 
 def test_the_archive_follows_its_stated_factor(tmp_path: Path) -> None:
-    assert winners(answer_of(tmp_path, rules=Rules(read_factor=1.5)), ARCHIVE) == (LZ4, NONE)  # 4.5 ms allowed
+    assert winners(answer_of(tmp_path, rules=Rules(read_factor=1.5)), ARCHIVE) == (
+        LZ4,
+        NONE,
+    )  # 4.5 ms allowed
     text = format_answer(answer_of(tmp_path, rules=Rules(read_factor=1.5)), "index.html")
     assert "## Archive: the highest ratio whose warm full read takes at most 1.5× the fastest one" in text
     assert "the rule allows up to 4.5 ms" in text
@@ -98,7 +107,7 @@ def test_processing_follows_its_rule(tmp_path: Path, read: dict, expected: tuple
 
 
 def test_viewing_follows_its_byte_budget_and_slice_times(tmp_path: Path) -> None:
-    # An XY slice of 16x128x128 chunks sends one chunk (1,048,576 raw bytes / ratio); of 128³ chunks all 8 MiB.
+    # An XY slice of 16x128x128 chunks sends one chunk (1,048,576 raw bytes / ratio); of 128³ chunks 8 MiB.
     one_mb = answer_of(tmp_path, rules=Rules(slice_budget_bytes=1e6))
     assert winners(one_mb, VIEWING) == (f"{ZSTD}@16x128x128", None)  # 971 kB fits; nothing else does
     tighter = answer_of(tmp_path, rules=Rules(slice_budget_bytes=0.9e6))
@@ -117,7 +126,10 @@ def test_the_lossy_archive_follows_the_safety_verdict(tmp_path: Path) -> None:
     assert winners(answer_of(tmp_path, unsafe_winner), LOSSY) == ("bitround-4+blosc-zstd-5-shuffle", None)
     closer = Recorded()
     closer.lossy["bitround-4+blosc-zstd-5-shuffle"] = (5.9, 0.3, 1)  # still below the winner: unchanged
-    assert winners(answer_of(tmp_path, closer), LOSSY) == ("zfp-accuracy-1e-5", "bitround-4+blosc-zstd-5-shuffle")
+    assert winners(answer_of(tmp_path, closer), LOSSY) == (
+        "zfp-accuracy-1e-5",
+        "bitround-4+blosc-zstd-5-shuffle",
+    )
     safe_step = Recorded()
     safe_step.noise_tied["step-1%+pcodec-8"] = (8.0, 1.0, 1)
     assert winners(answer_of(tmp_path, safe_step), LOSSY) == ("step-1%+pcodec-8", "zfp-accuracy-1e-5")
@@ -133,7 +145,9 @@ def test_without_half_volumes_nothing_can_be_judged_safe(tmp_path: Path) -> None
     (run,) = results.runs
     unjudged = {case: v for case, v in run.values.items() if not case.benchmark.endswith(".track_safe")}
     answer = build_answer(replace(results, runs=[replace(run, values=unjudged)]))
-    assert use_case(answer, LOSSY).shown.reason.startswith("no setting could be judged safe: the volume has no")
+    assert use_case(answer, LOSSY).shown.reason.startswith(
+        "no setting could be judged safe: the volume has no"
+    )
 
 
 def test_missing_results_say_what_to_run_in_one_line(tmp_path: Path) -> None:
@@ -147,7 +161,10 @@ def test_missing_results_say_what_to_run_in_one_line(tmp_path: Path) -> None:
         "Nothing measured for this yet; run: **CRYOET_ZARR_BENCH_STUDIES=layout cryoet-zarr-bench bench "
         "(S3 needs the bench extra)**",
     ]
-    assert "Nothing measured for this yet; run: **CRYOET_ZARR_BENCH_STUDIES=codec cryoet-zarr-bench bench**" in text
+    assert (
+        "Nothing measured for this yet; run: **CRYOET_ZARR_BENCH_STUDIES=codec cryoet-zarr-bench bench**"
+        in text
+    )
     assert winners(answer, ARCHIVE) == (ZSTD_BLOSC, LZ4)  # the core's answers are all there
 
 
@@ -170,14 +187,17 @@ def test_the_notes_say_single_samples_and_a_single_environment(tmp_path: Path) -
     archive = use_case(answer, ARCHIVE)
     assert archive.shown.environment == "py3.11 zarr3.1.6 numcodecs0.16.6"  # the newest release is shown
     assert "the same in 0 of 1 other environments, elsewhere py3.11 zarr3.0.10 numcodecs0.15.2: " in text
-    assert "Measured on py3.11 zarr3.1.6 numcodecs0.16.6 (machine box, commit a1b2c3d4); the same in 1 of 1" in text
+    assert (
+        "Measured on py3.11 zarr3.1.6 numcodecs0.16.6 (machine box, commit a1b2c3d4); the same in 1 of 1"
+        in text
+    )
 
 
 def survey_row(source: str, codec: str, ratio: float) -> dict:
     raw = 128**3 * 4
     return {
-        "source": source, "codec": codec, "chunks": "64x64x64", "zarr_format": 2, "threads": 1, "ratio": ratio,
-        "raw_bytes": raw, "chunk_bytes": raw / ratio, "write_mb_s": 100.0, "read_mb_s": 900.0,
+        "source": source, "codec": codec, "chunks": "64x64x64", "zarr_format": 2, "threads": 1,
+        "ratio": ratio, "raw_bytes": raw, "chunk_bytes": raw / ratio, "write_mb_s": 100.0, "read_mb_s": 900.0,
         "dtype": "float32", "provenance": '{"full_shape": [184, 630, 630]}',
     }  # fmt: skip
 
@@ -195,7 +215,10 @@ def test_a_survey_gives_the_spread_and_the_dataset(tmp_path: Path) -> None:
     assert scopes == ["the 3 surveyed tomograms", "the portal"]
     assert archive.extrapolations[0].scope.raw_bytes == 3 * 184 * 630 * 630 * 4
     text = format_answer(answer, "index.html")
-    assert "Across 3 surveyed tomograms (blosc-zstd-5-shuffle, chunks 64x64x64, Zarr format 2): ratio mean 1.16" in text
+    assert (
+        "Across 3 surveyed tomograms (blosc-zstd-5-shuffle, chunks 64x64x64, Zarr format 2): ratio mean 1.16"
+        in text
+    )
     assert "the survey did not measure none, so the spread across tomograms is unknown" in text  # processing
     assert "no dataset size" not in text
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from support import ASV_DATE, write_asv_result
-from test_by_release import ASV_NAV, COLUMNS, write_config
+from test_by_release import ASV_NAV, COLUMNS
 
 from cryoet_zarr_bench.report.asv_results import read_results
 from cryoet_zarr_bench.report.figures import heat_maps
@@ -23,9 +23,10 @@ from cryoet_zarr_bench.report.layout import (
     STORED_OBJECTS,
     build_layout_report,
 )
-from cryoet_zarr_bench.report.layout_page import _heat_map_panels, layout_page, publish_layout
+from cryoet_zarr_bench.report.layout_page import _heat_map_panels, layout_page
 from cryoet_zarr_bench.report.model import ReportError
 from cryoet_zarr_bench.report.pages import write_page
+from cryoet_zarr_bench.report.site import LAYOUT
 
 CODECS = ["lz4", "zstd-5"]
 LAYOUTS = ["64x64x64", "shard128x128x128-32x32x32"]
@@ -181,12 +182,11 @@ def test_page_holds_a_table_and_figure_per_codec(results_dir: Path, tmp_path: Pa
     ) in text
 
 
-def test_publish_layout_writes_the_page_and_links_it(results_dir: Path, tmp_path: Path) -> None:
-    config = write_config(tmp_path)
+def test_the_site_writes_the_layout_page_and_links_it(results_dir: Path, tmp_path: Path) -> None:
     (tmp_path / "site").mkdir()
     (tmp_path / "site" / "index.html").write_text(ASV_NAV, encoding="utf-8")
 
-    _, page, linked = publish_layout(config)
+    page, linked = LAYOUT.publish(layout_page(build_layout_report(read_results(results_dir))), tmp_path / "site")
 
     assert page == tmp_path / "site" / "layout" / "index.html" and linked
     assert '<a href="layout/index.html">Layout</a>' in (tmp_path / "site" / "index.html").read_text()

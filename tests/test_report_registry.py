@@ -59,7 +59,9 @@ def docstrings(tree: ast.AST) -> set[int]:
     return {
         id(node.value)
         for node in ast.walk(tree)
-        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
+        if isinstance(node, ast.Expr)
+        and isinstance(node.value, ast.Constant)
+        and isinstance(node.value.value, str)
     }
 
 
@@ -73,7 +75,10 @@ def test_the_registry_lists_each_subject_once() -> None:
     constants = {
         value
         for name, value in vars(registry).items()
-        if name.isupper() and isinstance(value, str) and value.count(".") == 2 and BENCHMARK_NAME.fullmatch(value)
+        if name.isupper()
+        and isinstance(value, str)
+        and value.count(".") == 2
+        and BENCHMARK_NAME.fullmatch(value)
     }
     assert constants <= set(registry.ALL)  # no constant left out of SUBJECTS
 
@@ -93,7 +98,9 @@ def test_no_report_module_spells_a_benchmark_name_outside_the_registry() -> None
 
 def test_the_scan_finds_a_name_spelled_in_code() -> None:
     """The scan above can fail: a lookup by a literal name, even a piece of an f-string, is found."""
-    tree = ast.parse('reads = by_name.get("write_read.Read.time_read", {})\nname = f"releases.Releases.track_{x}"')
+    tree = ast.parse(
+        'reads = by_name.get("write_read.Read.time_read", {})\nname = f"releases.Releases.track_{x}"'
+    )
     constants = [node.value for node in ast.walk(tree) if isinstance(node, ast.Constant)]
     found = [name for value in constants for name in BENCHMARK_NAME.findall(str(value))]
     assert found == ["write_read.Read.time_read", "releases.Releases.track_"]
