@@ -1,17 +1,25 @@
 """Helpers shared by the benchmark modules; all real work lives in the ``cryoet_zarr_bench`` library.
 
-The suite is configured through environment variables, so ``asv run`` itself needs no extra arguments:
+The suite is configured through environment variables, so ``asv run`` itself needs no extra arguments
+(:class:`cryoet_zarr_bench.suite.SuiteSettings` reads them all):
 
 ``CRYOET_ZARR_BENCH_SOURCE``    volume to benchmark (default ``synthetic``; see the README's source syntax)
 ``CRYOET_ZARR_BENCH_CODECS``    a codec set (``seed``, ``shuffles``, ``all``, ``float``, ``lossy``, ``study``) or
-                                comma-separated codec names (default ``seed``: the seed report's four codecs)
+                                comma-separated codec names (default ``seed``: the seed report's four codecs;
+                                the codec study's default is ``study``)
 ``CRYOET_ZARR_BENCH_CHUNKS``    comma-separated chunk shapes, each ``64`` (a cube) or ``32x128x128`` (default ``64``)
 ``CRYOET_ZARR_BENCH_THREADS``   threads a read or write may use, ``N`` or ``all`` (default 1), given to Blosc and
                                 to zarr 3's chunk concurrency alike (:mod:`cryoet_zarr_bench.runtime`)
 ``CRYOET_ZARR_BENCH_CHECKSUM``  the volume's expected ``sha256:...`` (default: the first environment records it)
+``CRYOET_ZARR_BENCH_STUDIES``   opt-in studies, comma-separated, or ``all`` (default: none, the core alone):
+                                ``codec`` (study.py), ``layout`` (access.py), ``engines``, ``full-size``
+                                (full_size.py), ``parallel``
+``CRYOET_ZARR_BENCH_LAYOUTS``, ``CRYOET_ZARR_BENCH_STORES``, ``CRYOET_ZARR_BENCH_FULL_SIZES``: the layout and
+                                full-size studies' layouts, stores and volume shapes
 
 They are validated once, here, at import: a bad value stops ``asv check`` and ``asv run`` with one line naming
-the variable and what it accepts.
+the variable and what it accepts.  A study that is not selected, and a class none of whose cases applies to
+the settings (the lossy fidelity class with a lossless codec set), defines no benchmarks (:func:`only_if`).
 """
 
 import shutil
@@ -20,7 +28,7 @@ from functools import cache
 from pathlib import Path
 
 from cryoet_zarr_bench import _compat
-from cryoet_zarr_bench.codecs import check_error_bound
+from cryoet_zarr_bench.codecs import check_error_bound, parse_codec
 from cryoet_zarr_bench.page_cache import EvictionUnavailable, evict, resident_bytes
 from cryoet_zarr_bench.releases import verify_pins
 from cryoet_zarr_bench.stores import DirectoryStore, MemoryStore, parse_chunks
@@ -33,12 +41,32 @@ except SuiteSettingsError as error:
 
 SOURCE = SETTINGS.source
 CODECS = list(SETTINGS.codecs)
+#: The lossless codecs of the set: what the classes that check exact copies sweep (zarr's overhead over
+#: numcodecs, layouts and access, engines, full-size recompression); lossy codecs are the codec study's subject.
+LOSSLESS_CODECS = [name for name in CODECS if parse_codec(name).lossless]
 CHUNKS = list(SETTINGS.chunks)
 #: The concurrency every benchmark runs with, unless its class says otherwise.
 RUNTIME = SETTINGS.runtime
 ZARR_FORMATS = [2, 3]
 PARAMS = [CODECS, CHUNKS, ZARR_FORMATS]
 PARAM_NAMES = ["codec", "chunks", "zarr_format"]
+
+
+def only_if(selected):
+    """Class decorator: the class itself when ``selected``, otherwise an empty class of the same name.
+
+    asv finds no benchmark in the empty class, so an opt-in study that is not selected, or a class none of
+    whose cases applies to the settings, adds nothing to a run: no skipped cases, no empty graphs.  (Cases that
+    depend on the environment, such as Zarr format 3 under zarr 2.18, stay asv skips: every environment of a
+    run must define the same benchmarks.)
+    """
+
+    def decorate(cls):
+        if selected:
+            return cls
+        return type(cls.__name__, (), {"__doc__": cls.__doc__, "__module__": cls.__module__})
+
+    return decorate
 
 
 def require_format(zarr_format):

@@ -1,4 +1,5 @@
-"""Parallel speed-up, on purpose: the same write and warm read at one thread and at every core.
+"""Parallel speed-up, on purpose: the same write and warm read at one thread and at every core (the parallel
+study, ``CRYOET_ZARR_BENCH_STUDIES=parallel``).
 
 ``threads`` is a parameter here (``1`` or ``all``: every core the process may run on; asv's machine
 information records how many), given to Blosc and to zarr 3's chunk concurrency alike. Everywhere else the
@@ -9,9 +10,19 @@ zarr 2.18 works chunk by chunk, so there only Blosc's own threads can run in par
 from cryoet_zarr_bench.runtime import Runtime, parse_threads
 from cryoet_zarr_bench.stores import DirectoryStore, parse_chunks
 
-from . import PARAM_NAMES, PARAMS, VolumeBenchmark, check_round_trip, read_store, warm_page_cache
+from . import (
+    PARAM_NAMES,
+    PARAMS,
+    SETTINGS,
+    VolumeBenchmark,
+    check_round_trip,
+    only_if,
+    read_store,
+    warm_page_cache,
+)
 
 
+@only_if(SETTINGS.runs("parallel"))
 class Parallel(VolumeBenchmark):
     version = "1"
     params = PARAMS + [["1", "all"]]

@@ -9,8 +9,12 @@ default volume) when the volume is synthetic; otherwise a robust estimate from t
 (``fidelity.noise_sigma_mad``, an underestimate for spatially correlated noise), and the half-map figures are
 n/a: those benchmarks return NaN, which asv records and shows as a skipped case (a ``NotImplementedError``
 raised in a benchmark's body, not its setup, would be recorded as a failure).  PSNR's peak is the original
-volume's range (max - min).  Run the study with ``CRYOET_ZARR_BENCH_CODECS=study``; lossless codecs skip the
-fidelity class (their error is zero by check).
+volume's range (max - min).
+
+The codec study is opt-in: ``CRYOET_ZARR_BENCH_STUDIES=codec``.  Its codecs are the ``study`` set unless
+``CRYOET_ZARR_BENCH_CODECS`` names others; the fidelity classes take its lossy codecs, ``LosslessLimit`` its
+lossless ones, and a class with none defines no benchmarks.  Fidelity does not depend on the Zarr format, so
+the study writes format 3 only (zarr 2.18 environments skip it).
 """
 
 import math
@@ -23,7 +27,13 @@ from cryoet_zarr_bench.codecs import NOISE_TIED, check_error_bound, parse_codec,
 from cryoet_zarr_bench.codecs.filters import Step
 from cryoet_zarr_bench.stores import MemoryStore, parse_chunks
 
-from . import CHUNKS, CODECS, ZARR_FORMATS, VolumeBenchmark
+from . import CHUNKS, SETTINGS, VolumeBenchmark, only_if
+
+SELECTED = SETTINGS.runs("codec")
+LOSSY = [name for name in SETTINGS.study_codecs if not parse_codec(name).lossless]
+LOSSLESS = [name for name in SETTINGS.study_codecs if parse_codec(name).lossless]
+#: Fidelity is the same in both formats; format 3 is the one the portal is moving to.
+STUDY_FORMATS = [3]
 
 
 @dataclass(frozen=True)
@@ -74,20 +84,17 @@ class _StudyBase(VolumeBenchmark):
         return decoded, store.stored_bytes()
 
 
+@only_if(SELECTED and LOSSY)
 class LossyFidelity(_StudyBase):
-    """Fidelity of every lossy codec of ``CRYOET_ZARR_BENCH_CODECS`` (lossless ones skip): one checked write
-    of the volume per case (and of both half-volumes for the half-map figures)."""
+    """Fidelity of every lossy codec of the study: one checked write of the volume per case (and of both
+    half-volumes for the half-map figures)."""
 
     version = "1"
+    params = [LOSSY, CHUNKS, STUDY_FORMATS]
 
     def setup(self, study, codec, chunks, zarr_format):
         super().setup(study.volume, codec, chunks, zarr_format)
-        resolved = self.resolve(study, codec)
-        if parse_codec(resolved).lossless:
-            raise NotImplementedError(
-                f"{codec} is lossless: its round trip is exact (checked by Compression)"
-            )
-        self._write_volume(study, resolved, chunks, zarr_format)
+        self._write_volume(study, self.resolve(study, codec), chunks, zarr_format)
 
     def resolve(self, study, codec):
         """The concrete pipeline name for ``codec`` (the identity here)."""
@@ -188,25 +195,19 @@ class LossyFidelity(_StudyBase):
     )
 
 
+@only_if(SELECTED and LOSSY)
 class NoiseTiedFidelity(LossyFidelity):
-    """Settings chosen from the volume's noise (issue 10, point 5), resolved to a pipeline per volume:
+    """Settings chosen from the volume's noise, resolved to a pipeline per volume:
 
     ``step-<f>%``      uniform quantiser with Δ = √(12 f)·σ (adds f·σ² of variance)
     ``bitround-<f>%``  the fewest mantissa bits whose rounding adds at most f·σ² of variance
     ``bitinfo-<p>%``   the mantissa bits holding p% of the bitwise real information (Klöwer et al. 2021)
 
-    They run only when the suite's codec set holds lossy codecs, so the default (lossless) suite stays short.
+    They run beside the study's lossy codecs.
     """
 
     version = "1"
-    params = [list(NOISE_TIED), CHUNKS, ZARR_FORMATS]
-
-    def setup(self, study, codec, chunks, zarr_format):
-        if all(parse_codec(name).lossless for name in CODECS):
-            raise NotImplementedError(
-                "noise-tied settings run with a lossy codec set (CRYOET_ZARR_BENCH_CODECS=study)"
-            )
-        super().setup(study, codec, chunks, zarr_format)
+    params = [list(NOISE_TIED), CHUNKS, STUDY_FORMATS]
 
     def resolve(self, study, codec):
         return resolve_noise_tied(codec, study.volume.data, study.sigma)
@@ -219,6 +220,7 @@ class NoiseTiedFidelity(LossyFidelity):
     track_resolved_setting.unit = "step (data units) or kept mantissa bits"
 
 
+@only_if(SELECTED)
 class Limits(_StudyBase):
     """What the volume allows, whatever the codec: the order-0 byte-plane entropy limit and the noise."""
 
@@ -255,15 +257,15 @@ class Limits(_StudyBase):
     track_rate_distortion_bound_at_1pct.unit = "ratio (Gaussian source, 1% added noise)"
 
 
+@only_if(SELECTED and LOSSLESS)
 class LosslessLimit(_StudyBase):
-    """Each lossless codec's ratio as a fraction of the entropy estimate (lossy codecs skip)."""
+    """Each lossless codec's ratio as a fraction of the entropy estimate."""
 
     version = "1"
+    params = [LOSSLESS, CHUNKS, STUDY_FORMATS]
 
     def setup(self, study, codec, chunks, zarr_format):
         super().setup(study.volume, codec, chunks, zarr_format)
-        if not parse_codec(codec).lossless:
-            raise NotImplementedError(f"{codec} is lossy: see LossyFidelity")
         self._write_volume(study, codec, chunks, zarr_format)
 
     def track_fraction_of_entropy_limit(self, study, codec, chunks, zarr_format):

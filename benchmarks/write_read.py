@@ -11,11 +11,7 @@ Stores are on local disk, in asv's working directory.
   disk is read too.
 - ``PeakMemory``: the most memory a write or a read holds at once beyond what the process held before it
   (its buffers, the codec's scratch memory, the array a read returns), not the process's peak.
-- ``ReadPrecision.track_read_spread``: how repeatable a warm read's time is on this machine.
 """
-
-import gc
-import time
 
 from cryoet_zarr_bench.peak_memory import added_peak_bytes
 from cryoet_zarr_bench.stores import DirectoryStore, parse_chunks
@@ -116,28 +112,3 @@ class PeakMemory(VolumeBenchmark):
         return added_peak_bytes(store.read)
 
     track_read_added_peak.unit = "bytes"
-
-
-class ReadPrecision(VolumeBenchmark):
-    """The slowest of 21 warm reads over the fastest: 1.0 is perfectly repeatable (a quiet 2-core VM:
-    1.06-2.13)."""
-
-    version = "1"
-    reads = 21
-
-    def track_read_spread(self, volume, codec, chunks, zarr_format):
-        """max / min of the times of 21 consecutive warm reads, after one untimed read (garbage collection off)."""
-        store = read_store(volume, codec, chunks, zarr_format)
-        store.read()
-        times = []
-        gc.disable()  # as asv's own timings do
-        try:
-            for _ in range(self.reads):
-                start = time.perf_counter()
-                store.read()
-                times.append(time.perf_counter() - start)
-        finally:
-            gc.enable()
-        return max(times) / min(times)
-
-    track_read_spread.unit = "ratio"

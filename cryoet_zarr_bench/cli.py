@@ -34,7 +34,7 @@ from .sources import SourceError, SourceSpec, acquire, describe_cache_entry, par
 from .sources.local import MRC_IMAGE_2D
 from .sources.spec import CentreCrop
 from .stores import NoSpaceError, format_chunks, parse_chunks
-from .suite import SOURCE_ENV
+from .suite import SOURCE_ENV, STUDIES, STUDIES_ENV, SuiteSettings, SuiteSettingsError
 
 __all__ = ["main"]
 
@@ -169,11 +169,27 @@ def _run_quietly(command: list[str], environ: dict[str, str] | None = None) -> N
 def cmd_bench(args: argparse.Namespace) -> int:
     settings = AsvConfig.read(args.config)
     config = settings.path
+    environ = dict(os.environ)
+    if args.studies is not None:
+        environ[STUDIES_ENV] = args.studies
+    try:  # once, up front: asv would stop every module's run with the same line
+        suite = SuiteSettings.from_env(environ)
+    except SuiteSettingsError as exc:
+        raise CommandError(str(exc)) from None
     commit = subprocess.run(
         ["git", "rev-parse", "HEAD"], cwd=settings.repo, capture_output=True, text=True, check=False
     ).stdout.strip()
     if not commit:
         raise CommandError(f"{settings.repo} is not a git checkout with a commit; asv records results per commit")
+    benchmarks = asv_run.plan_suite(settings.benchmark_dir, environ)
+    modules = [module for module in suite.modules() if any(b.module == module for b in benchmarks)]
+    environments = read_environments(config) if args.matrix else []
+    estimate = asv_run.estimate_seconds(
+        benchmarks,
+        quick=args.quick,
+        environments=len(environments) or 1,
+        new_environments=len(environments),
+    )
     asv = [sys.executable, "-m", "asv"]
     run = [*asv, "run", "--config", str(config), "--show-stderr"]
     if args.matrix:
@@ -183,12 +199,14 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if args.quick:
         run.append("--quick")
     # asv finds each environment's interpreter by its name (python3.13) on PATH.
-    pythons = sorted({env.python for env in read_environments(config)}) if args.matrix else []
+    pythons = sorted({env.python for env in environments})
+    summary = asv_run.OutputSummary(len(benchmarks) * (len(environments) or 1), estimate)
     try:
-        with interpreters_on_path(pythons) as environ:
+        with interpreters_on_path(pythons, environ) as run_environ:
+            _print_bench_plan(suite, benchmarks, environments, args.quick, estimate)
             # --yes takes this machine's details without asking; its questionnaire is shown only on failure.
-            _run_quietly([*asv, "machine", "--yes", "--config", str(config)], environ)
-            failed = asv_run.run_by_module(run, asv_run.benchmark_modules(settings.benchmark_dir), environ=environ)
+            _run_quietly([*asv, "machine", "--yes", "--config", str(config)], run_environ)
+            failed = asv_run.run_by_module(run, modules, summary, environ=run_environ)
     except InterpreterNotFound as exc:
         raise CommandError(str(exc)) from None
     except KeyboardInterrupt:
@@ -204,6 +222,20 @@ def cmd_bench(args: argparse.Namespace) -> int:
             f"benchmarks failed in {', '.join(failed)} (see above); the other results are saved and published"
         )
     return 0
+
+
+def _print_bench_plan(suite, benchmarks, environments, quick: bool, estimate: float) -> None:
+    """What ``bench`` is about to run, and about how long it will take: its first lines."""
+    cases = sum(benchmark.cases for benchmark in benchmarks)
+    studies = ", ".join(suite.studies) or f"none (add with --studies {','.join(s.name for s in STUDIES)} or all)"
+    print(f"bench: {len(benchmarks)} benchmarks ({cases} cases): the core; studies: {studies}", flush=True)
+    if environments:
+        where = f"{len(environments)} environment(s) of the release matrix (created if missing)"
+    else:
+        versions = ", ".join(f"{name} {version}" for name, version in _compat.library_versions().items())
+        where = f"this Python environment ({versions})"
+    sampling = "one sample per case (--quick)" if quick else "asv's full sampling"
+    print(f"bench: {where}, {sampling}; about {asv_run.format_duration(estimate)}", flush=True)
 
 
 def _survey_rows(table: str | None) -> list[dict]:
@@ -550,6 +582,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.add_argument("--matrix", action="store_true", help="run every environment of the release matrix")
     bench.add_argument("--quick", action="store_true", help="one sample per benchmark (a smoke run)")
+    bench.add_argument(
+        "--studies",
+        metavar="NAMES",
+        help="opt-in studies to run beside the core, comma-separated: "
+        f"{', '.join(study.name for study in STUDIES)}, or all (sets CRYOET_ZARR_BENCH_STUDIES; default: that "
+        "variable, else none)",
+    )
     _add_config_option(bench)
     bench.set_defaults(run=cmd_bench)
 

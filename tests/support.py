@@ -19,6 +19,10 @@ SUITE_VARIABLES = (
     "CRYOET_ZARR_BENCH_CHUNKS",
     "CRYOET_ZARR_BENCH_THREADS",
     "CRYOET_ZARR_BENCH_CHECKSUM",
+    "CRYOET_ZARR_BENCH_STUDIES",
+    "CRYOET_ZARR_BENCH_LAYOUTS",
+    "CRYOET_ZARR_BENCH_STORES",
+    "CRYOET_ZARR_BENCH_FULL_SIZES",
 )
 
 #: Set by CI: a missing prerequisite fails the test instead of skipping it, so CI cannot pass by skipping.

@@ -253,6 +253,20 @@ def test_reader_ignores_benchmarks_no_longer_in_the_suite(results_dir: Path) -> 
     assert {case.benchmark for case in run.values} == set(BENCHMARKS)
 
 
+def test_a_benchmark_whose_setup_cache_failed_reads_as_every_case_failed(results_dir: Path) -> None:
+    path = next(results_dir.glob("box/*zarr3.1.6.json"))
+    document = json.loads(path.read_text())
+    columns = document["result_columns"]
+    row = dict(zip(columns, document["results"][TIME_READ]))
+    row["result"] = None  # what asv 0.6 records when the benchmark's setup_cache raised
+    document["results"][TIME_READ] = [row.get(column) for column in columns]
+    path.write_text(json.dumps(document))
+
+    run = next(run for run in read_results(results_dir).runs if run.path == path)
+    cases = [value for case, value in run.values.items() if case.benchmark == TIME_READ]
+    assert cases and all(value is None for value in cases)
+
+
 def test_reader_errors_name_the_problem(tmp_path: Path, results_dir: Path) -> None:
     with pytest.raises(ResultsError, match="has no benchmarks.json"):
         read_results(tmp_path)

@@ -183,14 +183,15 @@ def _read_run(path: Path, benchmarks: dict[str, Benchmark]) -> EnvironmentRun:
             entry = dict(zip(columns, row))
             param_names = benchmarks[name].param_names
             combinations = list(itertools.product(*entry["params"]))
-            if len(combinations) != len(entry["result"]):
+            # A benchmark whose setup_cache failed has no results at all: every case failed.
+            results = [None] * len(combinations) if entry["result"] is None else entry["result"]
+            if len(combinations) != len(results):
                 raise ResultsError(
-                    f"{path}: {name} has {len(entry['result'])} results for {len(combinations)} parameter "
-                    "combinations"
+                    f"{path}: {name} has {len(results)} results for {len(combinations)} parameter combinations"
                 )
             raw_params[name] = tuple(tuple(choices) for choices in entry["params"])
             repeats = entry.get("stats_repeat") or [None] * len(combinations)
-            for combination, value, repeat in zip(combinations, entry["result"], repeats):
+            for combination, value, repeat in zip(combinations, results, repeats):
                 case = Case(name, tuple(zip(param_names, map(_param_text, combination), strict=True)))
                 values[case] = None if value is None else float(value)
                 if isinstance(repeat, int):
