@@ -9,6 +9,7 @@ when its results are missing (``RUN_*``: one line a page can print).
 from __future__ import annotations
 
 from ..releases import RELEASE_BENCHMARKS
+from ..suite import STUDIES_ENV
 
 __all__ = [
     "ACCESS_TIME",
@@ -43,9 +44,6 @@ __all__ = [
     "study_figure",
 ]
 
-#: The setting that selects the suite's opt-in studies.
-_STUDIES = "CRYOET_ZARR_BENCH_STUDIES"
-
 # ---------------------------------------------------------------------------- the core (run by default)
 #: What records the core's benchmarks: a plain run.
 RUN_CORE = "cryoet-zarr-bench bench"
@@ -72,7 +70,7 @@ ZARR_RELEASE = RELEASE_BENCHMARKS["zarr"]
 NUMCODECS_RELEASE = RELEASE_BENCHMARKS["numcodecs"]
 
 # ---------------------------------------------------------------------------- the codec study (study.py)
-RUN_CODEC_STUDY = f"{_STUDIES}=codec cryoet-zarr-bench bench"
+RUN_CODEC_STUDY = f"{STUDIES_ENV}=codec cryoet-zarr-bench bench"
 
 #: The two classes measuring lossy settings; each figure is a ``track_`` method of both
 #: (:func:`study_figure`).
@@ -100,7 +98,7 @@ def study_figure(study_class: str, figure: str) -> str:
 
 
 # ---------------------------------------------------------------------------- the layout study (access.py)
-RUN_LAYOUT_STUDY = f"{_STUDIES}=layout cryoet-zarr-bench bench"
+RUN_LAYOUT_STUDY = f"{STUDIES_ENV}=layout cryoet-zarr-bench bench"
 
 #: One access pattern read from an opened array (parameters codec, layout, store, pattern).
 ACCESS_TIME = "access.Access.time_read"
@@ -112,7 +110,7 @@ LAYOUT_STORED_OBJECTS = "access.Layout.track_stored_objects"
 LAYOUT_STORED_BYTES = "access.Layout.track_stored_bytes"
 
 # ---------------------------------------------------------------------------- the engines study (engines.py)
-RUN_ENGINES_STUDY = f"{_STUDIES}=engines cryoet-zarr-bench bench"
+RUN_ENGINES_STUDY = f"{STUDIES_ENV}=engines cryoet-zarr-bench bench"
 
 ENGINE_WRITE_TIME = "engines.Write.time_write"
 ENGINE_READ_TIME = "engines.Read.time_read"
