@@ -717,8 +717,8 @@ def build_parser() -> argparse.ArgumentParser:
         "study",
         help="the codec study from recorded asv results: lossy settings against the noise and R(D)",
         description="Read the asv results of the codec study (CRYOET_ZARR_BENCH_STUDIES=codec "
-        "cryoet-zarr-bench bench), print each lossy family's highest-ratio safe setting and every setting, and "
-        "write <html_dir>/study/index.html, linked from the dashboard.",
+        "cryoet-zarr-bench bench), print each lossy family's highest-ratio safe setting and every setting, "
+        "and write <html_dir>/study/index.html, linked from the dashboard.",
     )
     _add_config_option(study_command)
     study_command.add_argument(

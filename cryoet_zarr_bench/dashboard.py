@@ -260,7 +260,9 @@ def add_nav_link(html_dir: Path, href: str, label: str, *, first: bool = False) 
     anchor = _NAV_FIRST_ENTRY if first else _NAV_GRAPH_TITLE
     position = text.find(anchor)
     if position < 0:
-        raise DashboardError(f"{index} has no {anchor!r} in its navigation bar; has asv's page layout changed?")
+        raise DashboardError(
+            f"{index} has no {anchor!r} in its navigation bar; has asv's page layout changed?"
+        )
     _write_bytes(index, (text[:position] + link + "\n        " + text[position:]).encode("utf-8"))
     return True
 

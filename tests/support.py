@@ -74,7 +74,8 @@ def git_repository(directory: Path) -> str:
     """`directory` made a git repository with one commit (as ``asv publish`` needs one); returns its hash."""
     import subprocess
 
-    git = ["git", "-c", "user.name=test", "-c", "user.email=test@example.org", "-c", "init.defaultBranch=main"]
+    git = ["git", "-c", "user.name=test", "-c", "user.email=test@example.org"]
+    git += ["-c", "init.defaultBranch=main"]
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "README").write_text("benchmarked project\n")
     for command in (["init", "--quiet"], ["add", "README"], ["commit", "--quiet", "--message=first"]):

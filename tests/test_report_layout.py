@@ -186,7 +186,8 @@ def test_the_site_writes_the_layout_page_and_links_it(results_dir: Path, tmp_pat
     (tmp_path / "site").mkdir()
     (tmp_path / "site" / "index.html").write_text(ASV_NAV, encoding="utf-8")
 
-    page, linked = LAYOUT.publish(layout_page(build_layout_report(read_results(results_dir))), tmp_path / "site")
+    report = build_layout_report(read_results(results_dir))
+    page, linked = LAYOUT.publish(layout_page(report), tmp_path / "site")
 
     assert page == tmp_path / "site" / "layout" / "index.html" and linked
     assert '<a href="layout/index.html">Layout</a>' in (tmp_path / "site" / "index.html").read_text()
