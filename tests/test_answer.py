@@ -152,14 +152,13 @@ def test_without_half_volumes_nothing_can_be_judged_safe(tmp_path: Path) -> None
 
 def test_missing_results_say_what_to_run_in_one_line(tmp_path: Path) -> None:
     answer = answer_of(tmp_path, Recorded(with_layout_study=False, with_codec_study=False))
-    assert use_case(answer, VIEWING).missing.startswith(registry.RUN_LAYOUT_STUDY)
+    assert use_case(answer, VIEWING).missing == registry.RUN_LAYOUT_STUDY
     assert use_case(answer, LOSSY).missing == registry.RUN_CODEC_STUDY
     text = format_answer(answer, "index.html")
     viewing = text.split("## Viewing")[1].split("\n## ")[0].strip().splitlines()
     assert viewing[1:] == [
         "",
-        "Nothing measured for this yet; run: **CRYOET_ZARR_BENCH_STUDIES=layout cryoet-zarr-bench bench "
-        "(S3 needs the bench extra)**",
+        "Nothing measured for this yet; run: **CRYOET_ZARR_BENCH_STUDIES=layout cryoet-zarr-bench bench**",
     ]
     assert (
         "Nothing measured for this yet; run: **CRYOET_ZARR_BENCH_STUDIES=codec cryoet-zarr-bench bench**"

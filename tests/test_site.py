@@ -108,6 +108,13 @@ def test_the_answer_page_says_what_the_markdown_says(published, capsys: pytest.C
     assert "One environment only (py3.11 zarr3.1.6 numcodecs0.16.6)" in page
 
 
+def test_study_writes_its_page_where_publish_links_it(published, capsys: pytest.CaptureFixture) -> None:
+    html_dir, _, _ = published
+    assert main(["study", "--config", str(html_dir.parent / "asv.conf.json"), "--slices", "none"]) == 0
+    assert f"study page: {html_dir / 'study' / 'index.html'}\n" in capsys.readouterr().out
+    assert nav_labels(html_dir / "index.html").count("Codec study") == 1
+
+
 def test_study_without_study_results_says_nothing_was_measured(tmp_path: Path, capsys) -> None:
     config = write_project(tmp_path / "project", Recorded(with_codec_study=False))
     assert main(["study", "--config", str(config)]) == 2

@@ -279,7 +279,7 @@ def _judge_lossy(candidates: list[Candidate], rules: Rules) -> _Judged:
 
 _USE_CASES: dict[str, tuple[Callable[[EnvironmentRun], list[Candidate]], Callable[..., _Judged], str]] = {
     ARCHIVE: (_archived, _judge_archive, RUN_CORE),
-    VIEWING: (_slices, _judge_viewing, f"{RUN_LAYOUT_STUDY} (S3 needs the bench extra)"),
+    VIEWING: (_slices, _judge_viewing, RUN_LAYOUT_STUDY),
     PROCESSING: (_reads, _judge_processing, RUN_CORE),
     LOSSY: (_lossy, _judge_lossy, RUN_CODEC_STUDY),
 }
