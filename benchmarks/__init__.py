@@ -28,7 +28,7 @@ from functools import cache
 from pathlib import Path
 
 from cryoet_zarr_bench import _compat
-from cryoet_zarr_bench.codecs import check_error_bound, parse_codec
+from cryoet_zarr_bench.codecs import check_error_bound, is_noise_tied, parse_codec
 from cryoet_zarr_bench.page_cache import EvictionUnavailable, evict, resident_bytes
 from cryoet_zarr_bench.releases import verify_pins
 from cryoet_zarr_bench.stores import DirectoryStore, MemoryStore, parse_chunks
@@ -39,11 +39,20 @@ try:
 except SuiteSettingsError as error:
     raise SystemExit(f"cryoet-zarr-bench: {error}") from None
 
+
+
+def is_lossless(name):
+    """Whether the codec ``name`` gives the exact volume back (a noise-tied setting never does)."""
+    return not is_noise_tied(name) and parse_codec(name).lossless
+
+
 SOURCE = SETTINGS.source
-CODECS = list(SETTINGS.codecs)
+#: The codecs of the set as they are named: a noise-tied setting (``step-1%+pcodec-8``) is a pipeline only once
+#: resolved against a volume's noise, which the codec study does.
+CODECS = [name for name in SETTINGS.codecs if not is_noise_tied(name)]
 #: The lossless codecs of the set: what the classes that check exact copies sweep (zarr's overhead over
 #: numcodecs, layouts and access, engines, full-size recompression); lossy codecs are the codec study's subject.
-LOSSLESS_CODECS = [name for name in CODECS if parse_codec(name).lossless]
+LOSSLESS_CODECS = [name for name in CODECS if is_lossless(name)]
 CHUNKS = list(SETTINGS.chunks)
 #: The concurrency every benchmark runs with, unless its class says otherwise.
 RUNTIME = SETTINGS.runtime

@@ -13,10 +13,20 @@ import threading
 from dataclasses import replace
 from pathlib import Path
 
-from . import _compat, asv_run, dashboard, fidelity, progress
+from . import _compat, asv_run, dashboard, progress
 from ._memory import NotEnoughMemoryError
 from .asv_config import AsvConfig, AsvConfigError
-from .codecs import CODEC_SETS, CodecCannotExpress, CodecSpecError, CodecUnavailable, codec_set, parse_codec
+from .codecs import (
+    CODEC_SETS,
+    CodecCannotExpress,
+    CodecSpecError,
+    CodecUnavailable,
+    codec_set,
+    is_noise_tied,
+    parse_codec,
+    resolve_noise_tied,
+)
+from .information import GaussianReference
 from .interpreters import InterpreterNotFound, find_python, how_to_get, interpreters_on_path
 from .matrix import MatrixError, format_matrix, read_environments, refresh
 from .measure import check_memory, measure_codec
@@ -31,6 +41,7 @@ from .report.site import ANSWER, BY_RELEASE, ENGINES, STUDY, SURVEY, SiteInputs,
 from .report.tables import seed_table
 from .runtime import Runtime, parse_threads
 from .sources import SourceError, SourceSpec, acquire, describe_cache_entry, parse_source
+from .sources.halves import is_image_stack, noise_estimate
 from .sources.local import MRC_IMAGE_2D
 from .sources.spec import CentreCrop
 from .stores import NoSpaceError, format_chunks, parse_chunks
@@ -92,10 +103,14 @@ def cmd_quick(args: argparse.Namespace) -> int:
     codecs = codec_set(args.codecs)
     volume = acquire(_sized_source(args.source, args.size), cache=not args.no_cache, progress=not args.json)
     check_memory(volume, args.chunks, in_memory=args.memory)
+    lossy = any(is_noise_tied(codec) or not parse_codec(codec).lossless for codec in codecs)
+    noise = noise_estimate(volume, cache=not args.no_cache) if lossy else None
+    reference = GaussianReference.of(volume.data) if lossy else None
     for codec in codecs:  # refuse, before any work, a codec that cannot store this volume here
-        parse_codec(codec).check(volume.dtype)
-    lossy = not all(parse_codec(codec).lossless for codec in codecs)
-    noise = fidelity.noise_reference(volume) if lossy else None
+        name = resolve_noise_tied(codec, volume.data, noise.sigma) if is_noise_tied(codec) else codec
+        concrete = parse_codec(name)
+        concrete.check(volume.dtype)
+        concrete.check_values(volume.data)
     measurements = [
         measure_codec(
             volume,
@@ -106,6 +121,8 @@ def cmd_quick(args: argparse.Namespace) -> int:
             in_memory=args.memory,
             runtime=Runtime(args.threads),
             noise=noise,
+            reference=reference,
+            images=is_image_stack(volume),
         )
         for codec in progress.steps(codecs, "quick")
     ]
@@ -120,6 +137,14 @@ def cmd_quick(args: argparse.Namespace) -> int:
         "threads": args.threads,
         **_compat.library_versions(),
     }
+    if noise is not None:
+        context["noise"] = {
+            "sigma": noise.sigma,
+            "method": noise.method,
+            "estimates": noise.estimates,
+            "data_std": noise.data_std,
+            "warnings": list(noise.warnings),
+        }
     if args.json:
         print(json.dumps([{**m.as_row(), **context} for m in measurements], indent=2))
         return 0
@@ -139,9 +164,11 @@ def cmd_quick(args: argparse.Namespace) -> int:
         print(f"note: chunks {chunks} exceed the volume in some axis; zarr pads such chunks to full size")
     if noise is not None:
         print(
-            f"lossy codecs: PSNR peak = the volume's max - min; added noise = error variance / noise variance, "
-            f"noise σ {noise.sigma:.3g} from {noise.method}"
+            "lossy codecs: PSNR peak = the volume's max - min; added noise = error variance / noise variance; "
+            f"{noise.describe()}"
         )
+        for warning in noise.warnings:
+            print(f"note: {warning}")
     print(f"times are the median of {args.repeats} timed run(s) each; ratio = raw bytes / chunk bytes\n")
     print(seed_table(measurements))
     return 0
@@ -438,12 +465,15 @@ def cmd_matrix(args: argparse.Namespace) -> int:
 def cmd_study(args: argparse.Namespace) -> int:
     html_dir, results = read_config_results(Path(args.config))
     report = study.build_study(results, environment=args.environment)
+    volume = acquire(args.source, progress=True)
+    noise = noise_estimate(volume)
+    note = f"volume: {volume.describe()} (--source: the results must be of this volume); {noise.describe()}"
+    report = replace(report, volume_note="; ".join([note, *noise.warnings]))
     print(study.format_study(report))
     slices = None
     if args.slices != "none":
         row = study.slices_setting(report, None if args.slices == "best" else args.slices)
         if row is not None:
-            volume = acquire(args.source, progress=True)
             slices = study.central_slices(volume, row.codec, row.chunks, int(row.zarr_format))
         elif args.slices == "best":
             print("no central slices: no setting was judged safe; name one with --slices CODEC")

@@ -118,6 +118,7 @@ class ZarrStore(ABC):
                 storage_options=self._storage_options(writing=True),
             )
             for region, values in blocks:
+                codec.check_values(values)
                 _compat.write_region(array, region, values)
                 del values  # before the next block is read, so that only one is held
 

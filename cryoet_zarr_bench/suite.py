@@ -29,7 +29,7 @@ from pathlib import Path
 
 from ._atomic import write_file
 from .access import STORES
-from .codecs import CODEC_SETS, CodecSpecError, codec_set
+from .codecs import CODEC_SETS, CodecSpecError, codec_set, is_noise_tied
 from .layouts import parse_layout
 from .runtime import THREADS_ENV, Runtime
 from .sources import SourceError, acquire_shared, parse_source
@@ -167,9 +167,15 @@ def _source(text: str) -> str:
 
 def _codecs(text: str) -> tuple[str, ...]:
     try:
-        return codec_set(text)
+        names = codec_set(text)
     except CodecSpecError as error:
         raise CodecSpecError(f"{error}; or a codec set: {', '.join(CODEC_SETS)}") from None
+    if all(is_noise_tied(name) for name in names):
+        raise CodecSpecError(
+            "every codec named is tied to the noise, a pipeline only once the codec study resolves it against a "
+            "volume; add at least one other for the rest of the suite, e.g. none"
+        )
+    return names
 
 
 def _chunk_shapes(text: str) -> tuple[str, ...]:

@@ -107,7 +107,7 @@ class Recorded:
                         lambda c, ch, f, settings=settings, index=index: float(settings[c][index]),
                         "track",
                     )
-                for figure, value in (("ratio_of_rate_distortion_bound", 0.8), ("half_map_shift", 0.0)):
+                for figure, value in (("fraction_of_gaussian_reference", 0.8), ("half_map_shift", 0.0)):
                     found[registry.study_figure(study_class, figure)] = (
                         ["codec", "chunks", "zarr_format"],
                         [list(settings), CHUNKS, [3]],

@@ -40,6 +40,7 @@ BAD_SETTINGS = [
     (SOURCE_ENV, "bogus", "expected synthetic, portal:DATASET/RUN, or a path"),
     (SOURCE_ENV, "/nowhere/tomo.mrc", "no such file or directory: /nowhere/tomo.mrc"),
     (CHECKSUM_ENV, "abc", "sha256:<64 hex digits>"),
+    (CODECS_ENV, "step-1%+pcodec-8", "every codec named is tied to the noise"),
     (STUDIES_ENV, "codecs", "no study named codecs; give some of codec, layout, engines, full-size, parallel, repeatability"),
     (LAYOUTS_ENV, "shard7", "cannot parse layout 'shard7'"),
     (STORES_ENV, "memroy,ftp", "no store named memroy, ftp; give some of local, memory, s3, s3+latency"),

@@ -24,6 +24,7 @@ __all__ = [
     "ENTROPY_RATIO_LIMIT",
     "LAYOUT_STORED_BYTES",
     "LAYOUT_STORED_OBJECTS",
+    "LIMIT_FIGURES",
     "LOSSY_FIDELITY",
     "METADATA_BYTES",
     "NOISE_TIED_FIDELITY",
@@ -38,10 +39,12 @@ __all__ = [
     "STORED_BYTES",
     "STUDY_CLASSES",
     "STUDY_FIGURES",
+    "STUDY_LIMITS",
     "SUBJECTS",
     "WRITE_TIME",
     "ZARR_RELEASE",
     "study_figure",
+    "study_limit",
 ]
 
 # ---------------------------------------------------------------------------- the core (run by default)
@@ -77,13 +80,28 @@ RUN_CODEC_STUDY = f"{STUDIES_ENV}=codec cryoet-zarr-bench bench"
 LOSSY_FIDELITY = "study.LossyFidelity"
 NOISE_TIED_FIDELITY = "study.NoiseTiedFidelity"
 STUDY_CLASSES = (LOSSY_FIDELITY, NOISE_TIED_FIDELITY)
-#: The figures the reports read from each study class.
+#: The figures the reports read from each study class (the study report also reads every
+#: ``track_criterion_<name>`` there is, one per verdict criterion).
 STUDY_FIGURES = (
     "compression_ratio",
     "added_noise",
-    "ratio_of_rate_distortion_bound",
+    "fraction_of_gaussian_reference",
     "half_map_shift",
+    "half_map_deviation",
+    "worst_shell_added_power",
     "safe",
+)
+#: What the volume itself allows and holds, measured once per environment: ``study.Limits.track_<figure>``.
+STUDY_LIMITS = "study.Limits"
+LIMIT_FIGURES = (
+    "noise_sigma",
+    "noise_sigma_half_volumes",
+    "noise_sigma_spectral",
+    "noise_sigma_mad",
+    "data_std",
+    "half_map_resolution",
+    "half_map_resolution_uncertainty",
+    "gaussian_reference_at_1pct",
 )
 #: The order-0 byte-plane entropy estimate of the best lossless ratio.
 ENTROPY_RATIO_LIMIT = "study.Limits.track_entropy_ratio_limit"
@@ -95,6 +113,13 @@ def study_figure(study_class: str, figure: str) -> str:
     if study_class not in STUDY_CLASSES or figure not in STUDY_FIGURES:
         raise KeyError(f"no study figure {figure!r} of {study_class!r} in the registry")
     return f"{study_class}.track_{figure}"
+
+
+def study_limit(figure: str) -> str:
+    """The benchmark recording `figure` (one of :data:`LIMIT_FIGURES`): ``study.Limits.track_noise_sigma``."""
+    if figure not in LIMIT_FIGURES:
+        raise KeyError(f"no study limit {figure!r} in the registry")
+    return f"{STUDY_LIMITS}.track_{figure}"
 
 
 # ---------------------------------------------------------------------------- the layout study (access.py)
@@ -124,6 +149,7 @@ SUBJECTS = {
     "recorded": (CONCURRENCY, ZARR_RELEASE, NUMCODECS_RELEASE),
     "codec study": (
         ENTROPY_RATIO_LIMIT,
+        *(study_limit(figure) for figure in LIMIT_FIGURES),
         *(study_figure(cls, figure) for cls in STUDY_CLASSES for figure in STUDY_FIGURES),
     ),
     "layout study": (ACCESS_TIME, REQUESTS, BYTES_TRANSFERRED, LAYOUT_STORED_OBJECTS, LAYOUT_STORED_BYTES),

@@ -1,13 +1,15 @@
-"""The codec study from recorded asv results: every lossy setting against the noise and the R(D) bound.
+"""The codec study from recorded asv results: every lossy setting against the noise and a Gaussian reference.
 
 Reads one environment's results of ``benchmarks/study.py`` (``LossyFidelity`` and ``NoiseTiedFidelity``) and
-arranges them by lossy family: the compression ratio, the added noise (% of the noise variance), the ratio
-as a fraction of the rate–distortion bound at the same added noise, the half-map resolution shift and the
-safety verdict; for every family, the highest-ratio safe setting; and, beside the volume's lossless limit
-(the order-0 byte-plane entropy estimate), the best lossless ratio found and the best float-aware one.
-``cryoet-zarr-bench study`` prints the tables (:func:`format_study`) and writes
+arranges them by lossy family, one row per setting and chunk shape (the newest Zarr format's): the ratio
+(raw / chunk bytes), the added noise (% of the noise variance), the worst Fourier shell's error, the ratio as
+a fraction of the Gaussian reference at the same distortion, the half-map resolution shift, one column per
+verdict criterion (any ``track_criterion_<name>``) and the verdict; for every family, the highest-ratio safe
+setting (without half-volumes: the highest-ratio setting at ≤ 1% added noise); and, beside the volume's
+lossless limit (the order-0 byte-plane entropy estimate), the best lossless ratio found and the best
+float-aware one.  ``cryoet-zarr-bench study`` prints the tables (:func:`format_study`) and writes
 ``<html_dir>/study/index.html`` (:func:`write_study_page`, a :mod:`.pages` page) with its figures: ratio
-against added noise with the R(D) bound drawn in, ratio against the half-map resolution shift, where
+against added noise with the Gaussian reference drawn in, ratio against the half-map FSC's change, where
 the warm read (:data:`~.registry.READ_WARM`) ran ratio against read throughput with the Pareto front marked
 and, for one lossy setting, the central slices of original, decoded and difference (:func:`central_slices`,
 from the volume itself: the only figure not drawn from recorded results).
@@ -18,13 +20,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..codecs import NOISE_TIED, check_error_bound, parse_codec, resolve_noise_tied
-from ..fidelity import noise_reference
-from ..information import rate_distortion_ratio
+from ..codecs import check_error_bound, is_noise_tied, parse_codec, resolve_noise_tied
+from ..sources.halves import noise_estimate
 from ..stores import MemoryStore, parse_chunks
 from ..volume import Volume
 from .asv_results import EnvironmentRun, Results
@@ -32,17 +32,17 @@ from .pages import Page, Paragraph, Plot, Section, Table, write_page
 from .registry import (
     COMPRESSION_RATIO,
     ENTROPY_RATIO_LIMIT,
+    LIMIT_FIGURES,
     READ_WARM,
     RUN_CODEC_STUDY,
     STORED_BYTES,
     STUDY_CLASSES,
     STUDY_FIGURES,
+    study_limit,
 )
 from .runs import ReportError, is_number
+from .study_figures import plot_ratio, plot_slices, plot_throughput
 from .tables import format_table
-
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
 
 __all__ = [
     "STUDY_PAGE_DIR",
@@ -62,14 +62,22 @@ __all__ = [
 ]
 
 STUDY_PAGE_DIR = "study"
-_REQUIRED = ("compression_ratio", "added_noise", "ratio_of_rate_distortion_bound")
-#: Half-map figures exist only for volumes with half-volumes (the synthetic source).
+_REQUIRED = ("compression_ratio", "added_noise", "fraction_of_gaussian_reference")
+#: Half-map figures exist only for volumes with half-volumes; ``criterion_<name>`` tracks (of any class with a
+#: codec parameter, e.g. a use-based test beside the noise verdict) each make a column.
 _FIGURES = STUDY_FIGURES
+_CRITERION = "criterion_"
+#: ``study.Limits`` figures the page names beside the source.
+_LIMITS = LIMIT_FIGURES
 
 
 @dataclass(frozen=True)
 class StudyRow:
-    """One lossy setting at one chunk shape and Zarr format."""
+    """One lossy setting at one chunk shape (fidelity does not depend on the Zarr format: one row).
+
+    ``criteria`` maps each criterion (``added_noise``, ``half_map``, ``signal_kept``, and any other recorded
+    as ``track_criterion_<name>``) to whether it passed, None where it could not be judged.
+    """
 
     codec: str
     family: str
@@ -77,9 +85,20 @@ class StudyRow:
     zarr_format: str
     ratio: float
     added_noise_pct: float
-    fraction_of_bound: float
+    fraction_of_reference: float
     half_map_shift_angstrom: float
+    half_map_deviation: float
+    worst_shell_pct: float
     safe: bool | None
+    criteria: dict[str, bool | None]
+
+    @property
+    def passes(self) -> bool:
+        """Passed every criterion that could be judged (at least the added noise)."""
+        judged = [passed for passed in self.criteria.values() if passed is not None]
+        if not judged:
+            return bool(self.safe) if self.safe is not None else self.added_noise_pct <= 1.0
+        return all(judged)
 
 
 @dataclass(frozen=True)
@@ -99,20 +118,39 @@ class StudyReport:
     lossless: LosslessBest
     throughput: list[tuple[str, float, float]]
     """(case, compression ratio, read throughput in MB/s) of every codec with both recorded."""
+    limits: dict[str, float]
+    """``study.Limits`` figures recorded (noise estimates, data std, half-map resolution, reference)."""
+    volume_note: str = ""
+    """One line naming the source, shape, σ and its estimates, when the page was given the volume."""
+
+    @property
+    def judged_by_noise_only(self) -> bool:
+        """No setting could be judged on the half-map criteria (no half-volumes)."""
+        return bool(self.rows) and all(row.safe is None for row in self.rows)
+
+    @property
+    def criterion_names(self) -> list[str]:
+        names: list[str] = []
+        for row in self.rows:
+            names.extend(name for name in row.criteria if name not in names)
+        return names
 
     def best_safe(self) -> dict[str, StudyRow]:
-        """The highest-ratio safe setting of every family that has one."""
+        """The highest-ratio safe setting of every family that has one; without half-volumes, the
+        highest-ratio setting at ≤ 1% added noise (the one criterion that can be judged)."""
         best: dict[str, StudyRow] = {}
         for row in self.rows:
-            if row.safe and (row.family not in best or row.ratio > best[row.family].ratio):
+            good = row.passes if self.judged_by_noise_only else row.safe
+            if good and (row.family not in best or row.ratio > best[row.family].ratio):
                 best[row.family] = row
         return best
 
 
 def family(codec: str) -> str:
-    """The lossy family a study codec belongs to: its first stage (``zfp-accuracy``; ``noise-tied step``)."""
-    if codec in NOISE_TIED:
-        return f"noise-tied {codec.split('-')[0]}"
+    """The lossy family of a study codec: its first stage (``zfp-accuracy``, ``step``, ``bitinfo``)."""
+    if is_noise_tied(codec):
+        first = codec.split("+")[0]
+        return "zfp-accuracy" if first.startswith("zfp-accuracy") else first.split("-")[0]
     spec = parse_codec(codec)
     stage = spec.filters[0] if spec.filters else spec.compressor
     return f"zfp-{stage.mode}" if stage.family == "zfp" else stage.family
@@ -140,6 +178,12 @@ def build_study(results: Results, environment: str | None = None) -> StudyReport
         rows=_rows(run),
         lossless=_lossless(run),
         throughput=_throughput(run),
+        limits={
+            name: value
+            for case, value in run.values.items()
+            for name in _LIMITS
+            if case.benchmark == study_limit(name) and is_number(value)
+        },
     )
 
 
@@ -183,6 +227,7 @@ def _lossless(run: EnvironmentRun) -> LosslessBest:
         for case, value in run.values.items()
         if case.benchmark == COMPRESSION_RATIO
         and is_number(value)
+        and not is_noise_tied(case.param("codec"))
         and parse_codec(case.param("codec")).lossless
     ]
     floats = [(codec, ratio) for codec, ratio in ratios if float_aware(codec)]
@@ -194,87 +239,148 @@ def _lossless(run: EnvironmentRun) -> LosslessBest:
 
 
 def _rows(run: EnvironmentRun) -> list[StudyRow]:
-    values: dict[tuple[str, tuple], dict[str, float]] = {}
+    values: dict[tuple[str, str], dict[str, float]] = {}
+    formats: dict[tuple[str, str], str] = {}
     for case, value in run.values.items():
         cls, _, track = case.benchmark.rpartition(".track_")
-        if cls in STUDY_CLASSES and track in _FIGURES and is_number(value):
-            values.setdefault((cls, case.params), {})[track] = value
+        if not is_number(value) or "codec" not in dict(case.params):
+            continue
+        if not (cls in STUDY_CLASSES and track in _FIGURES) and not track.startswith(_CRITERION):
+            continue
+        named = dict(case.params)
+        key = (named["codec"], named.get("chunks", ""))
+        fmt = named.get("zarr_format", "")
+        if fmt < formats.get(key, ""):  # one row per setting: the newest format's figures
+            continue
+        if fmt > formats.get(key, ""):
+            values.pop(key, None)
+        formats[key] = fmt
+        values.setdefault(key, {})[track] = value
     rows = []
-    for (_, params), figures in values.items():
+    for (codec, chunks), figures in values.items():
         if not set(_REQUIRED) <= set(figures):
             continue
-        named = dict(params)
+        criteria = {
+            track[len(_CRITERION) :]: bool(value)
+            for track, value in figures.items()
+            if track.startswith(_CRITERION)
+        }
         rows.append(
             StudyRow(
-                codec=named["codec"],
-                family=family(named["codec"]),
-                chunks=named["chunks"],
-                zarr_format=named["zarr_format"],
+                codec=codec,
+                family=family(codec),
+                chunks=chunks,
+                zarr_format=formats[(codec, chunks)],
                 ratio=figures["compression_ratio"],
                 added_noise_pct=figures["added_noise"],
-                fraction_of_bound=figures["ratio_of_rate_distortion_bound"],
+                fraction_of_reference=figures["fraction_of_gaussian_reference"],
                 half_map_shift_angstrom=figures.get("half_map_shift", math.nan),
+                half_map_deviation=figures.get("half_map_deviation", math.nan),
+                worst_shell_pct=figures.get("worst_shell_added_power", math.nan),
                 safe=bool(figures["safe"]) if "safe" in figures else None,
+                criteria=criteria,
             )
         )
-    return sorted(rows, key=lambda row: (row.family, row.chunks, row.zarr_format, -row.ratio))
+    return sorted(rows, key=lambda row: (row.family, row.chunks, -row.ratio))
 
 
 _COLUMNS = (
     "family",
     "codec",
     "chunks",
-    "format",
     "ratio",
     "added noise %",
-    "of R(D)",
+    "worst shell %",
+    "of Gaussian ref.",
     "half-map shift Å",
-    "safe",
 )
 
 
-def _cells(row: StudyRow) -> list[str]:
+def _columns(report: StudyReport) -> tuple[str, ...]:
+    return (*_COLUMNS, *(name.replace("_", " ") for name in report.criterion_names), "safe")
+
+
+def _judged(value: bool | None) -> str:
+    return {True: "yes", False: "no", None: "n/a"}[value]
+
+
+def _cells(report: StudyReport, row: StudyRow) -> list[str]:
     return [
         row.family,
         row.codec,
         row.chunks,
-        row.zarr_format,
         f"{row.ratio:.2f}",
         f"{row.added_noise_pct:.3f}",
-        f"{row.fraction_of_bound:.2f}",
+        "n/a" if math.isnan(row.worst_shell_pct) else f"{row.worst_shell_pct:.3g}",
+        f"{row.fraction_of_reference:.2f}",
         "n/a" if math.isnan(row.half_map_shift_angstrom) else f"{row.half_map_shift_angstrom:+.2f}",
-        {True: "yes", False: "no", None: "n/a"}[row.safe],
+        *(_judged(row.criteria.get(name)) for name in report.criterion_names),
+        _judged(row.safe),
     ]
 
 
+_DEFINITION = (
+    "safe = every criterion passed: at most 1% added noise variance; the half-map FSC unchanged within its "
+    "uncertainty 1/sqrt(n) shell by shell and its 0.143 crossing unmoved beyond its own; FSC(original, "
+    "decoded) >= 0.99 up to the half-map resolution. of Gaussian ref. = the ratio / that of a Gaussian "
+    "source of the volume's measured spectrum at the same distortion (reverse water-filling; a reference, "
+    "not a bound: real data may beat it). worst shell % = the error's power / the data's in the worst "
+    "Fourier shell"
+)
+
+
+def _noise_text(report: StudyReport) -> str:
+    """One line: the σ used and every estimate recorded, the data's std and the half-map resolution."""
+    limits = report.limits
+    if "noise_sigma" not in limits:
+        return ""
+    parts = [f"noise σ {limits['noise_sigma']:.3g}"]
+    for name, label in (
+        ("noise_sigma_half_volumes", "half-volumes"),
+        ("noise_sigma_spectral", "spectral"),
+        ("noise_sigma_mad", "MAD"),
+        ("data_std", "data std"),
+    ):
+        if name in limits:
+            parts.append(f"{label} {limits[name]:.3g}")
+    if "half_map_resolution" in limits:
+        parts.append(
+            f"half-map resolution {limits['half_map_resolution']:.1f} ± "
+            f"{limits.get('half_map_resolution_uncertainty', math.nan):.1f} Å"
+        )
+    if "gaussian_reference_at_1pct" in limits:
+        parts.append(f"Gaussian reference at 1% added noise {limits['gaussian_reference_at_1pct']:.2f}x")
+    return "; ".join(parts)
+
+
 def format_study(report: StudyReport) -> str:
-    """The study as plain text: the best safe setting per family, then every setting."""
+    """The study as plain text: the source and noise, the best setting per family, then every setting."""
     best = report.best_safe()
+    columns = _columns(report)
     lines = [
         f"environment {report.environment}, commit {report.commit[:8]}",
-        "safe = at most 1% added noise variance, FSC(original, decoded) >= 0.99 up to the half-map "
-        "resolution, half-map resolution unmoved; of R(D) = ratio / the Gaussian rate-distortion bound at "
-        "that added noise",
+        *([report.volume_note] if report.volume_note else []),
+        *([_noise_text(report)] if _noise_text(report) else []),
+        _DEFINITION,
         "",
         _lossless_text(report.lossless),
         "",
-        "highest-ratio safe setting per family:",
-        format_table(_COLUMNS, [_cells(row) for row in best.values()]) if best else _no_safe_setting(report),
+        _best_heading(report) + ":",
+        format_table(columns, [_cells(report, row) for row in best.values()]) if best else "(none safe)",
         "",
         "every setting:",
-        format_table(_COLUMNS, [_cells(row) for row in report.rows]),
+        format_table(columns, [_cells(report, row) for row in report.rows]),
     ]
     return "\n".join(lines)
 
 
-def _no_safe_setting(report: StudyReport) -> str:
-    """Why no family has a safe setting: none passed, or none could be judged (no half-volumes)."""
-    if report.rows and all(row.safe is None for row in report.rows):
+def _best_heading(report: StudyReport) -> str:
+    if report.judged_by_noise_only:
         return (
-            "(none judged: the volume has no half-volumes, so the half-map test cannot run and no setting is "
-            "called safe; compare the added noise instead)"
+            "highest-ratio setting per family at <= 1% added noise (judged by the added noise only: the "
+            "volume has no half-volumes; give ?halves=odd.mrc,even.mrc for the half-map criteria)"
         )
-    return "(none safe)"
+    return "highest-ratio safe setting per family"
 
 
 def _lossless_text(lossless: LosslessBest) -> str:
@@ -319,8 +425,8 @@ def central_slices(volume: Volume, codec: str, chunks: str, zarr_format: int) ->
     in the benchmarks) and keep the central XY slices.  A noise-tied setting (``step-1%+pcodec-8``) is
     resolved against the volume's noise first, as ``study.NoiseTiedFidelity`` does."""
     concrete = codec
-    if codec in NOISE_TIED:
-        concrete = resolve_noise_tied(codec, volume.data, noise_reference(volume).sigma)
+    if is_noise_tied(codec):
+        concrete = resolve_noise_tied(codec, volume.data, noise_estimate(volume).sigma)
     store = MemoryStore()
     store.write(volume.data, codec=concrete, chunks=parse_chunks(chunks), zarr_format=zarr_format)
     decoded = store.read()
@@ -330,38 +436,44 @@ def central_slices(volume: Volume, codec: str, chunks: str, zarr_format: int) ->
 
 
 def study_page(report: StudyReport, slices: CentralSlices | None = None) -> Page:
-    """The study as a page: the lossless limit, the best safe setting per family, the rate–distortion
-    figures, the central slices of one lossy setting (if given) and every setting."""
+    """The study as a page: the source and its noise, the lossless limit, the best setting per family, the
+    rate–distortion figures, the central slices of one lossy setting (if given) and every setting."""
+    columns = _columns(report)
 
     def table(table_id: str, rows: list[StudyRow]) -> Table:
-        cells = [_cells(row) for row in rows]
-        return Table(id=table_id, header=_COLUMNS, rows=[(cell[:4], cell[4:]) for cell in cells])
+        cells = [_cells(report, row) for row in rows]
+        return Table(id=table_id, header=columns, rows=[(cell[:3], cell[3:]) for cell in cells])
 
-    figures = [
+    figures: list[Plot | Paragraph] = [
         Plot(
             "ratio-vs-added-noise.png",
-            "ratio against added noise, with the R(D) bound",
-            lambda: _plot(report, x="added_noise_pct", log=True),
-        ),
-        Plot(
-            "ratio-vs-half-map-shift.png",
-            "ratio against half-map resolution shift",
-            lambda: _plot(report, x="half_map_shift_angstrom", log=False),
-        ),
+            "ratio against added noise, with the Gaussian reference",
+            lambda: plot_ratio(report, x="added_noise_pct", log=True),
+        )
     ]
+    if any(not math.isnan(row.half_map_deviation) for row in report.rows):
+        figures.append(
+            Plot(
+                "ratio-vs-half-map-change.png",
+                "ratio against the half-map FSC's change, in units of its uncertainty",
+                lambda: plot_ratio(report, x="half_map_deviation", log=False),
+            )
+        )
+    else:
+        figures.append(Paragraph("No half-map figure: the volume has no half-volumes (?halves=A,B)."))
     if report.throughput:
         figures.append(
             Plot(
                 "ratio-vs-read-throughput.png",
                 "ratio against read throughput, Pareto front marked",
-                lambda: _plot_throughput(report),
+                lambda: plot_throughput(report),
             )
         )
     best = report.best_safe()
     sections = [
         Section(
-            "Highest-ratio safe setting per family",
-            [table("best-safe", list(best.values()))] if best else [Paragraph(_no_safe_setting(report))],
+            _best_heading(report)[:1].upper() + _best_heading(report)[1:],
+            [table("best-safe", list(best.values()))] if best else [Paragraph("(none safe)")],
             id="best-safe",
         ),
         Section("Rate and distortion", figures, id="figures"),
@@ -380,24 +492,20 @@ def study_page(report: StudyReport, slices: CentralSlices | None = None) -> Page
                     Plot(
                         "central-slices.png",
                         f"central slices: original, decoded from {slices.codec}, difference",
-                        lambda: _plot_slices(slices),
+                        lambda: plot_slices(slices),
                     ),
                 ],
                 id="slices",
             )
         )
     sections.append(Section("Every setting", [table("every-setting", report.rows)], id="every-setting"))
+    source = [Paragraph(text) for text in (report.volume_note, _noise_text(report)) if text]
     return Page(
         title="The codec study",
         blocks=[
-            Paragraph(
-                f"Environment {report.environment}, commit {report.commit[:8]}. A setting is safe when it "
-                "adds at most 1% to the noise variance, keeps FSC(original, decoded) >= 0.99 up to the "
-                "half-map resolution and leaves that resolution where it was; without half-volumes (any "
-                "volume but the synthetic one) no setting can be judged safe. \"of R(D)\": the ratio as a "
-                "fraction of the Gaussian rate\u2013distortion bound at the same added noise. Lossy ratios "
-                "depend on the data's texture: say which volume they were measured on."
-            ),
+            Paragraph(f"Environment {report.environment}, commit {report.commit[:8]}."),
+            *source,
+            Paragraph(_DEFINITION + ". Lossy ratios depend on the data's texture."),
             Paragraph(_lossless_text(report.lossless)),
         ],
         sections=sections,
@@ -407,86 +515,3 @@ def study_page(report: StudyReport, slices: CentralSlices | None = None) -> Page
 def write_study_page(report: StudyReport, html_dir: Path, slices: CentralSlices | None = None) -> Path:
     """Write ``<html_dir>/study/index.html`` and its figures, swapped in whole."""
     return write_page(study_page(report, slices), Path(html_dir) / STUDY_PAGE_DIR)
-
-
-def _plot(report: StudyReport, *, x: str, log: bool) -> Figure:
-    """Compression ratio against ``x``, one marker series per family; safe settings filled, unsafe hollow.
-    With the added noise on the x-axis, the R(D) bound for float32 is drawn in."""
-    from matplotlib import rcParams
-    from matplotlib.figure import Figure  # no pyplot: no global backend state
-
-    figure = Figure(figsize=(7.5, 4.8), layout="constrained")
-    ax = figure.subplots()
-    palette = rcParams["axes.prop_cycle"].by_key()["color"]
-    families = sorted({row.family for row in report.rows})
-    for i, name in enumerate(families):
-        rows = [row for row in report.rows if row.family == name]
-        color = palette[i % len(palette)]
-        label = name
-        for safe in (True, False):
-            chosen = [row for row in rows if bool(row.safe) is safe]
-            if chosen:
-                ax.scatter(
-                    [getattr(row, x) for row in chosen],
-                    [row.ratio for row in chosen],
-                    color=color if safe else "none",
-                    edgecolors=color,
-                    label=label,
-                )
-                label = None
-    if log:
-        ax.set_xscale("log")
-        positive = [row.added_noise_pct for row in report.rows if row.added_noise_pct > 0]
-        if positive:
-            lo, hi = min(positive) / 2, min(max(positive) * 2, 99.0)
-            xs = [lo * (hi / lo) ** (k / 99) for k in range(100)]
-            ax.plot(xs, [rate_distortion_ratio(v / 100) for v in xs], color="black", label="R(D) bound")
-        ax.axvline(1.0, color="grey", linestyle=":", label="1% added noise")
-        ax.set_xlabel("added noise (% of the noise variance)")
-    else:
-        ax.axvline(0.0, color="grey", linestyle=":")
-        ax.set_xlabel("half-map FSC 0.143 resolution shift (Å; positive = worse)")
-    ax.set_ylabel("compression ratio")
-    ax.set_title(f"{report.environment} (filled = safe)", fontsize=9)
-    ax.legend(fontsize=7)
-    return figure
-
-
-def _plot_throughput(report: StudyReport) -> Figure:
-    """Ratio against read throughput for every codec with both recorded; the Pareto front joined and named."""
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(7.5, 4.8), layout="constrained")
-    ax = figure.subplots()
-    ax.scatter([p[2] for p in report.throughput], [p[1] for p in report.throughput], color="lightgrey")
-    front = pareto_front(report.throughput)
-    ax.plot([p[2] for p in front], [p[1] for p in front], marker="o", color="black", label="Pareto front")
-    for name, ratio, speed in front:
-        ax.annotate(name, (speed, ratio), fontsize=6, xytext=(3, 3), textcoords="offset points")
-    ax.set_xlabel(f"read throughput (raw MB/s, {READ_WARM})")
-    ax.set_ylabel("compression ratio")
-    ax.set_title(f"{report.environment}", fontsize=9)
-    ax.legend(fontsize=7)
-    return figure
-
-
-def _plot_slices(slices: CentralSlices) -> Figure:
-    """Original, decoded and difference side by side with colour bars (data units): original and decoded on
-    the original's grey scale, the difference on its own symmetric one."""
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(11, 3.8), layout="constrained")
-    low, high = float(slices.original.min()), float(slices.original.max())
-    extent = float(np.abs(slices.difference).max()) or 1.0
-    panels = (
-        ("original", slices.original, "gray", low, high),
-        (f"decoded ({slices.codec})", slices.decoded, "gray", low, high),
-        ("difference (decoded - original)", slices.difference, "RdBu_r", -extent, extent),
-    )
-    for ax, (title, image, cmap, vmin, vmax) in zip(figure.subplots(1, 3), panels, strict=True):
-        shown = ax.imshow(image, cmap=cmap, vmin=vmin, vmax=vmax)
-        ax.set_title(title, fontsize=8)
-        ax.set_axis_off()
-        figure.colorbar(shown, ax=ax, shrink=0.8)
-    figure.suptitle(f"central XY slice z = {slices.z}", fontsize=9)
-    return figure
