@@ -7,9 +7,10 @@ references at copies shipped in ``cryoet_zarr_bench/_vendor/asv_www`` (taken
 from the npm registry, listed with their sha256 in its ``MANIFEST.json``) and
 adds this project's script (``_www/cryoet-dashboard.js``: data without
 XMLHttpRequest, readable graphs).  :func:`publish` runs ``asv publish``, then
-:func:`make_offline`, names the environments by their releases and writes the
-data as scripts (:mod:`cryoet_zarr_bench.dashboard_data`), so that the page
-works opened as ``file://``.
+:func:`make_offline`, leaves out the benchmarks with no value, names the
+environments by their releases and writes the data as scripts
+(:mod:`cryoet_zarr_bench.dashboard_data`), so that the page works opened as
+``file://``.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from urllib.parse import urlsplit
 
 from . import _atomic
 from .asv_config import AsvConfig
-from .dashboard_data import name_environments, write_json_scripts
+from .dashboard_data import drop_empty_benchmarks, name_environments, write_json_scripts
 
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
@@ -199,6 +200,7 @@ def publish(config: Path = Path("asv.conf.json")) -> Path:
             f"`asv publish --config {settings.path}` failed (exit {completed.returncode}):\n{output}"
         )
     make_offline(settings.html_dir)
+    drop_empty_benchmarks(settings.html_dir)
     name_environments(settings.html_dir)
     write_json_scripts(settings.html_dir)
     return settings.html_dir

@@ -85,6 +85,27 @@ def git_repository(directory: Path) -> str:
     ).stdout.strip()
 
 
+def record_sample_counts(results_dir: Path, count: int) -> None:
+    """Rewrite the asv result files in `results_dir` as if each measured case of every ``time_`` benchmark had
+    been timed `count` times (asv's ``stats_repeat`` column; 1 after ``asv run --quick``)."""
+    for path in results_dir.glob("*/*.json"):
+        if path.name == "machine.json":
+            continue
+        document = json.loads(path.read_text(encoding="utf-8"))
+        columns = document["result_columns"]
+        if "stats_repeat" not in columns:
+            columns.append("stats_repeat")
+        position = columns.index("stats_repeat")
+        for name, row in document["results"].items():
+            if ".time_" not in name:
+                continue
+            row += [None] * (len(columns) - len(row))
+            row[position] = [
+                None if value is None or value != value else count for value in row[columns.index("result")]
+            ]
+        path.write_text(json.dumps(document), encoding="utf-8")
+
+
 def require(available: bool, what: str) -> None:
     """Skip the test unless ``available``; under ``CRYOET_ZARR_BENCH_REQUIRE_ALL=1``, fail instead."""
     if available:

@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 import pytest
-from support import ASV_DATE, write_asv_result
+from support import ASV_DATE, record_sample_counts, write_asv_result
 from test_by_release import ASV_NAV, COLUMNS
 
 from cryoet_zarr_bench.report.asv_results import read_results
@@ -180,6 +180,21 @@ def test_page_holds_a_table_and_figure_per_codec(results_dir: Path, tmp_path: Pa
         "Stored (local disk): 64x64x64: 9 objects, 1,000,000 bytes; shard128x128x128-32x32x32: 3 objects, "
         "1,000,000 bytes; fewest objects: shard128x128x128-32x32x32."
     ) in text
+
+
+def test_page_says_when_its_timings_are_single_samples(results_dir: Path, tmp_path: Path) -> None:
+    record_sample_counts(results_dir, 1)
+    text = write_page(
+        layout_page(build_layout_report(read_results(results_dir))), tmp_path / "quick"
+    ).read_text()
+    assert '<div class="note" id="single-samples">' in text
+    assert text.index('id="single-samples"') < text.index("<h2")
+
+    record_sample_counts(results_dir, 7)
+    text = write_page(
+        layout_page(build_layout_report(read_results(results_dir))), tmp_path / "full"
+    ).read_text()
+    assert 'id="single-samples"' not in text
 
 
 def test_the_site_writes_the_layout_page_and_links_it(results_dir: Path, tmp_path: Path) -> None:

@@ -89,8 +89,8 @@ class Answer:
     use_cases: tuple[UseCaseAnswer, ...]
     environments: tuple[str, ...]
     """Every environment an answer drew on, by its releases."""
-    single_sample: tuple[str, ...]
-    """The environments whose timed values are single samples (``asv run --quick``)."""
+    runs: tuple[EnvironmentRun, ...] = ()
+    """The runs the answers were read from (for what their sampling allows, :mod:`.sampling`)."""
     surveyed: int = 0
     """Tomograms in the survey table given (0: none)."""
 
@@ -123,7 +123,7 @@ def build_answer(
     rules = Rules() if rules is None else rules
     summaries = summarise(survey_rows) if survey_rows else []
     to = scopes(rules, survey_rows)
-    answers, used = [], {}
+    answers, used, runs_read = [], {}, {}
     for use_case, (read, judge, how_to_run) in _USE_CASES.items():
         candidates = {id(run): read(run) for run in results.runs}
         runs = [run for run in results.runs if candidates[id(run)]]
@@ -133,6 +133,7 @@ def build_answer(
         chosen_machine, commit, chosen = choose_runs(results, runs, machine, None)
         choices = [_choose(run, candidates[id(run)], judge, rules) for run in chosen]
         used.update({choice.environment: run for choice, run in zip(choices, chosen)})
+        runs_read.update({run.path: run for run in chosen})
         shown = max(choices, key=lambda choice: choice.order)
         spread = _spread(summaries, shown.winner)
         answers.append(
@@ -151,7 +152,7 @@ def build_answer(
         rules=rules,
         use_cases=tuple(answers),
         environments=tuple(sorted(used)),
-        single_sample=tuple(sorted(label for label, run in used.items() if _single_samples(run))),
+        runs=tuple(runs_read.values()),
         surveyed=len({row["source"] for row in survey_rows}),
     )
 
@@ -164,7 +165,7 @@ def _value(run: EnvironmentRun, case: Case) -> Value | None:
     value = run.values.get(case)
     if not is_number(value):
         return None
-    return Value(value, case.benchmark, result_address(run, case), run.samples.get(case))
+    return Value(value, case.benchmark, result_address(run, case), run.sample_counts.get(case))
 
 
 def _lossless(codec: str) -> bool:
@@ -334,12 +335,6 @@ def _raw_bytes(run: EnvironmentRun) -> float | None:
             if is_number(chunk_bytes):
                 return ratio * chunk_bytes
     return None
-
-
-def _single_samples(run: EnvironmentRun) -> bool:
-    """Whether every timed value of the run is a single sample (``asv run --quick``)."""
-    counts = [count for case, count in run.samples.items() if ".time_" in case.benchmark]
-    return bool(counts) and all(count == 1 for count in counts)
 
 
 def _spread(summaries: list[CodecSummary], winner: Candidate | None) -> CodecSummary | None:

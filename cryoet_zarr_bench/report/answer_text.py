@@ -13,6 +13,8 @@ from .answer import Answer, UseCaseAnswer
 from .answer_extrapolation import Scaled
 from .answer_rules import ARCHIVE, LOSSY, PROCESSING, VIEWING, Candidate, Choice, Rules, Value
 from .pages import Inline, Link, Strong
+from .registry import ACCESS_TIME, READ_WARM
+from .sampling import single_sample_note
 
 __all__ = [
     "TITLE",
@@ -26,6 +28,8 @@ __all__ = [
 ]
 
 TITLE = "The answer: which codec for which use, from the recorded results"
+#: The timings the answers rank by.
+TIMED = (READ_WARM, ACCESS_TIME)
 _NAMES = {"zarr_format": "Zarr format"}
 
 
@@ -45,11 +49,9 @@ def heading(use_case: str, rules: Rules) -> str:
 def notes(answer: Answer) -> list[str]:
     """What the page says first: single samples, and a single environment (so nothing was compared)."""
     found = []
-    if answer.single_sample:
-        found.append(
-            f"Single samples: the times of {', '.join(answer.single_sample)} are one sample each "
-            "(asv run --quick); rerun without --quick before relying on a time."
-        )
+    single = single_sample_note(answer.runs, TIMED)
+    if single:
+        found.append(f"Single samples: {single}")
     if len(answer.environments) == 1:
         found.append(
             f"One environment only ({answer.environments[0]}): no comparison across releases was made; "

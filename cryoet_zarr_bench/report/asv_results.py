@@ -89,8 +89,9 @@ class EnvironmentRun:
     (a version, or an ``existing`` environment's interpreter path) and the pins (None: not pinned)."""
     raw_params: dict[str, tuple[tuple[str, ...], ...]] = field(default_factory=dict)
     """Each benchmark's parameter values as asv wrote them, ``repr()`` of each (``"'zstd-5'"``, ``"3"``)."""
-    samples: dict[Case, int] = field(default_factory=dict)
-    """How many samples each timed value is the median of (asv's ``stats_repeat``: 1 under ``--quick``)."""
+    sample_counts: dict[Case, int] = field(default_factory=dict)
+    """How many samples asv took of each timed case (its ``stats_repeat``; 1 under ``asv run --quick``).
+    Cases without statistics (``track_`` benchmarks, skipped or failed cases) are absent."""
 
     def asv_params(self, case: Case) -> tuple[tuple[str, str], ...]:
         """`case`'s parameters with their values as asv wrote them: ``(("codec", "'zstd-5'"), ...)``."""
@@ -176,7 +177,7 @@ def _read_run(path: Path, benchmarks: dict[str, Benchmark]) -> EnvironmentRun:
         columns = document["result_columns"]
         values: dict[Case, float | None] = {}
         raw_params: dict[str, tuple[tuple[str, ...], ...]] = {}
-        samples: dict[Case, int] = {}
+        sample_counts: dict[Case, int] = {}
         for name, row in document["results"].items():
             if name not in benchmarks:
                 continue  # a benchmark since removed from the suite, as asv publish does
@@ -190,12 +191,16 @@ def _read_run(path: Path, benchmarks: dict[str, Benchmark]) -> EnvironmentRun:
                     f"{path}: {name} has {len(results)} results for {len(combinations)} parameter combinations"
                 )
             raw_params[name] = tuple(tuple(choices) for choices in entry["params"])
-            repeats = entry.get("stats_repeat") or [None] * len(combinations)
+            # asv leaves out trailing columns that hold nothing and writes null for a case without statistics.
+            repeats = entry.get("stats_repeat")
+            if not isinstance(repeats, list) or len(repeats) != len(combinations):
+                repeats = [None] * len(combinations)
             for combination, value, repeat in zip(combinations, results, repeats):
-                case = Case(name, tuple(zip(param_names, map(_param_text, combination), strict=True)))
+                params = tuple(zip(param_names, map(_param_text, combination), strict=True))
+                case = Case(name, params)
                 values[case] = None if value is None else float(value)
-                if isinstance(repeat, int):
-                    samples[case] = repeat
+                if repeat is not None:
+                    sample_counts[case] = int(repeat)
         return EnvironmentRun(
             path=path,
             machine=path.parent.name,
@@ -211,7 +216,7 @@ def _read_run(path: Path, benchmarks: dict[str, Benchmark]) -> EnvironmentRun:
                 key: None if value is None else str(value) for key, value in document["params"].items()
             },
             raw_params=raw_params,
-            samples=samples,
+            sample_counts=sample_counts,
         )
     except ResultsError:
         raise

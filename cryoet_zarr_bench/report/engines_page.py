@@ -7,9 +7,10 @@ and writes ``<html_dir>/engines/index.html`` (:func:`engine_page`, published thr
 
 from __future__ import annotations
 
-from .engines import BASELINE_ENGINE, EngineReport
+from .engines import BASELINE_ENGINE, READ_TIME, WRITE_TIME, EngineReport
 from .figures import engine_figure
 from .pages import Notice, Page, Paragraph, Plot, Section, Table
+from .sampling import single_sample_note
 from .text import ENGINE_HEADER, describe_chunk_difference, engine_cells, engine_summary
 
 __all__ = ["PAGE_DIR", "engine_page"]
@@ -61,15 +62,19 @@ def engine_page(report: EngineReport) -> Page:
                 ],
             )
         )
+    note = single_sample_note(
+        [environment.run for environment in report.environments], {WRITE_TIME, READ_TIME}
+    )
     return Page(
         title="Engines side by side: zarr-python, TensorStore, zarrs",
         blocks=[
+            *([Notice("note", "Single samples", note, id="single-samples")] if note else []),
             Paragraph(
                 f"Machine {report.machine}, commit {report.commit}. The same volume, codec, chunks, "
                 "Zarr format and thread count for every engine (benchmarks/engines.py); each ratio is the "
                 f"engine's time over {BASELINE_ENGINE}'s in the same environment and setting (below 1: "
                 "faster)."
-            )
+            ),
         ],
         sections=sections,
     )

@@ -8,9 +8,10 @@ of layout x access pattern (read time per store, requests per S3 reader) and the
 from __future__ import annotations
 
 from .figures import HeatMap, heat_maps
-from .layout import CodecLayouts, Grid, LayoutReport
-from .pages import Page, Paragraph, Plot, Section, Table
+from .layout import ACCESS_TIME, CodecLayouts, Grid, LayoutReport
+from .pages import Notice, Page, Paragraph, Plot, Section, Table
 from .runs import is_number
+from .sampling import single_sample_note
 
 __all__ = ["PAGE_DIR", "layout_cells", "layout_header", "layout_page"]
 
@@ -47,9 +48,11 @@ def layout_page(report: LayoutReport) -> Page:
                     ],
                 )
             )
+    note = single_sample_note([environment.run for environment in report.environments], {ACCESS_TIME})
     return Page(
         title="Layout and access: chunks, shards and the reads users do",
         blocks=[
+            *([Notice("note", "Single samples", note, id="single-samples")] if note else []),
             Paragraph(
                 f"Machine {report.machine}, commit {report.commit}. benchmarks/access.py: each access "
                 "pattern (xy, xz, yz: one slice through the middle; sub64: a seeded random 64³ subvolume; "
@@ -57,7 +60,7 @@ def layout_page(report: LayoutReport) -> Page:
                 "CRYOET_ZARR_BENCH_THREADS said otherwise. Stores: local disk (warm page cache), memory, "
                 "S3 (moto on 127.0.0.1 read through s3fs) and S3 with 20 ms added to every request. "
                 "Requests and bytes are counted by a proxy in front of the S3 server, per read."
-            )
+            ),
         ],
         sections=sections,
     )

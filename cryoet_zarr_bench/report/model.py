@@ -36,6 +36,7 @@ from .runs import (
     choose_machine,
     environment_release,
     is_number,
+    is_skipped,
 )
 
 __all__ = [
@@ -191,6 +192,10 @@ class ReleaseReport:
     left_out: list[str]
     """Environments at the commit that are not shown, each with the reason."""
     tables: list[ReleaseTable]
+    """The codec benchmarks with a value (or a failure) in some environment, each without the cases that
+    every environment skipped."""
+    skipped: list[str]
+    """Codec benchmarks that every environment skipped in every case: no table, no figure."""
     chunk_bytes_recorded: bool
     """Whether the results hold :data:`CHUNK_BYTES`, without which the alarm cannot be judged."""
     chunk_facts: list[Fact]
@@ -199,6 +204,11 @@ class ReleaseReport:
     """Metadata documents that changed while the chunk bytes stayed equal: listed, not alarmed."""
     comparison: Comparison | None
     """None when there is a single environment."""
+
+    @property
+    def single_environment(self) -> bool:
+        """Whether one environment is shown: nothing is compared across releases."""
+        return len(self.runs) == 1
 
     @property
     def changed_cells(self) -> set[tuple[tuple[tuple[str, str], ...], Release]]:
@@ -248,7 +258,8 @@ def build_report(
     commit = choose_commit(machine_runs, commit)
     runs, left_out = _runs_by_release(run for run in machine_runs if run.commit == commit)
 
-    benchmarks = [results.benchmarks[name] for name in _codec_benchmarks(results, runs.values())]
+    names = _codec_benchmarks(results, runs.values())
+    benchmarks = [results.benchmarks[name] for name in names if _has_result(name, runs.values())]
     tables = {benchmark.name: _release_table(benchmark, runs) for benchmark in benchmarks}
     steps = _steps(list(runs))
     chunk_facts = metadata_facts = []
@@ -271,6 +282,7 @@ def build_report(
         runs=runs,
         left_out=left_out,
         tables=list(tables.values()),
+        skipped=[name for name in names if name not in tables],
         chunk_bytes_recorded=CHUNK_BYTES in tables,
         chunk_facts=chunk_facts,
         metadata_facts=metadata_facts,
@@ -337,6 +349,7 @@ def _codec_benchmarks(results: Results, runs: Iterable[EnvironmentRun]) -> list[
 
 
 def _release_table(benchmark: Benchmark, runs: dict[Release, EnvironmentRun]) -> ReleaseTable:
+    """The benchmark's cases that some environment measured (or failed), a value per release."""
     cases = _ordered_cases(run.values for run in runs.values())
     return ReleaseTable(
         benchmark=benchmark,
@@ -344,15 +357,37 @@ def _release_table(benchmark: Benchmark, runs: dict[Release, EnvironmentRun]) ->
         rows={
             case: [run.values.get(case) for run in runs.values()]
             for case in cases
-            if case.benchmark == benchmark.name
+            if case.benchmark == benchmark.name and _case_has_result(case, runs.values())
         },
     )
 
 
+def _case_has_result(case: Case, runs: Iterable[EnvironmentRun]) -> bool:
+    """Whether some run measured the case or failed it, rather than skipping it or not running it."""
+    return any(case in run.values and not is_skipped(run.values[case]) for run in runs)
+
+
+def _has_result(benchmark: str, runs: Iterable[EnvironmentRun]) -> bool:
+    """Whether some run measured (or failed) some case of the benchmark."""
+    return any(
+        case.benchmark == benchmark and not is_skipped(value)
+        for run in runs
+        for case, value in run.values.items()
+    )
+
+
 def _ordered_cases(case_lists: Iterable[Iterable[Case]]) -> list[Case]:
-    """Every case once, grouped by the parameters other than codec; codecs in the suite's order."""
+    """Every case once, grouped by the parameters other than codec; groups and codecs in the suite's order."""
     cases = dict.fromkeys(case for cases in case_lists for case in cases)
-    return sorted(cases, key=lambda case: [value for name, value in case.params if name != "codec"])
+    groups: dict[tuple, int] = {}
+    for case in cases:
+        groups.setdefault(_setting(case), len(groups))
+    return sorted(cases, key=lambda case: groups[_setting(case)])
+
+
+def _setting(case: Case) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """The case's benchmark and parameters other than codec: what the codecs of one group share."""
+    return case.benchmark, tuple((name, value) for name, value in case.params if name != "codec")
 
 
 def _steps(releases: list[Release]) -> list[Step]:
@@ -485,7 +520,11 @@ def _comparison(
     base_run, contender_run = runs[before], runs[after]
     names = [benchmark.name for benchmark in benchmarks]
     cases = sorted(
-        (case for case in _ordered_cases([base_run.values, contender_run.values]) if case.benchmark in names),
+        (
+            case
+            for case in _ordered_cases([base_run.values, contender_run.values])
+            if case.benchmark in names and _case_has_result(case, (base_run, contender_run))
+        ),
         key=lambda case: names.index(case.benchmark),
     )
     rows = []

@@ -24,6 +24,7 @@ __all__ = [
     "choose_runs",
     "environment_release",
     "is_number",
+    "is_skipped",
     "release_or_none",
     "release_text",
 ]
@@ -41,6 +42,11 @@ class ReportError(RuntimeError):
 def is_number(value: float | None) -> bool:
     """Whether a result is a measured value: neither failed (None) nor skipped (NaN)."""
     return value is not None and not math.isnan(value)
+
+
+def is_skipped(value: float | None) -> bool:
+    """Whether a result says the benchmark skipped the case (NaN)."""
+    return value is not None and math.isnan(value)
 
 
 @dataclass(frozen=True)

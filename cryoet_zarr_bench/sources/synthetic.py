@@ -275,6 +275,14 @@ class _Filter:
             spectrum[iz] *= (lz[iz] * lowpass_yx * self._wedge[iz]).astype(np.float32)
         spectrum[0, 0, 0] = 0
 
+    def transfer(self) -> np.ndarray:
+        """The low-pass and missing wedge as one multiplier on the whole half spectrum (mean removed), float64:
+        what :meth:`apply_lowpass` does to every particle."""
+        lz, ly, lx = self._lowpass
+        multiplier = lz[:, None, None] * np.outer(ly, lx)[None] * self._wedge[:, None, :]
+        multiplier[0, 0, 0] = 0.0
+        return multiplier
+
     def add_background(self, spectrum: np.ndarray, rng: np.random.Generator, std: float) -> None:
         """Add Gaussian random low-frequency components with standard deviation ``std``, in place.
 
