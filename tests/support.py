@@ -70,6 +70,21 @@ def write_asv_result(
     return path
 
 
+def git_repository(directory: Path) -> str:
+    """`directory` made a git repository with one commit (as ``asv publish`` needs one); returns its hash."""
+    import subprocess
+
+    git = ["git", "-c", "user.name=test", "-c", "user.email=test@example.org"]
+    git += ["-c", "init.defaultBranch=main"]
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "README").write_text("benchmarked project\n")
+    for command in (["init", "--quiet"], ["add", "README"], ["commit", "--quiet", "--message=first"]):
+        subprocess.run([*git, *command], cwd=directory, check=True, capture_output=True)
+    return subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=directory, check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
 def record_sample_counts(results_dir: Path, count: int) -> None:
     """Rewrite the asv result files in `results_dir` as if each measured case of every ``time_`` benchmark had
     been timed `count` times (asv's ``stats_repeat`` column; 1 after ``asv run --quick``)."""

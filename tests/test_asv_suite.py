@@ -121,6 +121,8 @@ def test_bench_records_every_default_benchmark_and_publishes_the_dashboard(tmp_p
     index = (tmp_path / "html" / "index.html").read_text()
     assert "https://" not in index.split("<body", 1)[0]  # no CDN in the head: vendored copies
     assert '<a href="by-release/index.html">By release</a>' in index
+    assert '<a href="answer/index.html">Answer</a>' in index  # the front page, linked first
+    assert (tmp_path / "html" / "answer" / "index.html").is_file()
     assert (tmp_path / "html" / "by-release" / "index.html").is_file()
 
 

@@ -1,13 +1,11 @@
 """The by-release page: the report of :mod:`.model` as a page next to the asv dashboard, linked from it.
 
 ``cryoet-zarr-bench versions`` prints :func:`~cryoet_zarr_bench.report.text.format_report` and writes
-``<html_dir>/by-release/index.html`` with one figure per benchmark (:func:`publish_by_release`); ``publish``
-and ``bench`` write it too.
+``<html_dir>/by-release/index.html`` with one figure per benchmark (:func:`release_page`, published through
+:data:`~.site.BY_RELEASE`); ``publish`` and ``bench`` write it too.
 """
 
 from __future__ import annotations
-
-from pathlib import Path
 
 from .model import (
     CHUNK_BYTES,
@@ -18,10 +16,8 @@ from .model import (
     FLAG_METADATA,
     ReleaseReport,
     ReleaseTable,
-    build_report,
 )
 from .pages import Notice, Page, Paragraph, Plot, Section, Table
-from .publishing import publish_page, read_config_results
 from .release_figures import release_figure, release_figure_codecs
 from .sampling import single_sample_note
 from .text import (
@@ -34,7 +30,7 @@ from .text import (
     release_table_cells,
 )
 
-__all__ = ["PAGE_DIR", "publish_by_release", "release_page"]
+__all__ = ["PAGE_DIR", "release_page"]
 
 #: Sub-directory of the dashboard's html directory that receives the page and its figures.
 PAGE_DIR = "by-release"
@@ -105,36 +101,6 @@ def release_page(report: ReleaseReport) -> Page:
             )
         )
     return Page(title="Results by Python / zarr / numcodecs release", blocks=blocks, sections=sections)
-
-
-def publish_by_release(config: Path, **options) -> tuple[ReleaseReport, Path, bool]:
-    """Build the report from the results of an asv configuration and write its page next to the dashboard.
-
-    Parameters
-    ----------
-    config : Path
-        The asv configuration; its ``results_dir`` is read and the page goes to its ``html_dir``.
-    **options
-        Passed to :func:`~cryoet_zarr_bench.report.model.build_report` (``machine``, ``commit``,
-        ``baseline`` ...).
-
-    Returns
-    -------
-    report : ReleaseReport
-    page : Path
-        ``<html_dir>/by-release/index.html``.
-    linked : bool
-        Whether the dashboard's navigation bar links the page (False when no dashboard is published).
-
-    Raises
-    ------
-    ReportError
-        If the configuration or the results are missing or unreadable, or ``build_report`` refuses.
-    """
-    html_dir, results = read_config_results(config)
-    report = build_report(results, **options)
-    page, linked = publish_page(release_page(report), html_dir, PAGE_DIR, "By release")
-    return report, page, linked
 
 
 def _caveats(report: ReleaseReport) -> list[Notice]:

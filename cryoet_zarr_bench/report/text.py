@@ -13,17 +13,9 @@ from collections.abc import Callable, Iterable
 
 from .asv_results import Benchmark
 from .engines import BASELINE_ENGINE, ChunkDifference, EngineEnvironment, EngineReport
-from .model import (
-    CHUNK_BYTES,
-    LIBRARIES,
-    METADATA_BYTES,
-    STORED_BYTES,
-    Comparison,
-    Fact,
-    Release,
-    ReleaseReport,
-    ReleaseTable,
-)
+from .model import Comparison, Fact, ReleaseReport, ReleaseTable
+from .registry import CHUNK_BYTES, METADATA_BYTES, STORED_BYTES
+from .runs import LIBRARIES, Release
 from .sampling import single_sample_note
 from .tables import format_table
 
