@@ -4,8 +4,8 @@ The suite is configured through environment variables, so ``asv run`` itself nee
 (:class:`cryoet_zarr_bench.suite.SuiteSettings` reads them all):
 
 ``CRYOET_ZARR_BENCH_SOURCE``    volume to benchmark (default ``synthetic``; see the README's source syntax)
-``CRYOET_ZARR_BENCH_CODECS``    a codec set (``seed``, ``shuffles``, ``all``, ``float``, ``lossy``, ``study``) or
-                                comma-separated codec names (default ``seed``: the seed report's four codecs;
+``CRYOET_ZARR_BENCH_CODECS``    a codec set (``baseline``, ``shuffles``, ``all``, ``float``, ``lossy``, ``study``) or
+                                comma-separated codec names (default ``baseline``: the portal's codec and three others;
                                 the codec study's default is ``study``)
 ``CRYOET_ZARR_BENCH_CHUNKS``    comma-separated chunk shapes, each ``64`` (a cube) or ``32x128x128`` (default ``64``)
 ``CRYOET_ZARR_BENCH_THREADS``   threads a read or write may use, ``N`` or ``all`` (default 1), given to Blosc and
@@ -90,6 +90,12 @@ def check_round_trip(store, volume, codec):
     check_error_bound(codec, volume.data, store.read())
 
 
+def new_array(store, volume, codec, chunks, zarr_format):
+    """An empty array in ``store`` (replacing what it held) with the volume's shape and dtype, ``codec`` and
+    ``chunks`` (a chunk shape or a layout name): what a timed write writes into, with zarr's public API."""
+    return store.create(shape=volume.shape, dtype=volume.dtype, codec=codec, chunks=chunks, zarr_format=zarr_format)
+
+
 def read_store(volume, codec, chunks, zarr_format):
     """The local store that read benchmarks read, written (and checked) by the first benchmark that needs it.
 
@@ -131,8 +137,9 @@ def warm_up(volume, codec, zarr_format):
     pool, the codec's first buffers) then stay out of what a benchmark attributes to one operation."""
     corner = volume.data[:8, :8, :8]
     store = MemoryStore()
-    store.write(corner, codec=codec, chunks=corner.shape, zarr_format=zarr_format)
-    store.read()
+    array = store.create(shape=corner.shape, dtype=corner.dtype, codec=codec, chunks=corner.shape, zarr_format=zarr_format)
+    array[...] = corner
+    store.open()[...]
 
 
 @cache

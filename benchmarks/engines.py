@@ -3,6 +3,7 @@ and the zarrs codec pipeline writing and reading the same volume with the same c
 format, at one thread and at every core.
 
 Local directory stores, no fsync; reads find the files in the page cache (they were written just before).
+A write creates the array and writes it whole; a read opens it and reads it whole (every engine alike).
 ``threads`` is given to each engine's own knobs (see :mod:`cryoet_zarr_bench.engines`): Blosc and zarr-python
 3's pool for ``zarr-python``; those plus zarrs' thread count and chunk concurrency for ``zarrs``;
 TensorStore's ``data_copy_concurrency`` and ``file_io_concurrency`` for ``tensorstore``.  Each call applies

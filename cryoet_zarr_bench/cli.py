@@ -30,8 +30,14 @@ from .information import GaussianReference
 from .interpreters import InterpreterNotFound, find_python, how_to_get, interpreters_on_path
 from .matrix import MatrixError, format_matrix, read_environments, refresh
 from .measure import check_memory, measure_codec
-from .report import by_release, engines_page, layout_page, model, study, text
+from .report import answer_page, by_release, engines_page, model, study, text
+from .report.answer import build_answer
+from .report.answer_rules import Rules
+from .report.answer_text import format_answer
+from .report.engines import build_engine_report
 from .report.publishing import read_config_results
+from .report.runs import ReportError
+from .report.site import ANSWER, BY_RELEASE, ENGINES, STUDY, SURVEY, SiteInputs, publish_site
 from .report.tables import seed_table
 from .runtime import Runtime, parse_threads
 from .sources import SourceError, SourceSpec, acquire, describe_cache_entry, parse_source
@@ -59,6 +65,20 @@ def _positive(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _positive_number(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be greater than 0, got {text}")
+    return value
+
+
+def _at_least_one(text: str) -> float:
+    value = float(text)
+    if not value >= 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
     return value
 
 
@@ -245,39 +265,64 @@ def _print_bench_plan(suite, benchmarks, environments, quick: bool, estimate: fl
     print(f"bench: {where}, {sampling}; about {asv_run.format_duration(estimate)}", flush=True)
 
 
-def _publish(config: Path, survey_table: str | None = None) -> int:
-    """The dashboard, made to work offline, with the by-release, engines and layout pages (and a survey's page)
-    linked from it."""
+def _survey_rows(table: str | None) -> list[dict]:
+    """The rows of a survey table (none without one); an empty or unreadable table is the user's to fix."""
+    if table is None:
+        return []
+    from .survey import SurveyTable
+
+    try:
+        rows = SurveyTable(table).rows()
+    except ImportError as error:
+        raise CommandError(
+            f"reading a survey table needs {error.name}: pip install 'cryoet-zarr-bench[survey]'"
+        ) from None
+    if not rows:
+        raise CommandError(f"{table} holds no survey rows; run `cryoet-zarr-bench survey` first")
+    return rows
+
+
+def _rules(args: argparse.Namespace) -> Rules:
+    """The answer's rules and sizes, as the options state them."""
+    return Rules(
+        read_factor=args.read_factor,
+        slice_budget_bytes=args.slice_budget_mb * 1e6,
+        portal_bytes=args.portal_tb * 1e12,
+        dataset_bytes=None if args.dataset_tb is None else args.dataset_tb * 1e12,
+    )
+
+
+def _publish(config: Path, survey_table: str | None = None, rules: Rules | None = None) -> int:
+    """The dashboard, made to work offline, with every page of the site written and linked from it, or a line
+    saying why a page was not."""
+    rows = _survey_rows(survey_table)
     print("publishing the dashboard (asv publish)…", file=sys.stderr, flush=True)
     html_dir = dashboard.publish(config)
     try:
-        _, page, _ = by_release.publish_by_release(config)
-        print(f"by-release page: {page}")
-    except model.ReportError as exc:
-        print(f"no by-release page: {exc}", file=sys.stderr)
-    try:
-        _, page, _ = engines_page.publish_engines(config)
-        print(f"engines page: {page}")
-    except model.ReportError as exc:
-        print(f"no engines page: {exc}", file=sys.stderr)
-    try:
-        _, page, _ = layout_page.publish_layout(config)
-        print(f"layout page: {page}")
-    except model.ReportError as exc:
-        print(f"no layout page: {exc}", file=sys.stderr)
-    if survey_table is not None:
-        survey, survey_page, _ = _survey_modules()
-        rows = survey.SurveyTable(survey_table).rows()
-        if not rows:
-            raise CommandError(f"{survey_table} holds no survey rows; run `cryoet-zarr-bench survey` first")
-        index, _ = survey_page.publish_survey(survey_page.survey_page(rows, *survey.survey_report(rows)), html_dir)
-        print(f"survey page: {index}")
+        inputs = SiteInputs(read_config_results(config)[1], survey_rows=rows, rules=rules or Rules())
+    except ReportError as error:
+        inputs = SiteInputs(None, results_error=str(error))
+    for published in publish_site(html_dir, inputs):
+        if published.path is None:
+            print(f"no {published.page.name} page: {published.reason}", file=sys.stderr)
+        else:
+            print(f"{published.page.name} page: {published.path}")
     print(f"dashboard: {html_dir / 'index.html'} (open it as a file, offline; or `cryoet-zarr-bench preview`)")
     return 0
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
-    return _publish(Path(args.config), args.survey)
+    return _publish(Path(args.config), args.survey, _rules(args))
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    html_dir, results = read_config_results(Path(args.config))
+    answer = build_answer(results, _rules(args), survey_rows=_survey_rows(args.survey), machine=args.machine)
+    print(format_answer(answer, args.link_base or (html_dir / "index.html").as_uri()), end="")
+    page, linked = ANSWER.publish(answer_page.answer_page(answer), html_dir)
+    unlinked = "" if linked else " (no dashboard there yet: `cryoet-zarr-bench publish` links it)"
+    print(f"answer page: {page}{unlinked}", file=sys.stderr)
+    return 0
 
 
 def cmd_preview(args: argparse.Namespace) -> int:
@@ -296,14 +341,16 @@ def cmd_preview(args: argparse.Namespace) -> int:
 def cmd_versions(args: argparse.Namespace) -> int:
     if args.engines:
         return _engines(args)
-    report, page, linked = by_release.publish_by_release(
-        Path(args.config),
+    html_dir, results = read_config_results(Path(args.config))
+    report = model.build_report(
+        results,
         machine=args.machine,
         commit=args.commit,
         baseline=args.baseline,
         contender=args.contender,
         factor=args.factor,
     )
+    page, linked = BY_RELEASE.publish(by_release.release_page(report), html_dir)
     print(text.format_report(report))
     print(f"by-release page: {page}")
     if not linked:
@@ -318,9 +365,9 @@ def _engines(args: argparse.Namespace) -> int:
             "--engines shows engines within each environment; --baseline and --contender compare "
             "environments: give one or the other"
         )
-    report, page, linked = engines_page.publish_engines(
-        Path(args.config), machine=args.machine, commit=args.commit
-    )
+    html_dir, results = read_config_results(Path(args.config))
+    report = build_engine_report(results, machine=args.machine, commit=args.commit)
+    page, linked = ENGINES.publish(engines_page.engine_page(report), html_dir)
     print(text.format_engine_report(report))
     print(f"engines page: {page}")
     if not linked:
@@ -374,7 +421,7 @@ def cmd_survey(args: argparse.Namespace) -> int:
     summaries, extrapolations = survey.survey_report(rows, portal_bytes=portal_bytes)
     print(survey.format_summary(summaries, extrapolations))
     if args.publish:
-        index, linked = page.publish_survey(
+        index, linked = SURVEY.publish(
             page.survey_page(rows, summaries, extrapolations), AsvConfig.read(args.config).html_dir
         )
         note = "" if linked else " (no dashboard there yet: `cryoet-zarr-bench publish --survey TABLE` links it)"
@@ -434,7 +481,9 @@ def cmd_study(args: argparse.Namespace) -> int:
             raise CommandError(
                 f"--slices {args.slices}: not a recorded study setting; pick a codec of the table"
             )
-    print(f"study page: {study.write_study_page(report, html_dir, slices)}")
+    page, linked = STUDY.publish(study.study_page(report, slices), html_dir)
+    unlinked = "" if linked else " (no dashboard there yet: `cryoet-zarr-bench publish` links it)"
+    print(f"study page: {page}{unlinked}")
     return 0
 
 
@@ -446,14 +495,46 @@ def _add_array_options(parser: argparse.ArgumentParser) -> None:
     """The codecs, chunk shape and Zarr format every written array takes (quick, survey)."""
     parser.add_argument(
         "--codecs",
-        default="seed",
+        default="baseline",
         help=f"a codec set ({', '.join(CODEC_SETS)}) or comma-separated codec names such as "
-        "blosc-zstd-5-shuffle,zstd-5 (default: seed)",
+        "blosc-zstd-5-shuffle,zstd-5 (default: baseline)",
     )
     parser.add_argument(
         "--chunks", type=_chunk_shape, default=(64, 64, 64), help="chunk shape: 64 or 32x128x128 (default 64)"
     )
     parser.add_argument("--zarr-format", type=int, choices=(2, 3), default=3, help="Zarr format (default 3)")
+
+
+def _add_answer_options(parser: argparse.ArgumentParser) -> None:
+    """The answer's stated rules and the sizes it is extrapolated to (report, publish)."""
+    defaults = Rules()
+    parser.add_argument(
+        "--read-factor",
+        type=_at_least_one,
+        default=defaults.read_factor,
+        help="archive: a setting qualifies when its warm read takes at most this many times the fastest "
+        f"(default {defaults.read_factor:g})",
+    )
+    parser.add_argument(
+        "--slice-budget-mb",
+        type=_positive_number,
+        default=defaults.slice_budget_bytes / 1e6,
+        help="viewing: a codec and layout qualify when an XY slice over S3 transfers at most this many MB "
+        f"(default {defaults.slice_budget_bytes / 1e6:g})",
+    )
+    parser.add_argument(
+        "--portal-tb",
+        type=_positive_number,
+        default=defaults.portal_bytes / 1e12,
+        help="the portal's raw size in TB to extrapolate to "
+        f"(default: an assumed {defaults.portal_bytes / 1e12:g})",
+    )
+    parser.add_argument(
+        "--dataset-tb",
+        type=_positive_number,
+        help="the dataset's raw size in TB (default: the survey's whole tomograms)",
+    )
+    parser.add_argument("--survey", metavar="TABLE", help="a survey table: the spread across tomograms")
 
 
 def _package_version() -> str:
@@ -484,7 +565,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     quick = commands.add_parser(
         "quick",
-        help="the seed report's table: write/read times and ratios for a few codecs",
+        help="write/read times, ratios and fidelity for a few codecs, without asv",
         description="Write a volume with each codec, read it back, and print times, sizes and the round-trip check.",
     )
     quick.add_argument(
@@ -545,11 +626,32 @@ def build_parser() -> argparse.ArgumentParser:
         "publish",
         help="publish the asv results as a dashboard that works offline",
         description="Run `asv publish`, rewrite the pages to use vendored copies of their JavaScript libraries, "
-        "and add the by-release page (see the versions command).",
+        "and write the pages beside it, each linked from its navigation bar: the answer (first), by release, "
+        "engines, layout, the codec study and, with --survey, the survey. A page whose results are missing "
+        "is left out with one line saying what to run.",
     )
     _add_config_option(publish)
-    publish.add_argument("--survey", metavar="TABLE", help="also publish the page of this survey table")
+    _add_answer_options(publish)
     publish.set_defaults(run=cmd_publish)
+
+    report = commands.add_parser(
+        "report",
+        help="the answer per use case (archive, viewing over S3, processing, lossy archive) as Markdown",
+        description="Apply each use case's stated rule to the recorded asv results and print the answer as "
+        "Markdown: the winner and runner-up with their numbers (each a link to its dashboard graph), the "
+        "releases measured, the spread across tomograms (--survey) and storage and egress extrapolated, with "
+        "every assumption. Also writes <html_dir>/answer/index.html, the dashboard's front page.",
+    )
+    _add_config_option(report)
+    _add_answer_options(report)
+    report.add_argument("--machine", help="whose results to use (needed when there are several machines)")
+    report.add_argument(
+        "--link-base",
+        metavar="URL",
+        help="the dashboard's index.html the links point into (default: the local html directory's, as a "
+        "file:// address), e.g. https://example.org/cryoet-zarr-bench/index.html",
+    )
+    report.set_defaults(run=cmd_report)
 
     preview = commands.add_parser(
         "preview",
@@ -644,9 +746,9 @@ def build_parser() -> argparse.ArgumentParser:
     study_command = commands.add_parser(
         "study",
         help="the codec study from recorded asv results: lossy settings against the noise and R(D)",
-        description="Read the asv results of benchmarks/study.py (run with CRYOET_ZARR_BENCH_CODECS=study), "
-        "print each lossy family's highest-ratio safe setting and every setting, and write "
-        "<html_dir>/study/index.html.",
+        description="Read the asv results of the codec study (CRYOET_ZARR_BENCH_STUDIES=codec "
+        "cryoet-zarr-bench bench), print each lossy family's highest-ratio safe setting and every setting, "
+        "and write <html_dir>/study/index.html, linked from the dashboard.",
     )
     _add_config_option(study_command)
     study_command.add_argument(
@@ -692,7 +794,7 @@ def main(argv: list[str] | None = None) -> int:
         NotEnoughMemoryError,
         _compat.UnsupportedFormatError,
         dashboard.DashboardError,
-        model.ReportError,
+        ReportError,
     ) as exc:
         print(f"cryoet-zarr-bench: error: {exc}", file=sys.stderr)
         return 2

@@ -1,4 +1,4 @@
-"""Timed write/read of one volume with one codec, with its round-trip check: the rows of the seed table.
+"""Timed write/read of one volume with one codec, with its round-trip check: the rows of `quick`'s table.
 
 The asv suite times the same operations itself; this module serves the command line, where one quick table is
 wanted without asv.

@@ -70,6 +70,42 @@ def write_asv_result(
     return path
 
 
+def git_repository(directory: Path) -> str:
+    """`directory` made a git repository with one commit (as ``asv publish`` needs one); returns its hash."""
+    import subprocess
+
+    git = ["git", "-c", "user.name=test", "-c", "user.email=test@example.org"]
+    git += ["-c", "init.defaultBranch=main"]
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "README").write_text("benchmarked project\n")
+    for command in (["init", "--quiet"], ["add", "README"], ["commit", "--quiet", "--message=first"]):
+        subprocess.run([*git, *command], cwd=directory, check=True, capture_output=True)
+    return subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=directory, check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
+def record_sample_counts(results_dir: Path, count: int) -> None:
+    """Rewrite the asv result files in `results_dir` as if each measured case of every ``time_`` benchmark had
+    been timed `count` times (asv's ``stats_repeat`` column; 1 after ``asv run --quick``)."""
+    for path in results_dir.glob("*/*.json"):
+        if path.name == "machine.json":
+            continue
+        document = json.loads(path.read_text(encoding="utf-8"))
+        columns = document["result_columns"]
+        if "stats_repeat" not in columns:
+            columns.append("stats_repeat")
+        position = columns.index("stats_repeat")
+        for name, row in document["results"].items():
+            if ".time_" not in name:
+                continue
+            row += [None] * (len(columns) - len(row))
+            row[position] = [
+                None if value is None or value != value else count for value in row[columns.index("result")]
+            ]
+        path.write_text(json.dumps(document), encoding="utf-8")
+
+
 def require(available: bool, what: str) -> None:
     """Skip the test unless ``available``; under ``CRYOET_ZARR_BENCH_REQUIRE_ALL=1``, fail instead."""
     if available:

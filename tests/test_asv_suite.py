@@ -107,7 +107,7 @@ def test_bench_records_every_default_benchmark_and_publishes_the_dashboard(tmp_p
     assert set(values) == CORE_BENCHMARKS
     for name, value in values.items():
         assert value and all(v is not None and not math.isnan(v) for v in value), name
-    # codec x chunks x zarr_format, the seed codecs at 64^3 chunks in formats 2 and 3
+    # codec x chunks x zarr_format, the baseline codecs at 64^3 chunks in formats 2 and 3
     ratios = values["compression.Compression.track_compression_ratio"]
     assert [round(r, 2) for r in ratios] == [1.0, 1.0, 1.09, 1.09, 1.17, 1.17, 1.08, 1.08]
     chunk_bytes = values["compression.Compression.track_chunk_bytes"]
@@ -121,6 +121,8 @@ def test_bench_records_every_default_benchmark_and_publishes_the_dashboard(tmp_p
     index = (tmp_path / "html" / "index.html").read_text()
     assert "https://" not in index.split("<body", 1)[0]  # no CDN in the head: vendored copies
     assert '<a href="by-release/index.html">By release</a>' in index
+    assert '<a href="answer/index.html">Answer</a>' in index  # the front page, linked first
+    assert (tmp_path / "html" / "answer" / "index.html").is_file()
     assert (tmp_path / "html" / "by-release" / "index.html").is_file()
 
 
@@ -135,3 +137,48 @@ def test_every_study_runs_and_records_a_value_for_every_case(tmp_path):
     assert failed == []
     not_run = sorted(name for name, value in values.items() if any(math.isnan(v) for v in value))
     assert not_run == []
+
+
+#: The codec study with one lossy codec, on a synthetic volume large enough to pick and average particles in.
+USE_STUDY = {
+    STUDIES_ENV: "codec",
+    "CRYOET_ZARR_BENCH_SOURCE": "synthetic?shape=64",
+    "CRYOET_ZARR_BENCH_CODECS": "step-2e-6+pcodec-8",
+}
+USE_BENCHMARKS = {
+    f"study.UseFidelity.track_{name}"
+    for name in ("picking_recall", "picking_precision", "average_resolution", "safe_for_use")
+}
+
+
+def test_use_fidelity_needs_a_synthetic_volume_with_particles_enough(tmp_path):
+    def planned(source):
+        environ = {**asv_environment(tmp_path), **USE_STUDY, "CRYOET_ZARR_BENCH_SOURCE": source}
+        return {
+            b.name: b.cases for b in plan_suite(REPO_ROOT / "benchmarks", environ) if "UseFidelity" in b.name
+        }
+
+    # The lossy codec and the six noise-tied settings.
+    assert planned("synthetic?shape=64") == dict.fromkeys(USE_BENCHMARKS, 7)
+    assert planned("synthetic?shape=32") == {}  # 5 particles: too few to pick and average
+
+
+@pytest.mark.slow
+def test_use_fidelity_records_a_verdict_for_every_lossy_setting(tmp_path):
+    config = write_asv_config(tmp_path)
+    assert asv("machine", "--yes", "--machine", "usebox", workdir=tmp_path).returncode == 0
+    commit = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    run = ["run", "--config", str(config), "--machine", "usebox", "-E", "existing:same", "--quick"]
+    completed = asv(
+        *run, "--bench", "UseFidelity", "--set-commit-hash", commit, workdir=tmp_path, **USE_STUDY
+    )
+    assert completed.returncode == 0, completed.stdout[-5000:] + completed.stderr[-5000:]
+    values = results(tmp_path)
+    assert set(values) == USE_BENCHMARKS
+    assert all(0 < v <= 1 for v in values["study.UseFidelity.track_picking_recall"])
+    assert all(0 < v <= 1 for v in values["study.UseFidelity.track_picking_precision"])
+    assert all(20 <= v < 200 for v in values["study.UseFidelity.track_average_resolution"])  # Å; Nyquist 20
+    # A step of 2e-6 (about 0.5 % added noise) and the noise-tied settings change neither picking nor averaging.
+    assert values["study.UseFidelity.track_safe_for_use"] == [1] * 7

@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
-from support import ASV_DATE, write_asv_result
+from support import ASV_DATE, record_sample_counts, write_asv_result
 from test_by_release import ASV_NAV, COLUMNS, version_number, write_config
 
 from cryoet_zarr_bench.cli import build_parser, main
@@ -226,7 +226,7 @@ def test_no_engines_results_and_a_wrong_commit_are_errors(tmp_path: Path, result
     for name in (WRITE_TIME, READ_TIME):
         del document["results"][name]
     next((directory / "box").glob("*.json")).write_text(json.dumps(document))
-    with pytest.raises(ReportError, match=r"no engines benchmarks .*--bench \"engines\|releases\""):
+    with pytest.raises(ReportError, match="no engines benchmarks .*CRYOET_ZARR_BENCH_STUDIES=engines cryoet"):
         build_engine_report(read_results(directory))
 
     with pytest.raises(
@@ -280,6 +280,22 @@ def test_page_holds_the_table_the_figure_and_the_differences(results_dir: Path, 
     ) in text
     assert '<div class="note" id="chunk-bytes-1">' in text
     assert "<li>tensorstore zstd-5 at chunks=64x64x64, zarr_format=3: 7,000,100 bytes" in text
+
+
+def test_page_says_when_its_timings_are_single_samples(results_dir: Path, tmp_path: Path) -> None:
+    record_sample_counts(results_dir, 1)
+    text = write_page(
+        engine_page(build_engine_report(read_results(results_dir))), tmp_path / "quick"
+    ).read_text()
+    assert '<div class="note" id="single-samples">' in text
+    assert text.index('id="single-samples"') < text.index("<h2")
+    assert "Every timing here is a single sample (asv --quick" in text
+
+    record_sample_counts(results_dir, 10)
+    text = write_page(
+        engine_page(build_engine_report(read_results(results_dir))), tmp_path / "full"
+    ).read_text()
+    assert 'id="single-samples"' not in text
 
 
 def versions(*argv: str) -> int:

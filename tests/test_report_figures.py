@@ -7,7 +7,8 @@ import itertools
 import pytest
 
 from cryoet_zarr_bench.report.asv_results import Benchmark, Case
-from cryoet_zarr_bench.report.figures import Panel, Series, line_panels, release_figure
+from cryoet_zarr_bench.report.figures import Panel, Series, line_panels
+from cryoet_zarr_bench.report.release_figures import release_figure
 from cryoet_zarr_bench.report.model import CHUNK_BYTES, Release, ReleaseTable
 
 pytestmark = pytest.mark.filterwarnings("error")  # e.g. constrained layout giving up

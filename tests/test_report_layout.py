@@ -10,8 +10,8 @@ import re
 from pathlib import Path
 
 import pytest
-from support import ASV_DATE, write_asv_result
-from test_by_release import ASV_NAV, COLUMNS, write_config
+from support import ASV_DATE, record_sample_counts, write_asv_result
+from test_by_release import ASV_NAV, COLUMNS
 
 from cryoet_zarr_bench.report.asv_results import read_results
 from cryoet_zarr_bench.report.figures import heat_maps
@@ -23,9 +23,10 @@ from cryoet_zarr_bench.report.layout import (
     STORED_OBJECTS,
     build_layout_report,
 )
-from cryoet_zarr_bench.report.layout_page import _heat_map_panels, layout_page, publish_layout
+from cryoet_zarr_bench.report.layout_page import _heat_map_panels, layout_page
 from cryoet_zarr_bench.report.model import ReportError
 from cryoet_zarr_bench.report.pages import write_page
+from cryoet_zarr_bench.report.site import LAYOUT
 
 CODECS = ["lz4", "zstd-5"]
 LAYOUTS = ["64x64x64", "shard128x128x128-32x32x32"]
@@ -136,7 +137,9 @@ def test_best_layouts_skip_failed_and_skipped_cases(results_dir: Path) -> None:
 def test_results_without_access_times_are_an_error(tmp_path: Path) -> None:
     directory = write_results(tmp_path / "results", with_access=False)
 
-    with pytest.raises(ReportError, match=r'no measured access\.Access\.time_read; .*--bench "\^access\\\."'):
+    with pytest.raises(
+        ReportError, match=r"no measured access\.Access\.time_read; .*CRYOET_ZARR_BENCH_STUDIES=layout cryoet"
+    ):
         build_layout_report(read_results(directory))
 
 
@@ -179,12 +182,27 @@ def test_page_holds_a_table_and_figure_per_codec(results_dir: Path, tmp_path: Pa
     ) in text
 
 
-def test_publish_layout_writes_the_page_and_links_it(results_dir: Path, tmp_path: Path) -> None:
-    config = write_config(tmp_path)
+def test_page_says_when_its_timings_are_single_samples(results_dir: Path, tmp_path: Path) -> None:
+    record_sample_counts(results_dir, 1)
+    text = write_page(
+        layout_page(build_layout_report(read_results(results_dir))), tmp_path / "quick"
+    ).read_text()
+    assert '<div class="note" id="single-samples">' in text
+    assert text.index('id="single-samples"') < text.index("<h2")
+
+    record_sample_counts(results_dir, 7)
+    text = write_page(
+        layout_page(build_layout_report(read_results(results_dir))), tmp_path / "full"
+    ).read_text()
+    assert 'id="single-samples"' not in text
+
+
+def test_the_site_writes_the_layout_page_and_links_it(results_dir: Path, tmp_path: Path) -> None:
     (tmp_path / "site").mkdir()
     (tmp_path / "site" / "index.html").write_text(ASV_NAV, encoding="utf-8")
 
-    _, page, linked = publish_layout(config)
+    report = build_layout_report(read_results(results_dir))
+    page, linked = LAYOUT.publish(layout_page(report), tmp_path / "site")
 
     assert page == tmp_path / "site" / "layout" / "index.html" and linked
     assert '<a href="layout/index.html">Layout</a>' in (tmp_path / "site" / "index.html").read_text()

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from cryoet_zarr_bench.report.asv_results import Case, EnvironmentRun, Results
-from cryoet_zarr_bench.report.model import ReportError
+from cryoet_zarr_bench.report.registry import COMPRESSION_RATIO, READ_WARM, STORED_BYTES, study_figure
+from cryoet_zarr_bench.report.runs import ReportError
 from cryoet_zarr_bench.report.study import (
     build_study,
     central_slices,
@@ -39,32 +40,25 @@ TRACKS = ("compression_ratio", "added_noise", "fraction_of_gaussian_reference", 
 def _results(recorded=RECORDED, skipped_case=True) -> Results:
     values = {}
     for codec, figures in recorded.items():
-        cls = "NoiseTiedFidelity" if "%" in codec else "LossyFidelity"
+        cls = "study.NoiseTiedFidelity" if "%" in codec else "study.LossyFidelity"
         for track, value in zip(TRACKS, figures, strict=True):
             case = Case(
-                f"study.{cls}.track_{track}", (("codec", codec), ("chunks", "64x64x64"), ("zarr_format", "3"))
+                study_figure(cls, track), (("codec", codec), ("chunks", "64x64x64"), ("zarr_format", "3"))
             )
             values[case] = float(value)
     for codec, ratio in LOSSLESS.items():
         for fmt in ("2", "3"):
-            case = Case(
-                "compression.Compression.track_compression_ratio",
-                (("codec", codec), ("chunks", "64"), ("zarr_format", fmt)),
-            )
+            case = Case(COMPRESSION_RATIO, (("codec", codec), ("chunks", "64"), ("zarr_format", fmt)))
             values[case] = ratio
     values[Case("study.Limits.track_entropy_ratio_limit", ())] = 1.2
     for codec, ratio in LOSSLESS.items():  # 10 MB raw, read in 0.01 s per unit of ratio: faster = bigger
         params = (("codec", codec), ("chunks", "64"), ("zarr_format", "3"))
-        values[Case("compression.Compression.track_stored_bytes", params)] = 10e6 / ratio
-        values[Case("write_read.Read.time_read", params)] = 0.01 * READ_COST[codec]
+        values[Case(STORED_BYTES, params)] = 10e6 / ratio
+        values[Case(READ_WARM, params)] = 0.01 * READ_COST[codec]
     if skipped_case:  # a lossless codec: every LossyFidelity case skipped (NaN)
         for track in TRACKS:
-            values[
-                Case(
-                    f"study.LossyFidelity.track_{track}",
-                    (("codec", "zstd-5"), ("chunks", "64"), ("zarr_format", "3")),
-                )
-            ] = math.nan
+            params = (("codec", "zstd-5"), ("chunks", "64"), ("zarr_format", "3"))
+            values[Case(study_figure("study.LossyFidelity", track), params)] = math.nan
     run = EnvironmentRun(Path("r.json"), "m", "py3.11 zarr3.1.6 numcodecs0.16.6", "abcdef12", 1, "3.11", {}, values)
     return Results(benchmarks={}, runs=[run])
 
@@ -103,10 +97,20 @@ def test_the_pareto_front_of_ratio_and_read_throughput():
 
 
 def test_without_study_results_the_report_says_how_to_get_them():
-    with pytest.raises(ReportError, match="CRYOET_ZARR_BENCH_CODECS=study"):
+    how = "none can be judged safe; run the codec study: CRYOET_ZARR_BENCH_STUDIES=codec cryoet-zarr-bench"
+    with pytest.raises(ReportError, match=f"no codec-study setting was measured, so {how}"):
         build_study(Results(benchmarks={}, runs=[]))
-    with pytest.raises(ReportError, match="for environment 'zarr2'"):
+    with pytest.raises(ReportError, match="in environment 'zarr2'"):
         build_study(_results(), environment="zarr2")
+
+
+def test_study_cases_that_were_all_skipped_are_nothing_measured():
+    """The default codecs are lossless, so a run of the study module with them skips every lossy case (NaN):
+    the report says nothing was measured, not that nothing was safe."""
+    run = _results().runs[0]
+    skipped = {case: math.nan if case.benchmark.startswith("study.") else v for case, v in run.values.items()}
+    with pytest.raises(ReportError, match="no codec-study setting was measured"):
+        build_study(Results(benchmarks={}, runs=[replace(run, values=skipped)]))
 
 
 def test_the_page_and_its_figures(tmp_path):

@@ -17,7 +17,8 @@ import math
 from dataclasses import dataclass
 
 from .asv_results import Case, EnvironmentRun, Results
-from .model import Release, ReportError, choose_runs, is_number, release_or_none
+from .registry import ENGINE_CHUNK_BYTES, ENGINE_READ_TIME, ENGINE_WRITE_TIME, RUN_ENGINES_STUDY
+from .runs import Release, ReportError, choose_runs, is_number, release_or_none
 
 __all__ = [
     "BASELINE_ENGINE",
@@ -34,18 +35,12 @@ __all__ = [
     "build_engine_report",
 ]
 
-WRITE_TIME = "engines.Write.time_write"
-READ_TIME = "engines.Read.time_read"
-#: Bytes of the chunk objects an engine writes (no ``threads`` parameter: measured at one thread).
-ENGINE_CHUNK_BYTES = "engines.ChunkBytes.track_chunk_bytes"
+WRITE_TIME = ENGINE_WRITE_TIME
+READ_TIME = ENGINE_READ_TIME
 ENGINE_BENCHMARKS = (WRITE_TIME, READ_TIME, ENGINE_CHUNK_BYTES)
 #: The engine every other is compared with (``cryoet_zarr_bench.engines.zarr_python.NAME``).
 BASELINE_ENGINE = "zarr-python"
 
-_HOW_TO_RUN = (
-    'run them where the engines extra is installed: asv run -E existing:same --bench "engines|releases" '
-    "--set-commit-hash $(git rev-parse HEAD)"
-)
 
 
 @dataclass(frozen=True)
@@ -174,7 +169,8 @@ def build_engine_report(
     ]
     if not runs:
         raise ReportError(
-            f"the results hold no engines benchmarks ({WRITE_TIME}, {READ_TIME}); {_HOW_TO_RUN}"
+            f"the results hold no engines benchmarks ({WRITE_TIME}, {READ_TIME}); run the engines study "
+            f"where the engines extra is installed: {RUN_ENGINES_STUDY}"
         )
     machine, commit, chosen = choose_runs(results, runs, machine, commit)
     return EngineReport(

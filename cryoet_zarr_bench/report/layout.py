@@ -16,7 +16,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .asv_results import Case, EnvironmentRun, Results
-from .model import Release, ReportError, choose_runs, is_number, release_or_none
+from .registry import (
+    ACCESS_TIME,
+    BYTES_TRANSFERRED,
+    LAYOUT_STORED_BYTES,
+    LAYOUT_STORED_OBJECTS,
+    REQUESTS,
+    RUN_LAYOUT_STUDY,
+)
+from .runs import Release, ReportError, choose_runs, is_number, release_or_none
 
 __all__ = [
     "ACCESS_TIME",
@@ -31,16 +39,8 @@ __all__ = [
     "build_layout_report",
 ]
 
-ACCESS_TIME = "access.Access.time_read"
-REQUESTS = "access.Requests.track_requests"
-BYTES_TRANSFERRED = "access.Requests.track_bytes_transferred"
-STORED_OBJECTS = "access.Layout.track_stored_objects"
-STORED_BYTES = "access.Layout.track_stored_bytes"
-
-_HOW_TO_RUN = (
-    'run them in an environment with the bench extra: asv run -E existing:same --bench "^access\\." '
-    "--set-commit-hash $(git rev-parse HEAD)"
-)
+STORED_OBJECTS = LAYOUT_STORED_OBJECTS
+STORED_BYTES = LAYOUT_STORED_BYTES
 
 
 def _lowest(named_values: Iterable[tuple[str, float | None]]) -> str | None:
@@ -140,7 +140,9 @@ def build_layout_report(
         if any(case.benchmark == ACCESS_TIME and is_number(value) for case, value in run.values.items())
     ]
     if not runs:
-        raise ReportError(f"the results hold no measured {ACCESS_TIME}; {_HOW_TO_RUN}")
+        raise ReportError(
+            f"the results hold no measured {ACCESS_TIME}; run the layout study: {RUN_LAYOUT_STUDY}"
+        )
     machine, commit, chosen = choose_runs(results, runs, machine, commit)
     return LayoutReport(
         machine=machine,

@@ -1,21 +1,19 @@
 """The layout page: the report of :mod:`.layout` next to the asv dashboard, linked from it as "Layout".
 
-``publish`` and ``bench`` write ``<html_dir>/layout/index.html`` (:func:`publish_layout`) when the results
-hold the access benchmarks: for each environment and codec, heat maps of layout x access pattern (read time
-per store, requests per S3 reader) and the same numbers as a table.
+``publish`` and ``bench`` write ``<html_dir>/layout/index.html`` (:func:`layout_page`, through
+:data:`~.site.LAYOUT`) when the results hold the access benchmarks: for each environment and codec, heat maps
+of layout x access pattern (read time per store, requests per S3 reader) and the same numbers as a table.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from .figures import HeatMap, heat_maps
-from .layout import CodecLayouts, Grid, LayoutReport, build_layout_report
-from .model import is_number
-from .pages import Page, Paragraph, Plot, Section, Table
-from .publishing import publish_page, read_config_results
+from .layout import ACCESS_TIME, CodecLayouts, Grid, LayoutReport
+from .pages import Notice, Page, Paragraph, Plot, Section, Table
+from .runs import is_number
+from .sampling import single_sample_note
 
-__all__ = ["PAGE_DIR", "layout_cells", "layout_header", "layout_page", "publish_layout"]
+__all__ = ["PAGE_DIR", "layout_cells", "layout_header", "layout_page"]
 
 #: Sub-directory of the dashboard's html directory that receives the page and its figures.
 PAGE_DIR = "layout"
@@ -50,9 +48,11 @@ def layout_page(report: LayoutReport) -> Page:
                     ],
                 )
             )
+    note = single_sample_note([environment.run for environment in report.environments], {ACCESS_TIME})
     return Page(
         title="Layout and access: chunks, shards and the reads users do",
         blocks=[
+            *([Notice("note", "Single samples", note, id="single-samples")] if note else []),
             Paragraph(
                 f"Machine {report.machine}, commit {report.commit}. benchmarks/access.py: each access "
                 "pattern (xy, xz, yz: one slice through the middle; sub64: a seeded random 64³ subvolume; "
@@ -60,7 +60,7 @@ def layout_page(report: LayoutReport) -> Page:
                 "CRYOET_ZARR_BENCH_THREADS said otherwise. Stores: local disk (warm page cache), memory, "
                 "S3 (moto on 127.0.0.1 read through s3fs) and S3 with 20 ms added to every request. "
                 "Requests and bytes are counted by a proxy in front of the S3 server, per read."
-            )
+            ),
         ],
         sections=sections,
     )
@@ -114,32 +114,3 @@ def _stored_summary(codec: CodecLayouts) -> str:
     fewest = codec.fewest_objects
     ending = f"; fewest objects: {fewest}." if fewest else "."
     return "Stored (local disk): " + "; ".join(parts) + ending
-
-
-def publish_layout(config: Path, **options) -> tuple[LayoutReport, Path, bool]:
-    """Build the layout report from the results of an asv configuration and write its page by the dashboard.
-
-    Parameters
-    ----------
-    config : Path
-        The asv configuration; its ``results_dir`` is read and the page goes to its ``html_dir``.
-    **options
-        Passed to :func:`~cryoet_zarr_bench.report.layout.build_layout_report` (``machine``, ``commit``).
-
-    Returns
-    -------
-    report : LayoutReport
-    page : Path
-        ``<html_dir>/layout/index.html``.
-    linked : bool
-        Whether the dashboard's navigation bar links the page (False when no dashboard is published).
-
-    Raises
-    ------
-    ReportError
-        If the configuration or the results are missing or unreadable, or hold no access benchmarks.
-    """
-    html_dir, results = read_config_results(config)
-    report = build_layout_report(results, **options)
-    page, linked = publish_page(layout_page(report), html_dir, PAGE_DIR, "Layout")
-    return report, page, linked

@@ -25,12 +25,21 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from ..releases import TRACKED, version_number
+from ..releases import version_number
 from .asv_results import Benchmark, Case, EnvironmentRun, Results
+from .registry import CHUNK_BYTES, COMPRESSION_RATIO, METADATA_BYTES, STORED_BYTES
+from .runs import (
+    LIBRARIES,
+    Release,
+    ReportError,
+    choose_commit,
+    choose_machine,
+    environment_release,
+    is_number,
+    is_skipped,
+)
 
 __all__ = [
-    "choose_runs",
-    "release_or_none",
     "CHUNK_BYTES",
     "COMPRESSION_RATIO",
     "DEFAULT_FACTOR",
@@ -39,36 +48,20 @@ __all__ = [
     "FLAG_HIGHER",
     "FLAG_LOWER",
     "FLAG_METADATA",
-    "LIBRARIES",
     "METADATA_BYTES",
     "STORED_BYTES",
     "Change",
     "Comparison",
     "ComparisonRow",
     "Fact",
-    "Release",
     "ReleaseReport",
     "ReleaseTable",
-    "ReportError",
     "Step",
     "build_report",
-    "environment_release",
-    "is_number",
 ]
 
-COMPRESSION_RATIO = "compression.Compression.track_compression_ratio"
-#: Bytes of the chunk objects alone: what the alarm watches.
-CHUNK_BYTES = "compression.Compression.track_chunk_bytes"
-#: Bytes of the metadata documents alone.
-METADATA_BYTES = "compression.Compression.track_metadata_bytes"
-#: Chunks and metadata together.
-STORED_BYTES = "compression.Compression.track_stored_bytes"
 #: Benchmarks whose values must be equal, not merely close, for the same settings; shown in this order first.
 EXACT_BENCHMARKS = (COMPRESSION_RATIO, CHUNK_BYTES, METADATA_BYTES, STORED_BYTES)
-#: Benchmarks recording the imported releases (``releases.Releases``), as ``version_number`` integers.
-RELEASE_BENCHMARKS = {name: f"releases.Releases.track_{name}_release" for name in TRACKED}
-#: What names an environment, in the order of its label.
-LIBRARIES = ("python", *TRACKED)
 #: A value at least this many times the other environment's (or at most its inverse) is flagged.
 DEFAULT_FACTOR = 1.1
 
@@ -80,43 +73,6 @@ FLAG_CHUNKS = "CHUNK BYTES CHANGED"
 FLAG_METADATA = "metadata changed"
 #: Stored bytes differ and the chunk bytes that would say why were not recorded.
 FLAG_CHANGED = "changed"
-
-_LABEL_PREFIX = {"python": "py", "zarr": "zarr", "numcodecs": "numcodecs"}
-
-
-class ReportError(RuntimeError):
-    """The by-release report cannot be made from the given results or options."""
-
-
-@dataclass(frozen=True)
-class Release:
-    """The Python, zarr and numcodecs versions an environment ran."""
-
-    python: str
-    zarr: str
-    numcodecs: str
-
-    def version(self, library: str) -> str:
-        """The version of `library` (one of :data:`LIBRARIES`)."""
-        return getattr(self, library)
-
-    @property
-    def sort_key(self) -> tuple[int, ...]:
-        """zarr, then numcodecs, then Python: the oldest release sorts first."""
-        return tuple(version_number(self.version(library)) for library in ("zarr", "numcodecs", "python"))
-
-    @property
-    def label(self) -> str:
-        """``py3.11 zarr3.1.6 numcodecs0.16.6``."""
-        return self.describe(LIBRARIES)
-
-    def describe(self, libraries: Iterable[str]) -> str:
-        """The versions of `libraries` only, e.g. ``py3.11 zarr3.1.6`` for ``("python", "zarr")``."""
-        return " ".join(f"{_LABEL_PREFIX[library]}{self.version(library)}" for library in libraries)
-
-    def differences(self, other: Release) -> tuple[str, ...]:
-        """The libraries whose versions differ between the two releases, in the order of :data:`LIBRARIES`."""
-        return tuple(library for library in LIBRARIES if self.version(library) != other.version(library))
 
 
 @dataclass(frozen=True)
@@ -236,6 +192,10 @@ class ReleaseReport:
     left_out: list[str]
     """Environments at the commit that are not shown, each with the reason."""
     tables: list[ReleaseTable]
+    """The codec benchmarks with a value (or a failure) in some environment, each without the cases that
+    every environment skipped."""
+    skipped: list[str]
+    """Codec benchmarks that every environment skipped in every case: no table, no figure."""
     chunk_bytes_recorded: bool
     """Whether the results hold :data:`CHUNK_BYTES`, without which the alarm cannot be judged."""
     chunk_facts: list[Fact]
@@ -246,49 +206,16 @@ class ReleaseReport:
     """None when there is a single environment."""
 
     @property
+    def single_environment(self) -> bool:
+        """Whether one environment is shown: nothing is compared across releases."""
+        return len(self.runs) == 1
+
+    @property
     def changed_cells(self) -> set[tuple[tuple[tuple[str, str], ...], Release]]:
         """(case parameters, release) of every value after a chunk-bytes change: for marking figures."""
         return {
             (change.case.params, change.step.after) for fact in self.chunk_facts for change in fact.changes
         }
-
-
-def is_number(value: float | None) -> bool:
-    """Whether a result is a measured value: neither failed (None) nor skipped (NaN)."""
-    return value is not None and not math.isnan(value)
-
-
-def environment_release(run: EnvironmentRun) -> Release:
-    """The Python, zarr and numcodecs releases an environment ran.
-
-    zarr and numcodecs are the environment's matrix pins; an environment without pins (asv's ``existing``, or
-    an unpinned matrix entry) is identified by what its ``releases.Releases`` benchmarks recorded.
-
-    Raises
-    ------
-    ReportError
-        If neither says which release ran, or the recorded release is not the pinned one.
-    """
-    versions = {"python": run.python}
-    for name in TRACKED:
-        recorded = run.values.get(Case(RELEASE_BENCHMARKS[name], ()))
-        pinned = run.requirements.get(name)
-        if pinned is not None and is_number(recorded) and recorded != version_number(pinned):
-            raise ReportError(
-                f"{run.path}: environment {run.env_name} pins {name} {pinned} but recorded "
-                f"{_release_text(int(recorded))}; its results are filed under the wrong release. "
-                "Remove the environment and rerun asv."
-            )
-        if pinned is not None:
-            versions[name] = pinned
-        elif is_number(recorded):
-            versions[name] = _release_text(int(recorded))
-        else:
-            raise ReportError(
-                f"{run.path}: environment {run.env_name} neither pins {name} nor has a result for "
-                f"{RELEASE_BENCHMARKS[name]}, so its {name} release is unknown."
-            )
-    return Release(**versions)
 
 
 def build_report(
@@ -326,12 +253,13 @@ def build_report(
     """
     if factor <= 1:
         raise ReportError(f"the comparison factor must be greater than 1, got {factor}")
-    machine = _choose_machine(results, machine)
+    machine = choose_machine(results, machine)
     machine_runs = [run for run in results.runs if run.machine == machine]
-    commit = _choose_commit(machine_runs, commit)
+    commit = choose_commit(machine_runs, commit)
     runs, left_out = _runs_by_release(run for run in machine_runs if run.commit == commit)
 
-    benchmarks = [results.benchmarks[name] for name in _codec_benchmarks(results, runs.values())]
+    names = _codec_benchmarks(results, runs.values())
+    benchmarks = [results.benchmarks[name] for name in names if _has_result(name, runs.values())]
     tables = {benchmark.name: _release_table(benchmark, runs) for benchmark in benchmarks}
     steps = _steps(list(runs))
     chunk_facts = metadata_facts = []
@@ -354,6 +282,7 @@ def build_report(
         runs=runs,
         left_out=left_out,
         tables=list(tables.values()),
+        skipped=[name for name in names if name not in tables],
         chunk_bytes_recorded=CHUNK_BYTES in tables,
         chunk_facts=chunk_facts,
         metadata_facts=metadata_facts,
@@ -363,61 +292,6 @@ def build_report(
 
 # ----------------------------------------------------------------------------------------------------------
 # Choosing what to show
-
-
-def choose_runs(
-    results: Results, runs: list[EnvironmentRun], machine: str | None, commit: str | None
-) -> tuple[str, str, list[EnvironmentRun]]:
-    """The machine and commit a report shows among ``runs`` (those of ``results`` it can use), and their runs.
-
-    Raises :class:`ReportError` if the machine or commit is ambiguous or absent.
-    """
-    machine = _choose_machine(Results(results.benchmarks, runs), machine)
-    machine_runs = [run for run in runs if run.machine == machine]
-    commit = _choose_commit(machine_runs, commit)
-    return machine, commit, [run for run in machine_runs if run.commit == commit]
-
-
-def release_or_none(run: EnvironmentRun) -> Release | None:
-    """The run's releases, or None where they cannot be told (no pins, no ``releases`` results)."""
-    try:
-        return environment_release(run)
-    except ReportError:
-        return None
-
-
-def _choose_machine(results: Results, machine: str | None) -> str:
-    machines = sorted({run.machine for run in results.runs})
-    if machine is None:
-        if len(machines) > 1:
-            raise ReportError(
-                f"results from several machines ({', '.join(machines)}); choose one with --machine"
-            )
-        return machines[0]
-    if machine not in machines:
-        raise ReportError(f"no results from machine {machine!r}; there are: {', '.join(machines)}")
-    return machine
-
-
-def _choose_commit(runs: list[EnvironmentRun], commit: str | None) -> str:
-    commits = {run.commit for run in runs}
-    if commit is None:
-        # Most environments first, then the latest run.
-        return max(
-            commits,
-            key=lambda c: (
-                sum(run.commit == c for run in runs),
-                max(run.date_ms for run in runs if run.commit == c),
-            ),
-        )
-    matches = sorted(c for c in commits if c.startswith(commit))
-    if len(matches) != 1:
-        found = "no commit" if not matches else f"{len(matches)} commits"
-        raise ReportError(
-            f"{found} with results starts with {commit!r}; commits with results: "
-            + ", ".join(sorted(c[:8] for c in commits))
-        )
-    return matches[0]
 
 
 def _runs_by_release(runs: Iterable[EnvironmentRun]) -> tuple[dict[Release, EnvironmentRun], list[str]]:
@@ -475,6 +349,7 @@ def _codec_benchmarks(results: Results, runs: Iterable[EnvironmentRun]) -> list[
 
 
 def _release_table(benchmark: Benchmark, runs: dict[Release, EnvironmentRun]) -> ReleaseTable:
+    """The benchmark's cases that some environment measured (or failed), a value per release."""
     cases = _ordered_cases(run.values for run in runs.values())
     return ReleaseTable(
         benchmark=benchmark,
@@ -482,15 +357,37 @@ def _release_table(benchmark: Benchmark, runs: dict[Release, EnvironmentRun]) ->
         rows={
             case: [run.values.get(case) for run in runs.values()]
             for case in cases
-            if case.benchmark == benchmark.name
+            if case.benchmark == benchmark.name and _case_has_result(case, runs.values())
         },
     )
 
 
+def _case_has_result(case: Case, runs: Iterable[EnvironmentRun]) -> bool:
+    """Whether some run measured the case or failed it, rather than skipping it or not running it."""
+    return any(case in run.values and not is_skipped(run.values[case]) for run in runs)
+
+
+def _has_result(benchmark: str, runs: Iterable[EnvironmentRun]) -> bool:
+    """Whether some run measured (or failed) some case of the benchmark."""
+    return any(
+        case.benchmark == benchmark and not is_skipped(value)
+        for run in runs
+        for case, value in run.values.items()
+    )
+
+
 def _ordered_cases(case_lists: Iterable[Iterable[Case]]) -> list[Case]:
-    """Every case once, grouped by the parameters other than codec; codecs in the suite's order."""
+    """Every case once, grouped by the parameters other than codec; groups and codecs in the suite's order."""
     cases = dict.fromkeys(case for cases in case_lists for case in cases)
-    return sorted(cases, key=lambda case: [value for name, value in case.params if name != "codec"])
+    groups: dict[tuple, int] = {}
+    for case in cases:
+        groups.setdefault(_setting(case), len(groups))
+    return sorted(cases, key=lambda case: groups[_setting(case)])
+
+
+def _setting(case: Case) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """The case's benchmark and parameters other than codec: what the codecs of one group share."""
+    return case.benchmark, tuple((name, value) for name, value in case.params if name != "codec")
 
 
 def _steps(releases: list[Release]) -> list[Step]:
@@ -623,7 +520,11 @@ def _comparison(
     base_run, contender_run = runs[before], runs[after]
     names = [benchmark.name for benchmark in benchmarks]
     cases = sorted(
-        (case for case in _ordered_cases([base_run.values, contender_run.values]) if case.benchmark in names),
+        (
+            case
+            for case in _ordered_cases([base_run.values, contender_run.values])
+            if case.benchmark in names and _case_has_result(case, (base_run, contender_run))
+        ),
         key=lambda case: names.index(case.benchmark),
     )
     rows = []
@@ -673,8 +574,3 @@ def _flag(
 
 def _equal_numbers(a: float | None, b: float | None) -> bool:
     return is_number(a) and is_number(b) and a == b
-
-
-def _release_text(number: int) -> str:
-    """The inverse of :func:`~cryoet_zarr_bench.releases.version_number`: ``30106`` -> ``"3.1.6"``."""
-    return f"{number // 10000}.{number // 100 % 100}.{number % 100}"

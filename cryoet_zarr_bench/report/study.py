@@ -10,9 +10,9 @@ lossless limit (the order-0 byte-plane entropy estimate), the best lossless rati
 float-aware one.  ``cryoet-zarr-bench study`` prints the tables (:func:`format_study`) and writes
 ``<html_dir>/study/index.html`` (:func:`write_study_page`, a :mod:`.pages` page) with its figures: ratio
 against added noise with the Gaussian reference drawn in, ratio against the half-map FSC's change, where
-``write_read.Read`` ran ratio against read throughput with the Pareto front marked and, for one lossy setting,
-the central slices of original, decoded and difference (:func:`central_slices`, from the volume itself: the
-only figure not drawn from recorded results).
+the warm read (:data:`~.registry.READ_WARM`) ran ratio against read throughput with the Pareto front marked
+and, for one lossy setting, the central slices of original, decoded and difference (:func:`central_slices`,
+from the volume itself: the only figure not drawn from recorded results).
 """
 
 from __future__ import annotations
@@ -28,8 +28,19 @@ from ..sources.halves import noise_estimate
 from ..stores import MemoryStore, parse_chunks
 from ..volume import Volume
 from .asv_results import EnvironmentRun, Results
-from .model import ReportError
 from .pages import Page, Paragraph, Plot, Section, Table, write_page
+from .registry import (
+    COMPRESSION_RATIO,
+    ENTROPY_RATIO_LIMIT,
+    LIMIT_FIGURES,
+    READ_WARM,
+    RUN_CODEC_STUDY,
+    STORED_BYTES,
+    STUDY_CLASSES,
+    STUDY_FIGURES,
+    study_limit,
+)
+from .runs import ReportError, is_number
 from .study_figures import plot_ratio, plot_slices, plot_throughput
 from .tables import format_table
 
@@ -51,25 +62,13 @@ __all__ = [
 ]
 
 STUDY_PAGE_DIR = "study"
-_CLASSES = ("study.LossyFidelity", "study.NoiseTiedFidelity")
-_ENTROPY_LIMIT = "study.Limits.track_entropy_ratio_limit"
-_COMPRESSION_RATIO = "compression.Compression.track_compression_ratio"
 _REQUIRED = ("compression_ratio", "added_noise", "fraction_of_gaussian_reference")
 #: Half-map figures exist only for volumes with half-volumes; ``criterion_<name>`` tracks (of any class with a
 #: codec parameter, e.g. a use-based test beside the noise verdict) each make a column.
-_FIGURES = (*_REQUIRED, "half_map_shift", "half_map_deviation", "worst_shell_added_power", "safe")
+_FIGURES = STUDY_FIGURES
 _CRITERION = "criterion_"
 #: ``study.Limits`` figures the page names beside the source.
-_LIMITS = (
-    "noise_sigma",
-    "noise_sigma_half_volumes",
-    "noise_sigma_spectral",
-    "noise_sigma_mad",
-    "data_std",
-    "half_map_resolution",
-    "half_map_resolution_uncertainty",
-    "gaussian_reference_at_1pct",
-)
+_LIMITS = LIMIT_FIGURES
 
 
 @dataclass(frozen=True)
@@ -159,14 +158,18 @@ def family(codec: str) -> str:
 
 def build_study(results: Results, environment: str | None = None) -> StudyReport:
     """The study rows of one environment's latest run (by default the newest run holding study results)."""
-    runs = [run for run in results.runs if any(case.benchmark.startswith(_CLASSES) for case in run.values)]
+    runs = [
+        run
+        for run in results.runs
+        if any(case.benchmark.startswith(STUDY_CLASSES) and is_number(v) for case, v in run.values.items())
+    ]
     if environment is not None:
         runs = [run for run in runs if environment in run.env_name]
     if not runs:
         raise ReportError(
-            "no study results"
-            + (f" for environment {environment!r}" if environment else "")
-            + ": run the suite with CRYOET_ZARR_BENCH_CODECS=study first"
+            "no codec-study setting was measured"
+            + (f" in environment {environment!r}" if environment else "")
+            + f", so none can be judged safe; run the codec study: {RUN_CODEC_STUDY}"
         )
     run = max(runs, key=lambda run: run.date_ms)
     return StudyReport(
@@ -179,20 +182,20 @@ def build_study(results: Results, environment: str | None = None) -> StudyReport
             name: value
             for case, value in run.values.items()
             for name in _LIMITS
-            if case.benchmark == f"study.Limits.track_{name}" and _is_number(value)
+            if case.benchmark == study_limit(name) and is_number(value)
         },
     )
 
 
 def _throughput(run: EnvironmentRun) -> list[tuple[str, float, float]]:
-    """Ratio and read throughput (raw MB per second of ``Read.time_read``) of every case with both."""
+    """Ratio and read throughput (raw MB per second of the warm read) of every case with both."""
     by_name: dict[str, dict] = {}
     for case, value in run.values.items():
-        if _is_number(value):
+        if is_number(value):
             by_name.setdefault(case.benchmark, {})[case.params] = value
-    ratios = by_name.get(_COMPRESSION_RATIO, {})
-    stored = by_name.get("compression.Compression.track_stored_bytes", {})
-    reads = by_name.get("write_read.Read.time_read", {})
+    ratios = by_name.get(COMPRESSION_RATIO, {})
+    stored = by_name.get(STORED_BYTES, {})
+    reads = by_name.get(READ_WARM, {})
     points = []
     for params, seconds in reads.items():
         if params in ratios and params in stored and seconds > 0:
@@ -218,12 +221,12 @@ def float_aware(codec: str) -> bool:
 
 
 def _lossless(run: EnvironmentRun) -> LosslessBest:
-    limits = [v for case, v in run.values.items() if case.benchmark == _ENTROPY_LIMIT and _is_number(v)]
+    limits = [v for case, v in run.values.items() if case.benchmark == ENTROPY_RATIO_LIMIT and is_number(v)]
     ratios = [
         (case.param("codec"), value)
         for case, value in run.values.items()
-        if case.benchmark == _COMPRESSION_RATIO
-        and _is_number(value)
+        if case.benchmark == COMPRESSION_RATIO
+        and is_number(value)
         and not is_noise_tied(case.param("codec"))
         and parse_codec(case.param("codec")).lossless
     ]
@@ -235,18 +238,14 @@ def _lossless(run: EnvironmentRun) -> LosslessBest:
     )
 
 
-def _is_number(value: float | None) -> bool:
-    return value is not None and not math.isnan(value)
-
-
 def _rows(run: EnvironmentRun) -> list[StudyRow]:
     values: dict[tuple[str, str], dict[str, float]] = {}
     formats: dict[tuple[str, str], str] = {}
     for case, value in run.values.items():
         cls, _, track = case.benchmark.rpartition(".track_")
-        if value is None or math.isnan(value) or "codec" not in dict(case.params):
+        if not is_number(value) or "codec" not in dict(case.params):
             continue
-        if not (cls in _CLASSES and track in _FIGURES) and not track.startswith(_CRITERION):
+        if not (cls in STUDY_CLASSES and track in _FIGURES) and not track.startswith(_CRITERION):
             continue
         named = dict(case.params)
         key = (named["codec"], named.get("chunks", ""))

@@ -13,17 +13,10 @@ from collections.abc import Callable, Iterable
 
 from .asv_results import Benchmark
 from .engines import BASELINE_ENGINE, ChunkDifference, EngineEnvironment, EngineReport
-from .model import (
-    CHUNK_BYTES,
-    LIBRARIES,
-    METADATA_BYTES,
-    STORED_BYTES,
-    Comparison,
-    Fact,
-    Release,
-    ReleaseReport,
-    ReleaseTable,
-)
+from .model import Comparison, Fact, ReleaseReport, ReleaseTable
+from .registry import CHUNK_BYTES, METADATA_BYTES, STORED_BYTES
+from .runs import LIBRARIES, Release
+from .sampling import single_sample_note
 from .tables import format_table
 
 __all__ = [
@@ -33,6 +26,7 @@ __all__ = [
     "comparison_summary",
     "describe_chunk_difference",
     "describe_fact",
+    "describe_skipped",
     "display_scale",
     "engine_cells",
     "engine_summary",
@@ -151,6 +145,17 @@ def describe_fact(fact: Fact, *, arrow: str = "->") -> str:
     return f"{sentence}: {_spread(fact)}"
 
 
+def describe_skipped(names: Iterable[str]) -> str:
+    """Benchmarks by their class: ``study.LossyFidelity (13 benchmarks), write_read.Read.time_read_warm``."""
+    classes: dict[str, list[str]] = {}
+    for name in names:
+        classes.setdefault(name.rsplit(".", 1)[0], []).append(name)
+    return ", ".join(
+        members[0] if len(members) == 1 else f"{group} ({len(members)} benchmarks)"
+        for group, members in classes.items()
+    )
+
+
 def _spread(fact: Fact) -> str:
     """How much the values changed: ``-700,500 to -540,000 bytes (-8.76% to -7.3%)`` (facts count bytes)."""
     differences = _range(
@@ -180,8 +185,17 @@ def format_report(report: ReleaseReport) -> str:
     width = max(len(release.label) for release in report.runs)
     lines += [f"  {release.label:<{width}}  {run.env_name}" for release, run in report.runs.items()]
     lines += [f"  left out: {reason}" for reason in report.left_out]
-    lines += ["", *_alarm_lines(report), ""]
-    lines += ["columns are python/zarr/numcodecs releases; - = skipped, FAILED = no result", ""]
+    if report.single_environment:
+        lines += ["", "one environment only: no comparison was made (run the release matrix to compare)"]
+    note = single_sample_note(report.runs.values(), {table.benchmark.name for table in report.tables})
+    if note:
+        lines += ["", textwrap.fill(note, width=110)]
+    if not report.single_environment:
+        lines += ["", *_alarm_lines(report)]
+    if report.skipped:
+        skipped = f"not shown, skipped in every case by every environment: {describe_skipped(report.skipped)}"
+        lines += ["", textwrap.fill(skipped, width=110, subsequent_indent="  ")]
+    lines += ["", "columns are python/zarr/numcodecs releases; - = skipped, FAILED = no result", ""]
     for table in report.tables:
         header = [*table.benchmark.param_names, *map(_column_label, table.releases)]
         rows = [texts + numbers for texts, numbers in release_table_cells(table)]
@@ -190,9 +204,7 @@ def format_report(report: ReleaseReport) -> str:
             format_table(header, rows),
             "",
         ]
-    if report.comparison is None:
-        lines.append("one environment at this commit: nothing to compare it with")
-    else:
+    if report.comparison is not None:
         benchmarks = {table.benchmark.name: table.benchmark for table in report.tables}
         lines += [
             comparison_summary(report.comparison) + ":",

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from ..report.pages import Notice, Page, Paragraph, Plot, Section, Table
-from ..report.publishing import publish_page
 from .figure import ratio_figure
 from .summary import CodecSummary, Extrapolation
 
-__all__ = ["PAGE_DIR", "publish_survey", "survey_page"]
+__all__ = ["PAGE_DIR", "survey_page"]
 
 #: Sub-directory of the dashboard's html directory that receives the page.
 PAGE_DIR = "survey"
@@ -82,8 +80,3 @@ def survey_page(
         )
     ]
     return Page(title="Survey: codecs across many tomograms", blocks=blocks, sections=sections)
-
-
-def publish_survey(page: Page, html_dir: Path) -> tuple[Path, bool]:
-    """Write ``page`` to ``<html_dir>/survey/`` and link it from the dashboard there, if one is published."""
-    return publish_page(page, Path(html_dir), PAGE_DIR, "Survey")
