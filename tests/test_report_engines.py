@@ -9,10 +9,17 @@ import re
 from pathlib import Path
 
 import pytest
-from support import ASV_DATE, record_sample_counts, write_asv_result
-from test_by_release import ASV_NAV, COLUMNS, version_number, write_config
+from support import (
+    ASV_COLUMNS,
+    ASV_DATE,
+    ASV_NAV,
+    record_sample_counts,
+    write_asv_result,
+    write_report_config,
+)
 
 from cryoet_zarr_bench.cli import build_parser, main
+from cryoet_zarr_bench.releases import version_number
 from cryoet_zarr_bench.report.asv_results import read_results
 from cryoet_zarr_bench.report.engines import (
     ENGINE_CHUNK_BYTES,
@@ -107,7 +114,9 @@ def write_results(
     if recorded:
         results[ZARR_RELEASE] = [[version_number("3.1.6")], [], "1", date, 0.5, None, None]
         results[NUMCODECS_RELEASE] = [[version_number("0.16.6")], [], "1", date, 0.5, None, None]
-    write_asv_result(directory, machine=machine, commit=commit, env_name=ENV, results=results, columns=COLUMNS)
+    write_asv_result(
+        directory, machine=machine, commit=commit, env_name=ENV, results=results, columns=ASV_COLUMNS
+    )
     return directory
 
 
@@ -306,7 +315,7 @@ def versions(*argv: str) -> int:
 def test_versions_engines_prints_the_tables_and_links_the_page(
     results_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    config = write_config(tmp_path)
+    config = write_report_config(tmp_path)
     (tmp_path / "site").mkdir()
     (tmp_path / "site" / "index.html").write_text(ASV_NAV, encoding="utf-8")
 
@@ -323,7 +332,7 @@ def test_versions_engines_prints_the_tables_and_links_the_page(
 def test_versions_engines_refuses_a_comparison_in_one_line(
     results_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    config = write_config(tmp_path)
+    config = write_report_config(tmp_path)
 
     assert main(["versions", "--config", str(config), "--engines", "--baseline", "zarr3.1.6"]) == 2
 

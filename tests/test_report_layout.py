@@ -10,8 +10,7 @@ import re
 from pathlib import Path
 
 import pytest
-from support import ASV_DATE, record_sample_counts, write_asv_result
-from test_by_release import ASV_NAV, COLUMNS
+from support import ASV_COLUMNS, ASV_DATE, ASV_NAV, record_sample_counts, write_asv_result
 
 from cryoet_zarr_bench.report.asv_results import read_results
 from cryoet_zarr_bench.report.figures import heat_maps
@@ -94,7 +93,9 @@ def write_results(directory: Path, *, with_access: bool = True) -> Path:
             [read_time(*case) for case in timed],
             quoted + [[repr(s) for s in STORES], [repr(p) for p in PATTERNS]],
         )
-    write_asv_result(directory, machine="box", commit=COMMIT, env_name=ENV, results=results, columns=COLUMNS)
+    write_asv_result(
+        directory, machine="box", commit=COMMIT, env_name=ENV, results=results, columns=ASV_COLUMNS
+    )
     return directory
 
 
