@@ -24,16 +24,11 @@ from release_results import (
 )
 
 from cryoet_zarr_bench.report.asv_results import read_results
-from cryoet_zarr_bench.report.model import (
-    FLAG_CHUNKS,
-    FLAG_HIGHER,
-    FLAG_LOWER,
-    FLAG_METADATA,
-    Step,
-    build_report,
-)
+from cryoet_zarr_bench.report.by_release.comparison import FLAG_CHUNKS, FLAG_HIGHER, FLAG_LOWER, FLAG_METADATA
+from cryoet_zarr_bench.report.by_release.facts import Step
+from cryoet_zarr_bench.report.by_release.model import build_report
+from cryoet_zarr_bench.report.by_release.text import format_report
 from cryoet_zarr_bench.report.runs import Release, ReportError
-from cryoet_zarr_bench.report.text import format_report
 
 
 @pytest.fixture

@@ -32,9 +32,10 @@ from release_results import (
 )
 
 from cryoet_zarr_bench.report.asv_results import read_results
-from cryoet_zarr_bench.report.model import Step, build_report
+from cryoet_zarr_bench.report.by_release.facts import Step
+from cryoet_zarr_bench.report.by_release.model import build_report
+from cryoet_zarr_bench.report.by_release.text import describe_fact, format_report
 from cryoet_zarr_bench.report.runs import Release, ReportError, environment_release
-from cryoet_zarr_bench.report.text import describe_fact, format_report
 
 
 @pytest.fixture

@@ -14,14 +14,14 @@ from release_results import IN_ORDER, ZSTD, write_matrix_results
 from support import write_asv_result
 
 from cryoet_zarr_bench.report.asv_results import Case, read_results
-from cryoet_zarr_bench.report.by_release import release_page
-from cryoet_zarr_bench.report.model import build_report
+from cryoet_zarr_bench.report.by_release.figures import MAX_COLUMNS, release_figure, release_figure_codecs
+from cryoet_zarr_bench.report.by_release.model import build_report
+from cryoet_zarr_bench.report.by_release.page import release_page
+from cryoet_zarr_bench.report.by_release.text import describe_skipped, format_report
 from cryoet_zarr_bench.report.pages import write_page
 from cryoet_zarr_bench.report.registry import CHUNK_BYTES, COMPRESSION_RATIO, READ_WARM
-from cryoet_zarr_bench.report.release_figures import MAX_COLUMNS, release_figure, release_figure_codecs
 from cryoet_zarr_bench.report.runs import Release
 from cryoet_zarr_bench.report.sampling import single_sample_note
-from cryoet_zarr_bench.report.text import describe_skipped, format_report
 
 STUDY = "study.LossyFidelity.track_added_noise"
 ACCESS = "access.Access.time_read"
