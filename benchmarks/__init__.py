@@ -4,8 +4,8 @@ The suite is configured through environment variables, so ``asv run`` itself nee
 (:class:`cryoet_zarr_bench.suite.SuiteSettings` reads them all):
 
 ``CRYOET_ZARR_BENCH_SOURCE``    volume to benchmark (default ``synthetic``; see the README's source syntax)
-``CRYOET_ZARR_BENCH_CODECS``    a codec set (``seed``, ``shuffles``, ``all``, ``float``, ``lossy``, ``study``) or
-                                comma-separated codec names (default ``seed``: the seed report's four codecs;
+``CRYOET_ZARR_BENCH_CODECS``    a codec set (``baseline``, ``shuffles``, ``all``, ``float``, ``lossy``, ``study``) or
+                                comma-separated codec names (default ``baseline``: the portal's codec and three others;
                                 the codec study's default is ``study``)
 ``CRYOET_ZARR_BENCH_CHUNKS``    comma-separated chunk shapes, each ``64`` (a cube) or ``32x128x128`` (default ``64``)
 ``CRYOET_ZARR_BENCH_THREADS``   threads a read or write may use, ``N`` or ``all`` (default 1), given to Blosc and

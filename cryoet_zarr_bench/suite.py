@@ -118,9 +118,9 @@ class SuiteSettings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> SuiteSettings:
-        """The settings the variables name (defaults: synthetic, seed, 64, one thread, no expected checksum,
+        """The settings the variables name (defaults: synthetic, baseline, 64, one thread, no expected checksum,
         no study)."""
-        codecs = _checked(environ, CODECS_ENV, "seed", _codecs)
+        codecs = _checked(environ, CODECS_ENV, "baseline", _codecs)
         return cls(
             source=_checked(environ, SOURCE_ENV, "synthetic", _source),
             codecs=codecs,

@@ -100,7 +100,7 @@ def test_the_default_suite_is_the_core_and_each_study_adds_its_module() -> None:
     core = plan_suite(BENCHMARKS, _suite_environment())
     assert {benchmark.module for benchmark in core} == set(CORE_MODULES)
     ratio = next(b for b in core if b.name == "compression.Compression.track_compression_ratio")
-    assert ratio.cases == 8  # the seed's four codecs x one chunk shape x two Zarr formats
+    assert ratio.cases == 8  # the baseline's four codecs x one chunk shape x two Zarr formats
 
     everything = plan_suite(BENCHMARKS, _suite_environment(**{STUDIES_ENV: "all"}))
     assert {benchmark.module for benchmark in everything} == set(CORE_MODULES) | {s.module for s in STUDIES}
@@ -108,7 +108,7 @@ def test_the_default_suite_is_the_core_and_each_study_adds_its_module() -> None:
 
 
 def test_the_codec_study_defines_only_the_classes_its_codecs_apply_to() -> None:
-    lossless = plan_suite(BENCHMARKS, _suite_environment(**{STUDIES_ENV: "codec", "CRYOET_ZARR_BENCH_CODECS": "seed"}))
+    lossless = plan_suite(BENCHMARKS, _suite_environment(**{STUDIES_ENV: "codec", "CRYOET_ZARR_BENCH_CODECS": "baseline"}))
     study = {b.name.split(".")[1] for b in lossless if b.module == "study"}
     assert study == {"Limits", "LosslessLimit"}  # no lossy codec: no fidelity classes, no skipped cases
 

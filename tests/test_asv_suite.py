@@ -107,7 +107,7 @@ def test_bench_records_every_default_benchmark_and_publishes_the_dashboard(tmp_p
     assert set(values) == CORE_BENCHMARKS
     for name, value in values.items():
         assert value and all(v is not None and not math.isnan(v) for v in value), name
-    # codec x chunks x zarr_format, the seed codecs at 64^3 chunks in formats 2 and 3
+    # codec x chunks x zarr_format, the baseline codecs at 64^3 chunks in formats 2 and 3
     ratios = values["compression.Compression.track_compression_ratio"]
     assert [round(r, 2) for r in ratios] == [1.0, 1.0, 1.09, 1.09, 1.17, 1.17, 1.08, 1.08]
     chunk_bytes = values["compression.Compression.track_chunk_bytes"]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import math
 
 import numpy as np
 import pytest
+from support import require
 
 from cryoet_zarr_bench import fidelity
 from cryoet_zarr_bench.fidelity import FscCurve
@@ -53,6 +55,22 @@ def test_ssim_averages_every_window_inside_the_volume():
     assert fidelity.ssim(x, y) == pytest.approx(np.mean(windows), rel=1e-10)
     with pytest.raises(ValueError, match="window"):
         fidelity.ssim(x[:5], y[:5])
+
+
+def test_ssim_agrees_with_scikit_image():
+    """scikit-image's structural_similarity with a uniform 7³ window and sample covariances, the same
+    constants and the same data range: the published implementation, computed independently."""
+    require(importlib.util.find_spec("skimage") is not None, "scikit-image is not installed")
+    from skimage.metrics import structural_similarity
+
+    rng = np.random.default_rng(3)
+    x = np.cumsum(rng.standard_normal((20, 24, 28)), axis=2).astype(np.float32)
+    for noise in (0.01, 0.3, 3.0):
+        y = x + noise * rng.standard_normal(x.shape).astype(np.float32)
+        expected = structural_similarity(
+            x, y, win_size=7, data_range=fidelity.data_range(x), gaussian_weights=False, use_sample_covariance=True
+        )
+        assert fidelity.ssim(x, y) == pytest.approx(expected, rel=1e-6)
 
 
 def test_fsc_of_a_volume_with_itself_is_one_in_every_shell():

@@ -246,7 +246,7 @@ def test_by_release_report_shows_the_numbers_of_the_results_files(
             *(release.label for release in report.runs),  # py3.11 zarr2.18.7 numcodecs0.15.1 ...
         ]
         assert sorted(rows) == sorted(expected_rows(benchmark, formatted))
-        assert len(rows) == 8  # the seed codecs x Zarr formats 2 and 3
+        assert len(rows) == 8  # the baseline codecs x Zarr formats 2 and 3
 
     # Environment against environment: newest release over oldest, at the same commit.
     baseline, contender = raw_values(documents[releases[0]]), raw_values(documents[releases[-1]])

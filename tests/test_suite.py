@@ -34,7 +34,7 @@ SMALL = "synthetic?shape=16&seed=2"
 
 BAD_SETTINGS = [
     (CODECS_ENV, "bogus", "unknown family 'bogus'; valid codecs:"),
-    (CODECS_ENV, "bogus", "or a codec set: seed, shuffles, all"),
+    (CODECS_ENV, "bogus", "or a codec set: baseline, shuffles, all"),
     (CHUNKS_ENV, "bogus", "give one edge (64) or three (32x128x128)"),
     (THREADS_ENV, "bogus", "a whole number of at least 1 or 'all'"),
     (SOURCE_ENV, "bogus", "expected synthetic, portal:DATASET/RUN, or a path"),

@@ -23,7 +23,7 @@ SOURCES = [f"synthetic?shape=32,32,32&seed={seed}" for seed in range(3)]
 CHUNKS = (16, 16, 16)
 
 
-def _tasks(sources=SOURCES, codecs="seed"):
+def _tasks(sources=SOURCES, codecs="baseline"):
     return survey_tasks(sources, codec_set(codecs), chunks=CHUNKS, repeats=1)
 
 

@@ -23,7 +23,7 @@ numpy, zarr and numcodecs and nothing else):
 
 Calibration
 -----------
-The reference is the seed report's real 128³ crop of a portal tomogram, written with 64³ chunks
+The reference is a real 128³ crop of a portal tomogram (TS_100_3, dataset 10445), written with 64³ chunks
 (compression ratio = raw bytes / summed compressed bytes of the eight C-order chunks, one Blosc thread):
 
 =============================  =========  ==========================  =================
