@@ -30,14 +30,22 @@ from .information import GaussianReference
 from .interpreters import InterpreterNotFound, find_python, how_to_get, interpreters_on_path
 from .matrix import MatrixError, format_matrix, read_environments, refresh
 from .measure import check_memory, measure_codec
-from .report import answer_page, by_release, engines_page, model, study, text
-from .report.answer import build_answer
-from .report.answer_rules import Rules
-from .report.answer_text import format_answer
-from .report.engines import build_engine_report
+from .report.answer import page as answer_page
+from .report.answer.model import build_answer
+from .report.answer.rules import Rules
+from .report.answer.text import format_answer
+from .report.by_release import model, text
+from .report.by_release import page as by_release
+from .report.engines import page as engines_page
+from .report.engines.model import build_engine_report
+from .report.engines.text import format_engine_report
 from .report.publishing import read_config_results
 from .report.runs import ReportError
 from .report.site import ANSWER, BY_RELEASE, ENGINES, STUDY, SURVEY, SiteInputs, publish_site
+from .report.study.model import build_study
+from .report.study.page import study_page
+from .report.study.slices import central_slices, slices_setting
+from .report.study.text import format_study
 from .report.tables import seed_table
 from .runtime import Runtime, parse_threads
 from .sources import SourceError, SourceSpec, acquire, describe_cache_entry, parse_source
@@ -368,7 +376,7 @@ def _engines(args: argparse.Namespace) -> int:
     html_dir, results = read_config_results(Path(args.config))
     report = build_engine_report(results, machine=args.machine, commit=args.commit)
     page, linked = ENGINES.publish(engines_page.engine_page(report), html_dir)
-    print(text.format_engine_report(report))
+    print(format_engine_report(report))
     print(f"engines page: {page}")
     if not linked:
         print(f"no dashboard in {page.parent.parent} to link it from: run `cryoet-zarr-bench publish` first")
@@ -378,7 +386,8 @@ def _engines(args: argparse.Namespace) -> int:
 def _survey_modules():
     try:
         from . import survey
-        from .survey import page, run
+        from .report.survey import page
+        from .survey import run
     except ImportError as error:
         raise CommandError(f"the survey needs {error.name}: pip install 'cryoet-zarr-bench[survey]'") from None
     return survey, page, run
@@ -464,24 +473,24 @@ def cmd_matrix(args: argparse.Namespace) -> int:
 
 def cmd_study(args: argparse.Namespace) -> int:
     html_dir, results = read_config_results(Path(args.config))
-    report = study.build_study(results, environment=args.environment)
+    report = build_study(results, environment=args.environment)
     volume = acquire(args.source, progress=True)
     noise = noise_estimate(volume)
     note = f"volume: {volume.describe()} (--source: the results must be of this volume); {noise.describe()}"
     report = replace(report, volume_note="; ".join([note, *noise.warnings]))
-    print(study.format_study(report))
+    print(format_study(report))
     slices = None
     if args.slices != "none":
-        row = study.slices_setting(report, None if args.slices == "best" else args.slices)
+        row = slices_setting(report, None if args.slices == "best" else args.slices)
         if row is not None:
-            slices = study.central_slices(volume, row.codec, row.chunks, int(row.zarr_format))
+            slices = central_slices(volume, row.codec, row.chunks, int(row.zarr_format))
         elif args.slices == "best":
             print("no central slices: no setting was judged safe; name one with --slices CODEC")
         else:
             raise CommandError(
                 f"--slices {args.slices}: not a recorded study setting; pick a codec of the table"
             )
-    page, linked = STUDY.publish(study.study_page(report, slices), html_dir)
+    page, linked = STUDY.publish(study_page(report, slices), html_dir)
     unlinked = "" if linked else " (no dashboard there yet: `cryoet-zarr-bench publish` links it)"
     print(f"study page: {page}{unlinked}")
     return 0

@@ -70,6 +70,28 @@ def write_asv_result(
     return path
 
 
+#: The columns of each result in the asv result files tests write by hand (asv 0.6 writes more).
+ASV_COLUMNS = ["result", "params", "version", "started_at", "duration", "stats_ci_99_a", "stats_ci_99_b"]
+
+#: The part of asv's dashboard ``index.html`` that a page's link is added to.
+ASV_NAV = """<nav id="nav"><ul class="nav navbar-nav navbar-left">
+	<li id="nav-li-regressions"><a href="#/regressions">Regressions</a></li>
+        <li id="nav-li-graphdisplay">
+          <span class="navbar-brand" id="title">benchmark</span>
+        </li>
+</ul></nav>"""
+
+
+def write_report_config(directory: Path) -> Path:
+    """``<directory>/asv.conf.json`` as the report commands read it: results in ``results``, the dashboard in
+    ``site``, with a comment and a trailing comma as asv allows."""
+    config = directory / "asv.conf.json"
+    config.write_text(
+        '{\n  // as asv allows\n  "version": 1, "results_dir": "results", "html_dir": "site",\n}\n'
+    )
+    return config
+
+
 def git_repository(directory: Path) -> str:
     """`directory` made a git repository with one commit (as ``asv publish`` needs one); returns its hash."""
     import subprocess

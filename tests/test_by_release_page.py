@@ -10,17 +10,19 @@ import re
 from pathlib import Path
 
 import pytest
+from release_results import IN_ORDER, ZSTD, write_matrix_results
 from support import write_asv_result
 
 from cryoet_zarr_bench.report.asv_results import Case, read_results
-from cryoet_zarr_bench.report.by_release import release_page
-from cryoet_zarr_bench.report.model import CHUNK_BYTES, COMPRESSION_RATIO, Release, build_report
+from cryoet_zarr_bench.report.by_release.figures import MAX_COLUMNS, release_figure, release_figure_codecs
+from cryoet_zarr_bench.report.by_release.model import build_report
+from cryoet_zarr_bench.report.by_release.page import release_page
+from cryoet_zarr_bench.report.by_release.text import describe_skipped, format_report
 from cryoet_zarr_bench.report.pages import write_page
-from cryoet_zarr_bench.report.release_figures import MAX_COLUMNS, release_figure, release_figure_codecs
+from cryoet_zarr_bench.report.registry import CHUNK_BYTES, COMPRESSION_RATIO, READ_WARM
+from cryoet_zarr_bench.report.runs import Release
 from cryoet_zarr_bench.report.sampling import single_sample_note
-from cryoet_zarr_bench.report.text import describe_skipped, format_report
 
-READ = "write_read.Read.time_read_warm"
 STUDY = "study.LossyFidelity.track_added_noise"
 ACCESS = "access.Access.time_read"
 CODECS = ["none", "zstd-5"]
@@ -40,7 +42,7 @@ BY_ACCESS = {
 BENCHMARKS = {
     COMPRESSION_RATIO: {"type": "track", "unit": "ratio", **BY_FORMAT},
     CHUNK_BYTES: {"type": "track", "unit": "bytes", **BY_FORMAT},
-    READ: {"type": "time", "unit": "seconds", **BY_FORMAT},
+    READ_WARM: {"type": "time", "unit": "seconds", **BY_FORMAT},
     STUDY: {"type": "track", "unit": "ratio", **BY_FORMAT},
     ACCESS: {"type": "time", "unit": "seconds", **BY_ACCESS},
 }
@@ -64,7 +66,7 @@ def write_results(directory: Path, releases: list[Release], *, repeat: int = 1, 
         results = {
             COMPRESSION_RATIO: [ratio, params, "1", 0, 1.0],
             CHUNK_BYTES: [chunks, params, "1", 0, 1.0],
-            READ: [reads, params, "1", 0, 1.0, [1 if c else None for c in counts], counts],
+            READ_WARM: [reads, params, "1", 0, 1.0, [1 if c else None for c in counts], counts],
             STUDY: [[math.nan] * len(cases), params, "1", 0, 1.0],
         }
         if access:
@@ -90,9 +92,9 @@ def page_text(report, directory: Path) -> str:
 def test_nothing_is_shown_of_what_no_environment_measured(tmp_path: Path) -> None:
     report = build_report(read_results(write_results(tmp_path / "results", [OLD, NEW])))
 
-    assert [table.benchmark.name for table in report.tables] == [COMPRESSION_RATIO, CHUNK_BYTES, READ]
+    assert [table.benchmark.name for table in report.tables] == [COMPRESSION_RATIO, CHUNK_BYTES, READ_WARM]
     assert report.skipped == [STUDY]
-    zstd_format_3 = Case(READ, (("codec", "zstd-5"), ("zarr_format", "3")))
+    zstd_format_3 = Case(READ_WARM, (("codec", "zstd-5"), ("zarr_format", "3")))
     for table in report.tables:
         assert len(table.rows) == 3  # zstd-5 in format 3: skipped in both environments
         assert Case(table.benchmark.name, zstd_format_3.params) not in table.rows
@@ -102,7 +104,7 @@ def test_nothing_is_shown_of_what_no_environment_measured(tmp_path: Path) -> Non
     assert f'id="{STUDY}"' not in text and f"{STUDY}.png" not in text
     assert f"Not shown, skipped in every case by every environment: {STUDY}." in text
     assert re.findall(r'<img src="([^"]+)"', text) == [
-        f"{name}.png" for name in (COMPRESSION_RATIO, CHUNK_BYTES, READ)
+        f"{name}.png" for name in (COMPRESSION_RATIO, CHUNK_BYTES, READ_WARM)
     ]
     assert "the same in every release" in text  # two environments: the alarm is judged
     assert f"not shown, skipped in every case by every environment: {STUDY}" in format_report(report)
@@ -152,7 +154,7 @@ def test_single_samples_are_said_at_the_top(tmp_path: Path) -> None:
 
     run = results.runs[0]
     assert run.sample_counts == {
-        Case(READ, (("codec", codec), ("zarr_format", zarr_format))): 1
+        Case(READ_WARM, (("codec", codec), ("zarr_format", zarr_format))): 1
         for codec, zarr_format in [("none", "2"), ("none", "3"), ("zstd-5", "2")]
     }  # timed cases only: no track benchmark, no skipped case
     text = page_text(build_report(results), tmp_path / "page")
@@ -205,3 +207,61 @@ def test_a_benchmark_of_many_settings_is_drawn_per_codec_and_wrapped(tmp_path: P
     assert release_figure_codecs(ratio) == [None]
     titles = [ax.get_title() for ax in release_figure(ratio).axes if ax.get_visible()]
     assert titles == ["none\nzarr_format=2", "none\nzarr_format=3", "zstd-5\nzarr_format=2"]
+
+
+def test_text_report_names_environments_by_python_zarr_and_numcodecs(tmp_path: Path) -> None:
+    text = format_report(build_report(read_results(write_matrix_results(tmp_path / "results"))))
+
+    assert "  py3.11 zarr2.18.7 numcodecs0.15.1  virtualenv-py3.11-numcodecs0.15.1-zarr2.18.7" in text
+    assert "!!! CHUNK BYTES CHANGED BETWEEN RELEASES (2 fact(s))" in text
+    header = next(line for line in text.splitlines() if line.startswith("codec "))
+    assert header.split() == [
+        "codec",
+        "zarr_format",
+        *(f"{r.python}/{r.zarr}/{r.numcodecs}" for r in IN_ORDER),
+    ]
+    zstd_format_2 = next(
+        line for line in text.splitlines() if line.startswith(f"{ZSTD}  ") and "6,860,000" in line
+    )
+    assert zstd_format_2.split()[1:] == ["2", *["6,860,000"] * 6, "6,859,990"]
+
+
+def test_page_shows_figures_tables_and_facts_and_loads_nothing_else(
+    tmp_path: Path
+) -> None:
+    from matplotlib.image import imread
+
+    report = build_report(read_results(write_matrix_results(tmp_path / "results")))
+    page = write_page(release_page(report), tmp_path / "html" / "by-release")
+
+    assert page == tmp_path / "html" / "by-release" / "index.html"
+    text = page.read_text(encoding="utf-8")
+    sources = re.findall(r'(?:src|href)="([^"]*)"', text)
+    assert sources == ["../index.html", *(f"{table.benchmark.name}.png" for table in report.tables)]
+    for source in sources[1:]:
+        height, width, _ = imread(page.parent / source).shape
+        assert width > 600 and height > 300
+    assert '<div class="alarm" id="chunk-bytes">' in text
+    assert (
+        "<li>numcodecs 0.15.1 → 0.16.6 changes the chunk bytes of blosc-lz4-5-shuffle, blosc-zstd-5-shuffle"
+        in text
+    )
+    assert '<div class="note" id="metadata">' in text
+    assert "<li>zarr 2.18.7 → 3.0.10 changes the metadata bytes of none" in text
+    assert "<th>py3.11 zarr2.18.7 numcodecs0.15.1</th>" in text
+    assert (
+        "<tr><td>3.13</td><td>3.4.2</td><td>0.17.2</td>"
+        "<td>virtualenv-py3.13-numcodecs0.17.2-zarr3.4.2</td></tr>" in text
+    )
+    assert re.search(
+        r'<tr class="flag-higher"><td>write_read\.Read\.time_read_warm</td><td>codec=blosc-zstd-5-shuffle, '
+        r'zarr_format=2</td><td class="number">16</td><td class="number">30</td>'
+        r'<td class="number">1\.875</td>',
+        text,
+    )
+    assert re.search(
+        r'<tr class="flag-alarm"><td>compression\.Compression\.track_chunk_bytes</td>'
+        r"<td>codec=blosc-zstd-5-shuffle,"
+        r' zarr_format=2</td><td class="number">6,860,000</td><td class="number">6,859,990</td>',
+        text,
+    )

@@ -19,11 +19,11 @@ import numpy as np
 import pytest
 from asv_matrix import write_matrix_project
 from browser import chromium_executable, load_page
-from support import require, save_artifact
+from support import ASV_NAV, require, save_artifact
 
 from cryoet_zarr_bench.asv_config import AsvConfigError
 from cryoet_zarr_bench.cli import main
-from cryoet_zarr_bench.dashboard import DashboardError, make_offline, publish
+from cryoet_zarr_bench.dashboard import DashboardError, add_nav_link, make_offline, publish
 
 asv = pytest.importorskip("asv")
 
@@ -137,6 +137,28 @@ def test_unvendored_url_fails_naming_it(html_dir: Path) -> None:
 def test_make_offline_needs_html_pages(tmp_path: Path) -> None:
     with pytest.raises(DashboardError, match="holds no .html page"):
         make_offline(tmp_path)
+
+
+def test_nav_link_is_added_once(tmp_path: Path) -> None:
+    (tmp_path / "index.html").write_text(ASV_NAV, encoding="utf-8")
+
+    assert add_nav_link(tmp_path, "by-release/index.html", "By release") is True
+    assert add_nav_link(tmp_path, "by-release/index.html", "By release") is False
+    text = (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert text.count("by-release") == 1
+    assert re.search(
+        r'Regressions</a></li>\s*<li><a href="by-release/index.html">By release</a></li>\s*'
+        r'<li id="nav-li-graphdisplay">',
+        text,
+    )
+
+
+def test_nav_link_errors(tmp_path: Path) -> None:
+    with pytest.raises(DashboardError, match="index.html does not exist; publish the dashboard"):
+        add_nav_link(tmp_path, "x.html", "X")
+    (tmp_path / "index.html").write_text("<html></html>", encoding="utf-8")
+    with pytest.raises(DashboardError, match="has asv's page layout changed"):
+        add_nav_link(tmp_path, "x.html", "X")
 
 
 def test_publish_without_results_fails_clearly(tmp_path: Path) -> None:

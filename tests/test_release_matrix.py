@@ -32,7 +32,8 @@ from cryoet_zarr_bench.interpreters import find_python, how_to_get, interpreters
 from cryoet_zarr_bench.matrix import read_environments
 from cryoet_zarr_bench.releases import version_number
 from cryoet_zarr_bench.report.asv_results import read_results
-from cryoet_zarr_bench.report.model import COMPRESSION_RATIO, build_report
+from cryoet_zarr_bench.report.by_release.model import build_report
+from cryoet_zarr_bench.report.registry import COMPRESSION_RATIO
 from cryoet_zarr_bench.suite import CORE_MODULES
 
 pytestmark = pytest.mark.slow

@@ -10,22 +10,21 @@ import re
 from pathlib import Path
 
 import pytest
-from support import ASV_DATE, record_sample_counts, write_asv_result
-from test_by_release import ASV_NAV, COLUMNS
+from support import ASV_COLUMNS, ASV_DATE, ASV_NAV, record_sample_counts, write_asv_result
 
 from cryoet_zarr_bench.report.asv_results import read_results
-from cryoet_zarr_bench.report.figures import heat_maps
-from cryoet_zarr_bench.report.layout import (
+from cryoet_zarr_bench.report.layout.figures import layout_figure
+from cryoet_zarr_bench.report.layout.model import build_layout_report
+from cryoet_zarr_bench.report.layout.page import layout_page
+from cryoet_zarr_bench.report.pages import write_page
+from cryoet_zarr_bench.report.registry import (
     ACCESS_TIME,
     BYTES_TRANSFERRED,
+    LAYOUT_STORED_BYTES,
+    LAYOUT_STORED_OBJECTS,
     REQUESTS,
-    STORED_BYTES,
-    STORED_OBJECTS,
-    build_layout_report,
 )
-from cryoet_zarr_bench.report.layout_page import _heat_map_panels, layout_page
-from cryoet_zarr_bench.report.model import ReportError
-from cryoet_zarr_bench.report.pages import write_page
+from cryoet_zarr_bench.report.runs import ReportError
 from cryoet_zarr_bench.report.site import LAYOUT
 
 CODECS = ["lz4", "zstd-5"]
@@ -40,8 +39,8 @@ BENCHMARKS = {
     ACCESS_TIME: {"type": "time", "unit": "seconds", "param_names": NAMES},
     REQUESTS: {"type": "track", "unit": "requests", "param_names": NAMES},
     BYTES_TRANSFERRED: {"type": "track", "unit": "bytes", "param_names": NAMES},
-    STORED_OBJECTS: {"type": "track", "unit": "objects", "param_names": ["codec", "layout"]},
-    STORED_BYTES: {"type": "track", "unit": "bytes", "param_names": ["codec", "layout"]},
+    LAYOUT_STORED_OBJECTS: {"type": "track", "unit": "objects", "param_names": ["codec", "layout"]},
+    LAYOUT_STORED_BYTES: {"type": "track", "unit": "bytes", "param_names": ["codec", "layout"]},
 }
 
 
@@ -86,15 +85,17 @@ def write_results(directory: Path, *, with_access: bool = True) -> Path:
         BYTES_TRANSFERRED: column(
             [1000.0 * requests(c, layout, p) for c, layout, _, p in counted], counted_params
         ),
-        STORED_OBJECTS: column([stored_objects(*c) for c in itertools.product(CODECS, LAYOUTS)], quoted),
-        STORED_BYTES: column([1e6 for _ in itertools.product(CODECS, LAYOUTS)], quoted),
+        LAYOUT_STORED_OBJECTS: column([stored_objects(*c) for c in itertools.product(CODECS, LAYOUTS)], quoted),
+        LAYOUT_STORED_BYTES: column([1e6 for _ in itertools.product(CODECS, LAYOUTS)], quoted),
     }
     if with_access:
         results[ACCESS_TIME] = column(
             [read_time(*case) for case in timed],
             quoted + [[repr(s) for s in STORES], [repr(p) for p in PATTERNS]],
         )
-    write_asv_result(directory, machine="box", commit=COMMIT, env_name=ENV, results=results, columns=COLUMNS)
+    write_asv_result(
+        directory, machine="box", commit=COMMIT, env_name=ENV, results=results, columns=ASV_COLUMNS
+    )
     return directory
 
 
@@ -148,7 +149,7 @@ def test_heat_maps_annotate_every_cell(results_dir: Path) -> None:
     (environment,) = build_layout_report(read_results(results_dir)).environments
     zstd = environment.codecs[1]
 
-    figure = heat_maps(_heat_map_panels(zstd), columns=4, title="zstd-5")
+    figure = layout_figure(zstd)
 
     titles = [ax.get_title() for ax in figure.axes if ax.get_visible()]
     assert titles == [f"read time (ms), {store}" for store in STORES] + ["requests per read, s3"]

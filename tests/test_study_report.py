@@ -10,18 +10,13 @@ import numpy as np
 import pytest
 
 from cryoet_zarr_bench.report.asv_results import Case, EnvironmentRun, Results
+from cryoet_zarr_bench.report.pages import write_page
 from cryoet_zarr_bench.report.registry import COMPRESSION_RATIO, READ_WARM, STORED_BYTES, study_figure
 from cryoet_zarr_bench.report.runs import ReportError
-from cryoet_zarr_bench.report.study import (
-    build_study,
-    central_slices,
-    family,
-    float_aware,
-    format_study,
-    pareto_front,
-    slices_setting,
-    write_study_page,
-)
+from cryoet_zarr_bench.report.study.model import build_study, family, float_aware, pareto_front
+from cryoet_zarr_bench.report.study.page import PAGE_DIR, study_page
+from cryoet_zarr_bench.report.study.slices import central_slices, slices_setting
+from cryoet_zarr_bench.report.study.text import format_study
 from cryoet_zarr_bench.sources.synthetic import synthetic_volume
 
 # codec -> (ratio, added noise %, fraction of the Gaussian reference, half-map shift Å, safe)
@@ -114,7 +109,7 @@ def test_study_cases_that_were_all_skipped_are_nothing_measured():
 
 
 def test_the_page_and_its_figures(tmp_path):
-    page = write_study_page(build_study(_results()), tmp_path)
+    page = write_page(study_page(build_study(_results())), tmp_path / PAGE_DIR)
     assert page == tmp_path / "study" / "index.html"
     text = page.read_text()
     assert "zfp-accuracy-1e-5" in text and "Gaussian reference" in text
@@ -149,7 +144,7 @@ def test_one_row_per_setting_whatever_the_formats_and_one_column_per_criterion(t
     assert report.criterion_names == ["added_noise", "picking_recall"]
     text = format_study(report)
     assert "picking recall" in text and "added noise" in text
-    page = write_study_page(report, tmp_path)
+    page = write_page(study_page(report), tmp_path / PAGE_DIR)
     assert (page.parent / "ratio-vs-half-map-change.png").read_bytes()[:4] == b"\x89PNG"
 
 
@@ -170,7 +165,7 @@ def test_without_half_volumes_the_best_setting_at_one_percent_is_named(tmp_path)
     }
     text = format_study(report)
     assert "at <= 1% added noise (judged by the added noise only" in text and "nan" not in text
-    page = write_study_page(report, tmp_path).read_text()
+    page = write_page(study_page(report), tmp_path / PAGE_DIR).read_text()
     assert "judged by the added noise only" in page and "No half-map figure" in page
 
 
@@ -185,6 +180,6 @@ def test_central_slices_through_the_store(tmp_path):
     np.testing.assert_allclose(difference, expected)
     # BitRound to 6 mantissa bits: every error within half a unit of the 6th bit, some error somewhere.
     assert 0 < np.abs(difference).max() <= np.abs(volume.data[8]).max() * 2.0**-7
-    page = write_study_page(build_study(_results()), tmp_path, slices)
+    page = write_page(study_page(build_study(_results()), slices), tmp_path / PAGE_DIR)
     assert "Central slices: bitround-6+zstd-5" in page.read_text()
     assert (page.parent / "central-slices.png").read_bytes()[:4] == b"\x89PNG"

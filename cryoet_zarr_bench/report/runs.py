@@ -2,7 +2,8 @@
 
 asv files each result under a machine, a commit and an environment.  A report shows one machine and one
 commit (:func:`choose_runs`) and names each environment by the Python, zarr and numcodecs releases it ran
-(:class:`Release`, :func:`environment_release`).
+(:class:`Release`, :func:`environment_release`), or by asv's name where the results do not say them
+(:class:`ShownEnvironment`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ __all__ = [
     "LIBRARIES",
     "Release",
     "ReportError",
+    "ShownEnvironment",
     "choose_commit",
     "choose_machine",
     "choose_runs",
@@ -78,6 +80,21 @@ class Release:
     def differences(self, other: Release) -> tuple[str, ...]:
         """The libraries whose versions differ between the two releases, in the order of :data:`LIBRARIES`."""
         return tuple(library for library in LIBRARIES if self.version(library) != other.version(library))
+
+
+@dataclass(frozen=True)
+class ShownEnvironment:
+    """One asv environment a report shows, and its releases where the results say them."""
+
+    run: EnvironmentRun
+    release: Release | None
+    """The Python, zarr and numcodecs releases it ran; None when the results do not say (no pins and no
+    ``releases`` benchmarks)."""
+
+    @property
+    def label(self) -> str:
+        """``py3.11 zarr3.1.6 numcodecs0.16.6``, or the asv environment's name if its releases are unknown."""
+        return self.run.env_name if self.release is None else self.release.label
 
 
 def environment_release(run: EnvironmentRun) -> Release:

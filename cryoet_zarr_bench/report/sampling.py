@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 
 from .asv_results import EnvironmentRun, Results
+from .pages import Notice
 
-__all__ = ["single_sample_note"]
+__all__ = ["single_sample_note", "single_sample_notices"]
 
 
 def single_sample_note(
@@ -47,3 +48,12 @@ def single_sample_note(
         "interval; one slow run can move a value by 2x or more): rank nothing on it. Run "
         "`cryoet-zarr-bench bench` without --quick for asv's full sampling."
     )
+
+
+def single_sample_notices(
+    results: Results | Iterable[EnvironmentRun], benchmarks: Collection[str] | None = None
+) -> list[Notice]:
+    """The page's notice of :func:`single_sample_note`, at the top of the page; none when no timing is a
+    single sample."""
+    note = single_sample_note(results, benchmarks)
+    return [Notice("note", "Single samples", note, id="single-samples")] if note else []

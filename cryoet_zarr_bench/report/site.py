@@ -14,19 +14,23 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ..survey.page import PAGE_DIR as SURVEY_PAGE_DIR
-from ..survey.page import survey_page
 from ..survey.summary import survey_report
-from . import answer_page, by_release, engines_page, layout_page, study
-from .answer import build_answer
-from .answer_rules import Rules
+from .answer import page as answer_page
+from .answer.model import build_answer
+from .answer.rules import Rules
 from .asv_results import Results
-from .engines import build_engine_report
-from .layout import build_layout_report
-from .model import build_report
+from .by_release import page as by_release_page
+from .by_release.model import build_report
+from .engines import page as engines_page
+from .engines.model import build_engine_report
+from .layout import page as layout_page
+from .layout.model import build_layout_report
 from .pages import Page, Paragraph
 from .publishing import publish_page
 from .runs import ReportError
+from .study import page as study_page
+from .study.model import build_study
+from .survey import page as survey_page
 
 __all__ = [
     "ANSWER",
@@ -88,7 +92,7 @@ def _results(inputs: SiteInputs) -> Results:
 
 
 def _study(inputs: SiteInputs) -> Page:
-    page = study.study_page(study.build_study(_results(inputs)))
+    page = study_page.study_page(build_study(_results(inputs)))
     note = Paragraph(
         "The central slices of a lossy setting are drawn from the volume, not from the results: "
         "`cryoet-zarr-bench study` adds them to this page."
@@ -99,7 +103,7 @@ def _study(inputs: SiteInputs) -> Page:
 def _survey(inputs: SiteInputs) -> Page:
     if not inputs.survey_rows:
         raise ReportError("no survey table given (publish --survey TABLE)")
-    return survey_page(inputs.survey_rows, *survey_report(inputs.survey_rows))
+    return survey_page.survey_page(inputs.survey_rows, *survey_report(inputs.survey_rows))
 
 
 ANSWER = SitePage(
@@ -111,7 +115,9 @@ ANSWER = SitePage(
     first=True,
 )
 BY_RELEASE = SitePage(
-    by_release.PAGE_DIR, "By release", lambda inputs: by_release.release_page(build_report(_results(inputs)))
+    by_release_page.PAGE_DIR,
+    "By release",
+    lambda inputs: by_release_page.release_page(build_report(_results(inputs))),
 )
 ENGINES = SitePage(
     engines_page.PAGE_DIR,
@@ -123,8 +129,8 @@ LAYOUT = SitePage(
     "Layout",
     lambda inputs: layout_page.layout_page(build_layout_report(_results(inputs))),
 )
-STUDY = SitePage(study.STUDY_PAGE_DIR, "Codec study", _study)
-SURVEY = SitePage(SURVEY_PAGE_DIR, "Survey", _survey)
+STUDY = SitePage(study_page.PAGE_DIR, "Codec study", _study)
+SURVEY = SitePage(survey_page.PAGE_DIR, "Survey", _survey)
 #: Every page, in the order the navigation bar links them.
 PAGES = (ANSWER, BY_RELEASE, ENGINES, LAYOUT, STUDY, SURVEY)
 

@@ -1,7 +1,7 @@
 """What the answer's rules judge and how they rank: the values, the candidates, one environment's choice.
 
-:mod:`.answer` reads the candidates of each use case from the results and applies its rule with
-:func:`rank`; :mod:`.answer_extrapolation` scales the winner to a dataset and a portal.
+:mod:`.model` reads the candidates of each use case from the results and applies its rule with
+:func:`rank`; :mod:`.extrapolation` scales the winner to a dataset and a portal.
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 
-from ..survey.summary import PORTAL_BASELINE
-from .runs import Release
+from ...survey.summary import PORTAL_BASELINE
+from ..runs import Release
 
 __all__ = [
     "ARCHIVE",
@@ -52,7 +52,8 @@ class Value:
     value: float
     benchmark: str
     address: str
-    """The dashboard's fragment for the graph at this case and environment (:mod:`.graph_address`)."""
+    """The dashboard's fragment for the graph at this case and environment
+    (:mod:`~cryoet_zarr_bench.report.graph_address`)."""
     samples: int | None = None
     """How many samples the value is the median of, where asv recorded it (1 under ``--quick``)."""
 

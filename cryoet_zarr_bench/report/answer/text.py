@@ -1,7 +1,7 @@
 """The answer in words: the same lines for the terminal's Markdown and the page, every number a link.
 
-Each helper returns text as parts (plain text, :class:`~.pages.Link`, :class:`~.pages.Strong`), which
-:func:`format_answer` writes as Markdown and :mod:`.answer_page` as html, so both say the same.  Links point
+Each helper returns text as parts (plain text, :class:`~..pages.Link`, :class:`~..pages.Strong`), which
+:func:`format_answer` writes as Markdown and :mod:`.page` as html, so both say the same.  Links point
 at the dashboard (``dashboard``: the address of its ``index.html``) followed by each value's graph fragment.
 """
 
@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .answer import Answer, UseCaseAnswer
-from .answer_extrapolation import Scaled
-from .answer_rules import ARCHIVE, LOSSY, PROCESSING, VIEWING, Candidate, Choice, Rules, Value
-from .pages import Inline, Link, Strong
-from .registry import ACCESS_TIME, READ_WARM
-from .sampling import single_sample_note
+from ..pages import Inline, Link, Strong
+from ..registry import ACCESS_TIME, READ_WARM
+from ..sampling import single_sample_note
+from .extrapolation import Scaled
+from .model import Answer, UseCaseAnswer
+from .rules import ARCHIVE, LOSSY, PROCESSING, VIEWING, Candidate, Choice, Rules, Value
 
 __all__ = [
     "TITLE",

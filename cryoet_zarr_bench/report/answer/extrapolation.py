@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..survey.summary import CodecSummary, full_tomogram_bytes
-from .answer_rules import VIEWING, Candidate, Choice, Rules, Value
+from ...survey.summary import CodecSummary, full_tomogram_bytes
+from .rules import VIEWING, Candidate, Choice, Rules, Value
 
 __all__ = ["Extrapolation", "Scaled", "Scope", "assumptions", "extrapolate", "scopes"]
 

@@ -1,6 +1,6 @@
 """The by-release report's figures: one benchmark's values with the zarr releases along the x-axis.
 
-Drawn with :func:`~cryoet_zarr_bench.report.figures.line_panels`: one line per Python and numcodecs release,
+Drawn with :func:`~cryoet_zarr_bench.report.panels.line_panels`: one line per Python and numcodecs release,
 a panel per codec and setting that has a measured value, never more than :data:`MAX_COLUMNS` panels wide.
 A benchmark of few settings is one figure (a row per codec); one of many settings (the access study's
 layout x store x pattern: 40 settings) is one figure per codec, its settings wrapped into rows, since a row
@@ -13,10 +13,11 @@ import math
 from collections.abc import Collection
 from typing import TYPE_CHECKING
 
-from ..releases import version_number
-from .asv_results import Case
-from .figures import Panel, Series, line_panels
-from .model import Release, ReleaseTable, is_number
+from ...releases import version_number
+from ..asv_results import Case
+from ..panels import Panel, Series, line_panels
+from ..runs import Release, is_number
+from .table import ReleaseTable
 from .text import display_scale
 
 if TYPE_CHECKING:
@@ -50,9 +51,8 @@ def release_figure(
     zarr releases run along the x-axis in release order; each line is one Python and numcodecs release.
     With `codec` None, a row per codec and a column per setting; with a `codec`, that codec's settings only,
     :data:`MAX_COLUMNS` to a row (see :func:`release_figure_codecs`).  The values of `marked` (case
-    parameters, release): those after a change of chunk bytes
-    (:attr:`~cryoet_zarr_bench.report.model.ReleaseReport.changed_cells`), are ringed in red and the title
-    says so.
+    parameters, release): those after a change of chunk bytes (:attr:`.model.ReleaseReport.changed_cells`),
+    are ringed in red and the title says so.
     """
     zarr_releases = sorted({release.zarr for release in table.releases}, key=version_number)
     lines = sorted(

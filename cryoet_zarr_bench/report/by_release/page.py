@@ -1,25 +1,19 @@
 """The by-release page: the report of :mod:`.model` as a page next to the asv dashboard, linked from it.
 
-``cryoet-zarr-bench versions`` prints :func:`~cryoet_zarr_bench.report.text.format_report` and writes
+``cryoet-zarr-bench versions`` prints :func:`~.text.format_report` and writes
 ``<html_dir>/by-release/index.html`` with one figure per benchmark (:func:`release_page`, published through
-:data:`~.site.BY_RELEASE`); ``publish`` and ``bench`` write it too.
+:data:`~cryoet_zarr_bench.report.site.BY_RELEASE`); ``publish`` and ``bench`` write it too.
 """
 
 from __future__ import annotations
 
-from .model import (
-    CHUNK_BYTES,
-    FLAG_CHANGED,
-    FLAG_CHUNKS,
-    FLAG_HIGHER,
-    FLAG_LOWER,
-    FLAG_METADATA,
-    ReleaseReport,
-    ReleaseTable,
-)
-from .pages import Notice, Page, Paragraph, Plot, Section, Table
-from .release_figures import release_figure, release_figure_codecs
-from .sampling import single_sample_note
+from ..pages import Notice, Page, Paragraph, Plot, Section, Table
+from ..registry import CHUNK_BYTES
+from ..sampling import single_sample_notices
+from .comparison import FLAG_CHANGED, FLAG_CHUNKS, FLAG_HIGHER, FLAG_LOWER, FLAG_METADATA
+from .figures import release_figure, release_figure_codecs
+from .model import ReleaseReport
+from .table import ReleaseTable
 from .text import (
     COMPARISON_HEADER,
     comparison_cells,
@@ -119,10 +113,8 @@ def _caveats(report: ReleaseReport) -> list[Notice]:
                 id="one-environment",
             )
         )
-    note = single_sample_note(report.runs.values(), {table.benchmark.name for table in report.tables})
-    if note:
-        notices.append(Notice("note", "Single samples", note, id="single-samples"))
-    return notices
+    shown = {table.benchmark.name for table in report.tables}
+    return notices + single_sample_notices(report.runs.values(), shown)
 
 
 def _figures(table: ReleaseTable, report: ReleaseReport) -> list[Plot]:

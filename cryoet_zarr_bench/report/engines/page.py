@@ -1,16 +1,18 @@
 """The engines page: the report of :mod:`.engines` as a page next to the asv dashboard, linked from it.
 
-``cryoet-zarr-bench versions --engines`` prints :func:`~cryoet_zarr_bench.report.text.format_engine_report`
-and writes ``<html_dir>/engines/index.html`` (:func:`engine_page`, published through :data:`~.site.ENGINES`);
-``publish`` and ``bench`` write it too when the results hold the engines benchmarks.
+``cryoet-zarr-bench versions --engines`` prints :func:`~.text.format_engine_report` and writes
+``<html_dir>/engines/index.html`` (:func:`engine_page`, published through
+:data:`~cryoet_zarr_bench.report.site.ENGINES`); ``publish`` and ``bench`` write it too when the results hold
+the engines benchmarks.
 """
 
 from __future__ import annotations
 
-from .engines import BASELINE_ENGINE, READ_TIME, WRITE_TIME, EngineReport
+from ..pages import Notice, Page, Paragraph, Plot, Section, Table
+from ..registry import ENGINE_READ_TIME, ENGINE_WRITE_TIME
+from ..sampling import single_sample_notices
 from .figures import engine_figure
-from .pages import Notice, Page, Paragraph, Plot, Section, Table
-from .sampling import single_sample_note
+from .model import BASELINE_ENGINE, EngineReport
 from .text import ENGINE_HEADER, describe_chunk_difference, engine_cells, engine_summary
 
 __all__ = ["PAGE_DIR", "engine_page"]
@@ -62,13 +64,11 @@ def engine_page(report: EngineReport) -> Page:
                 ],
             )
         )
-    note = single_sample_note(
-        [environment.run for environment in report.environments], {WRITE_TIME, READ_TIME}
-    )
+    runs = [environment.run for environment in report.environments]
     return Page(
         title="Engines side by side: zarr-python, TensorStore, zarrs",
         blocks=[
-            *([Notice("note", "Single samples", note, id="single-samples")] if note else []),
+            *single_sample_notices(runs, {ENGINE_WRITE_TIME, ENGINE_READ_TIME}),
             Paragraph(
                 f"Machine {report.machine}, commit {report.commit}. The same volume, codec, chunks, "
                 "Zarr format and thread count for every engine (benchmarks/engines.py); each ratio is the "

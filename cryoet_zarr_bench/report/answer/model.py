@@ -16,7 +16,7 @@ It is applied in every environment of the commit: the page shows the newest rele
 others differ.  Storage and egress are extrapolated to the dataset and to a portal size, every assumption
 listed.  Every number carries the address of its graph on the dashboard.
 
-Nothing here formats text: :mod:`.answer_text` and :mod:`.answer_page` do.
+Nothing here formats text: :mod:`.text` and :mod:`.page` do.
 """
 
 from __future__ import annotations
@@ -25,24 +25,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..codecs import CodecSpecError, parse_codec
-from ..survey.summary import CodecSummary, summarise
-from .answer_extrapolation import Extrapolation, assumptions, extrapolate, scopes
-from .answer_rules import (
-    ARCHIVE,
-    LOSSY,
-    PROCESSING,
-    USE_CASES,
-    VIEWING,
-    Candidate,
-    Choice,
-    Rules,
-    Value,
-    rank,
-)
-from .asv_results import Case, EnvironmentRun, Results
-from .graph_address import result_address
-from .registry import (
+from ...codecs import CodecSpecError, parse_codec
+from ...survey.summary import CodecSummary, summarise
+from ..asv_results import Case, EnvironmentRun, Results
+from ..graph_address import result_address
+from ..registry import (
     ACCESS_TIME,
     BYTES_TRANSFERRED,
     CHUNK_BYTES,
@@ -56,7 +43,20 @@ from .registry import (
     STUDY_CLASSES,
     study_figure,
 )
-from .runs import choose_runs, is_number, release_or_none
+from ..runs import choose_runs, is_number, release_or_none
+from .extrapolation import Extrapolation, assumptions, extrapolate, scopes
+from .rules import (
+    ARCHIVE,
+    LOSSY,
+    PROCESSING,
+    USE_CASES,
+    VIEWING,
+    Candidate,
+    Choice,
+    Rules,
+    Value,
+    rank,
+)
 
 __all__ = ["USE_CASES", "Answer", "UseCaseAnswer", "build_answer"]
 
@@ -90,7 +90,8 @@ class Answer:
     environments: tuple[str, ...]
     """Every environment an answer drew on, by its releases."""
     runs: tuple[EnvironmentRun, ...] = ()
-    """The runs the answers were read from (for what their sampling allows, :mod:`.sampling`)."""
+    """The runs the answers were read from (for what their sampling allows,
+    :mod:`~cryoet_zarr_bench.report.sampling`)."""
     surveyed: int = 0
     """Tomograms in the survey table given (0: none)."""
 

@@ -1,14 +1,14 @@
-"""The answer page: :mod:`.answer` as the front page beside the asv dashboard, linked first from it.
+"""The answer page: :mod:`.model` as the front page beside the asv dashboard, linked first from it.
 
 ``publish`` and ``bench`` write ``<html_dir>/answer/index.html`` (:func:`answer_page`); ``cryoet-zarr-bench
-report`` prints the same as Markdown (:func:`~.answer_text.format_answer`) and writes the page too.
+report`` prints the same as Markdown (:func:`~.text.format_answer`) and writes the page too.
 """
 
 from __future__ import annotations
 
-from .answer import Answer
-from .answer_text import TITLE, extrapolation_table, heading, introduction, notes, summary_lines
-from .pages import Notice, Page, Paragraph, Section, Table
+from ..pages import Notice, Page, Paragraph, Section, Table
+from .model import Answer
+from .text import TITLE, extrapolation_table, heading, introduction, notes, summary_lines
 
 __all__ = ["DASHBOARD_FROM_PAGE", "PAGE_DIR", "answer_page"]
 

@@ -1,10 +1,11 @@
-"""Figures for the reports, drawn with matplotlib's object API (no pyplot, so no global backend state).
+"""The kinds of figure the pages draw, with matplotlib's object API (no pyplot, so no global backend state).
 
 :func:`line_panels` is the general figure: a grid of panels sharing one ordered, categorical x-axis, each with
-a few named lines, some points ringed in red (:mod:`.release_figures` draws the by-release report with it).
-:func:`bar_panels` is its grouped-bar sibling; :func:`engine_figure` draws the engines of one environment
-with it.  :func:`heat_maps` draws grids of numbers (the layout page's layout x access pattern grids) as
-coloured cells, each annotated.
+a few named lines, some points ringed in red (the by-release figures, :mod:`.by_release.figures`).
+:func:`bar_panels` is its grouped-bar sibling (the engines figure, :mod:`.engines.figures`).
+:func:`heat_maps` draws grids of numbers (the layout page's layout x access pattern grids,
+:mod:`.layout.figures`) as coloured cells, each annotated.  A page's own figures module says what its
+figures show and draws them with these.
 """
 
 from __future__ import annotations
@@ -14,8 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from .engines import EngineEnvironment
-from .model import is_number
+from .runs import is_number
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -25,7 +25,6 @@ __all__ = [
     "Panel",
     "Series",
     "bar_panels",
-    "engine_figure",
     "heat_maps",
     "line_panels",
 ]
@@ -279,57 +278,3 @@ def _finish(figure, handles, labels, legend_columns, legend_title, title, warnin
         figure.suptitle(f"{title}: {warning}", color="red")
     else:
         figure.suptitle(title)
-
-
-def engine_figure(environment: EngineEnvironment) -> Figure:
-    """The engines of one environment as grouped bars: codecs on the x-axis, a bar per engine, in ms (``n/a``
-    where skipped, ``FAILED`` where the benchmark failed).
-
-    A row of panels per timing (write, read) and per chunk shape and Zarr format, a column per threads
-    setting; the engines share each panel's codecs and concurrency, so bars side by side compare engines.
-    """
-    settings = [table.setting for table in environment.tables]
-    codecs = list(dict.fromkeys(setting.codec for setting in settings))
-    layouts = list(dict.fromkeys((setting.chunks, setting.zarr_format) for setting in settings))
-    threads = list(dict.fromkeys(setting.threads for setting in settings))
-    rows_by_setting = {
-        (table.setting.codec, table.setting.chunks, table.setting.zarr_format, table.setting.threads): {
-            row.engine: row for row in table.rows
-        }
-        for table in environment.tables
-    }
-
-    def series(engine: str, attribute: str, chunks: str, zarr_format: str, thread_setting: str) -> Series:
-        rows = [
-            rows_by_setting.get((codec, chunks, zarr_format, thread_setting), {}).get(engine)
-            for codec in codecs
-        ]
-        values = [math.nan if row is None else getattr(row, attribute) for row in rows]
-        return Series(
-            label=engine,
-            values=[value * 1e3 if is_number(value) else math.nan for value in values],
-            notes={i: "FAILED" for i, value in enumerate(values) if value is None},
-        )
-
-    rows = [
-        [
-            Panel(
-                title=f"{attribute}, chunks={chunks}, zarr_format={zarr_format}, threads={thread_setting}",
-                series=[
-                    series(engine, attribute, chunks, zarr_format, thread_setting)
-                    for engine in environment.engines
-                ],
-            )
-            for thread_setting in threads
-        ]
-        for attribute in ("write", "read")
-        for chunks, zarr_format in layouts
-    ]
-    return bar_panels(
-        rows,
-        x_labels=codecs,
-        x_title="codec",
-        y_title="time (ms)",
-        title=f"Engines in {environment.label}: write and read time",
-        legend_title="engine",
-    )

@@ -7,12 +7,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .registry import READ_WARM
+from ..registry import READ_WARM
+from .model import pareto_front
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from .study import CentralSlices, StudyReport
+    from .model import StudyReport
+    from .slices import CentralSlices
 
 __all__ = ["plot_ratio", "plot_slices", "plot_throughput"]
 
@@ -71,8 +73,6 @@ def plot_throughput(report: StudyReport) -> Figure:
     figure = Figure(figsize=(7.5, 4.8), layout="constrained")
     ax = figure.subplots()
     ax.scatter([p[2] for p in report.throughput], [p[1] for p in report.throughput], color="lightgrey")
-    from .study import pareto_front
-
     front = pareto_front(report.throughput)
     ax.plot([p[2] for p in front], [p[1] for p in front], marker="o", color="black", label="Pareto front")
     for name, ratio, speed in front:
