@@ -1,8 +1,9 @@
 """Layout and access: the reads users do (a slice, a subvolume, everything), per chunk/shard layout and store.
 
-Every case is one codec, one layout (``CRYOET_ZARR_BENCH_LAYOUTS``, comma-separated layout names such as
-``64,32x128x128,shard128-32``, default ``64,shard128-32``; see :mod:`cryoet_zarr_bench.layouts`), one store
-and one access pattern (:mod:`cryoet_zarr_bench.access`).  Arrays are Zarr format 3 (sharding needs it), so
+The layout study (``CRYOET_ZARR_BENCH_STUDIES=layout``).  Every case is one codec, one layout
+(``CRYOET_ZARR_BENCH_LAYOUTS``, comma-separated layout names such as ``64,32x128x128,shard128-32``, default
+``64,shard128-32``; see :mod:`cryoet_zarr_bench.layouts`), one store and one access pattern
+(:mod:`cryoet_zarr_bench.access`).  Arrays are Zarr format 3 (sharding needs it), so
 zarr 2.18 environments skip these classes.
 
 Stores:
@@ -26,29 +27,27 @@ is checked against the volume once per case, in setup_cache.
 
 import itertools
 import json
-import os
 from pathlib import Path
 
+import numpy as np
+
 from cryoet_zarr_bench import _compat, access
+from cryoet_zarr_bench.codecs import CodecCannotExpress, CodecUnavailable, parse_codec
 from cryoet_zarr_bench.layouts import Layout as LayoutSpec
 from cryoet_zarr_bench.layouts import parse_layout
 from cryoet_zarr_bench.measure import same_bits
 from cryoet_zarr_bench.stores import DirectoryStore, MemoryStore
 
-from . import CODECS, VolumeBenchmark
+from . import LOSSLESS_CODECS, SETTINGS, VolumeBenchmark, new_array, only_if
 
-LAYOUTS = [
-    str(parse_layout(text))
-    for text in os.environ.get("CRYOET_ZARR_BENCH_LAYOUTS", "64,shard128-32").split(",")
-    if text.strip()
-]
-STORES = [
-    text.strip()
-    for text in os.environ.get("CRYOET_ZARR_BENCH_STORES", "local,memory,s3,s3+latency").split(",")
-    if text.strip()
-]
+SELECTED = SETTINGS.runs("layout") and bool(LOSSLESS_CODECS)
+#: Every read is checked to give the volume's exact values, so the lossless codecs of the set.
+CODECS = LOSSLESS_CODECS
+
+LAYOUTS = list(SETTINGS.layouts)
+STORES = list(SETTINGS.stores)
 #: The S3 readers among STORES, whose requests and bytes per read are counted.
-REQUEST_STORES = sorted({s.removesuffix("+latency") for s in STORES if s.startswith("s3")}) or ["s3"]
+REQUEST_STORES = sorted({s.removesuffix("+latency") for s in STORES if s.startswith("s3")})
 PATTERNS = list(access.PATTERNS)
 ZARR_FORMAT = 3
 #: Seconds added to every request of the ``s3+latency`` store.
@@ -97,7 +96,7 @@ class OpenedArray(VolumeBenchmark):
     def setup_cache(self):
         volume = super().setup_cache()
         s3_state = None
-        if _s3_available() and ZARR_FORMAT in _compat.SUPPORTED_FORMATS:
+        if REQUEST_STORES and _s3_available() and ZARR_FORMAT in _compat.SUPPORTED_FORMATS:
             from cryoet_zarr_bench import s3
 
             endpoint = s3.start_detached_server()
@@ -147,6 +146,7 @@ class OpenedArray(VolumeBenchmark):
         super().teardown(volume, codec, layout, ZARR_FORMAT)
 
 
+@only_if(SELECTED)
 class Access(OpenedArray):
     """Time to read one access pattern from an opened array."""
 
@@ -154,6 +154,7 @@ class Access(OpenedArray):
         access.read(self.array, pattern)
 
 
+@only_if(SELECTED and REQUEST_STORES)
 class Requests(OpenedArray):
     """What one read of a pattern costs over S3 (through s3fs, or obstore), counted by the server-side proxy:
     requests and bytes sent.
@@ -179,49 +180,63 @@ class Requests(OpenedArray):
     track_bytes_transferred.unit = "bytes"
 
 
+@only_if(SELECTED)
 class Layout(VolumeBenchmark):
-    """What a layout stores (objects, bytes) and how long writing it to local disk takes."""
+    """What a layout stores (objects, bytes) and how long writing it to local disk takes: each benchmark writes
+    the volume into an empty array that setup created (``array[...] = volume``; zarr's public API alone)."""
 
-    version = "1"
+    version = "2"
     params = [CODECS, LAYOUTS]
     param_names = ["codec", "layout"]
 
     def setup(self, volume, codec, layout):
         super().setup(volume, codec, layout, ZARR_FORMAT)
-        self.written = []
-
-    def _write(self, volume, codec, layout):
-        store = DirectoryStore(self.workdir / f"{len(self.written)}.zarr")
-        self.written.append(store)
-        store.write(volume.data, codec=codec, chunks=layout, zarr_format=ZARR_FORMAT)
-        return store
+        self.store = DirectoryStore(self.workdir / "written.zarr")
+        self.array = new_array(self.store, volume, codec, layout, ZARR_FORMAT)
 
     def time_write(self, volume, codec, layout):
-        self._write(volume, codec, layout)
+        self.array[...] = volume.data
 
     def track_stored_objects(self, volume, codec, layout):
-        return self._write(volume, codec, layout).stored_objects()
+        self.array[...] = volume.data
+        return self.store.stored_objects()
 
     track_stored_objects.unit = "objects"
 
     def track_stored_bytes(self, volume, codec, layout):
-        return self._write(volume, codec, layout).stored_bytes().total
+        self.array[...] = volume.data
+        return self.store.stored_bytes().total
 
     track_stored_bytes.unit = "bytes"
 
     def teardown(self, volume, codec, layout):
-        for store in getattr(self, "written", []):
-            check_patterns(store, volume)
+        if hasattr(self, "array"):  # not if setup skipped the case
+            check_patterns(self.store, volume)
         super().teardown(volume, codec, layout, ZARR_FORMAT)
 
 
+def _stores_labels(codec):
+    """Whether ``codec`` can store a uint8 mask (float-only codecs such as ZFP cannot)."""
+    try:
+        parse_codec(codec).check(np.dtype("uint8"))
+    except CodecCannotExpress:
+        return False
+    except CodecUnavailable:  # not installed here: an asv skip, with its reason, in setup
+        pass
+    return True
+
+
+LABEL_CODECS = [codec for codec in CODECS if _stores_labels(codec)]
+
+
+@only_if(SELECTED and LABEL_CODECS)
 class SparseLabels(VolumeBenchmark):
     """A segmentation mask (uint8, mostly 0: :func:`~cryoet_zarr_bench.sources.synthetic.synthetic_labels`
     of the volume's shape) stored with every chunk written or with all-zero chunks skipped
     (``write_empty_chunks``): objects, bytes, and the time to read it whole from local disk (warm cache)."""
 
-    version = "1"
-    params = [CODECS, LAYOUTS, ["write", "skip"]]
+    version = "2"
+    params = [LABEL_CODECS, LAYOUTS, ["write", "skip"]]
     param_names = ["codec", "layout", "empty_chunks"]
 
     def setup(self, volume, codec, layout, empty_chunks):
@@ -235,6 +250,7 @@ class SparseLabels(VolumeBenchmark):
         self.store.write(self.labels, codec=codec, chunks=chosen, zarr_format=ZARR_FORMAT)
         if not same_bits(self.store.read(), self.labels):
             raise AssertionError(f"{self.store!r} did not round-trip the labels exactly")
+        self.array = self.store.open()
 
     def track_stored_objects(self, volume, codec, layout, empty_chunks):
         return self.store.stored_objects()
@@ -247,7 +263,7 @@ class SparseLabels(VolumeBenchmark):
     track_stored_bytes.unit = "bytes"
 
     def time_read(self, volume, codec, layout, empty_chunks):
-        self.store.read()
+        self.array[...]
 
     def teardown(self, volume, codec, layout, empty_chunks):
         super().teardown(volume, codec, layout, ZARR_FORMAT)

@@ -1,7 +1,9 @@
-"""Engines side by side: zarr-python, TensorStore and the zarrs codec pipeline writing and reading the same
-volume with the same codec, chunk shape and Zarr format, at one thread and at every core.
+"""Engines side by side (the engines study, ``CRYOET_ZARR_BENCH_STUDIES=engines``): zarr-python, TensorStore
+and the zarrs codec pipeline writing and reading the same volume with the same codec, chunk shape and Zarr
+format, at one thread and at every core.
 
 Local directory stores, no fsync; reads find the files in the page cache (they were written just before).
+A write creates the array and writes it whole; a read opens it and reads it whole (every engine alike).
 ``threads`` is given to each engine's own knobs (see :mod:`cryoet_zarr_bench.engines`): Blosc and zarr-python
 3's pool for ``zarr-python``; those plus zarrs' thread count and chunk concurrency for ``zarrs``;
 TensorStore's ``data_copy_concurrency`` and ``file_io_concurrency`` for ``tensorstore``.  Each call applies
@@ -20,7 +22,12 @@ from cryoet_zarr_bench.measure import same_bits
 from cryoet_zarr_bench.runtime import Runtime, parse_threads
 from cryoet_zarr_bench.stores import DirectoryStore, parse_chunks
 
-from . import CHUNKS, CODECS, ZARR_FORMATS, VolumeBenchmark
+from . import CHUNKS, LOSSLESS_CODECS, SETTINGS, ZARR_FORMATS, VolumeBenchmark, only_if
+
+#: Every engine's copy is checked to read back exactly, so the lossless codecs of the set; a codec an engine
+#: cannot write (a pipeline with filters, in TensorStore or zarrs) is an asv skip with its reason.
+CODECS = LOSSLESS_CODECS
+SELECTED = SETTINGS.runs("engines") and bool(CODECS)
 
 THREADS = ["1", "all"]
 PARAMS = [list(ENGINE_NAMES), CODECS, CHUNKS, ZARR_FORMATS, THREADS]
@@ -63,6 +70,7 @@ class EngineBenchmark(VolumeBenchmark):
             shutil.rmtree(self.workdir, ignore_errors=True)
 
 
+@only_if(SELECTED)
 class Write(EngineBenchmark):
     """Each sample writes a fresh store; checking and removing stores happens in ``teardown``."""
 
@@ -83,6 +91,7 @@ class Write(EngineBenchmark):
         super().teardown(volume, engine, codec, chunks, zarr_format, threads)
 
 
+@only_if(SELECTED)
 class Read(EngineBenchmark):
     """The whole array into numpy, each engine reading the store it wrote.
 
@@ -112,6 +121,7 @@ class Read(EngineBenchmark):
         self.engine.read(self.path, self.runtime)
 
 
+@only_if(SELECTED)
 class ChunkBytes(EngineBenchmark):
     """Bytes of the chunk objects each engine writes for a codec (deterministic, so measured once).
 

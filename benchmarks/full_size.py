@@ -1,6 +1,6 @@
 """Full-size tomograms in bounded memory: recompressing a whole volume from one local store into another.
 
-The source is a synthetic tomogram of each size in ``CRYOET_ZARR_BENCH_FULL_SIZES`` (comma-separated shapes,
+The full-size study (``CRYOET_ZARR_BENCH_STUDIES=full-size``).  The source is a synthetic tomogram of each size in ``CRYOET_ZARR_BENCH_FULL_SIZES`` (comma-separated shapes,
 ``512`` or ``184x630x630``; default ``184x630x630``, the shape of the portal's full TS_100_3), stored as the
 portal stores it (Zarr format 2, Blosc LZ4 level 5 with byte shuffle, 256³ chunks) on local disk.  It is
 recompressed block by block (:func:`cryoet_zarr_bench.recompress.recompress`) into each codec and layout
@@ -13,28 +13,24 @@ destination takes longer because each shard is written once per layer of inner c
 runtime policy says otherwise (zarr decodes that many chunks at once); warm page cache.
 """
 
-import os
 from pathlib import Path
 
-from cryoet_zarr_bench.layouts import format_chunks, parse_chunks
+from cryoet_zarr_bench.layouts import parse_chunks
 from cryoet_zarr_bench.measure import same_bits
 from cryoet_zarr_bench.releases import verify_pins
 from cryoet_zarr_bench.recompress import recompress, traced_peak_bytes
 from cryoet_zarr_bench.sources.synthetic import synthetic_volume
 from cryoet_zarr_bench.stores import DirectoryStore
 
-from . import CODECS, VolumeBenchmark
-from .access import LAYOUTS
+from . import LOSSLESS_CODECS, SETTINGS, VolumeBenchmark, only_if
 
-SIZES = [
-    format_chunks(parse_chunks(text))
-    for text in os.environ.get("CRYOET_ZARR_BENCH_FULL_SIZES", "184x630x630").split(",")
-    if text.strip()
-]
+SIZES = list(SETTINGS.full_sizes)
+LAYOUTS = list(SETTINGS.layouts)
 SOURCE_CODEC, SOURCE_CHUNKS, SOURCE_FORMAT = "blosc-lz4-5-shuffle", "256", 2
 ZARR_FORMAT = 3
 
 
+@only_if(SETTINGS.runs("full-size") and LOSSLESS_CODECS)
 class Recompress(VolumeBenchmark):
     """Recompress a full-size tomogram from the portal's layout into a codec and layout, block by block."""
 
@@ -42,7 +38,7 @@ class Recompress(VolumeBenchmark):
     timeout = 1800
     repeat = 1
     rounds = 1
-    params = [SIZES, CODECS, LAYOUTS]
+    params = [SIZES, LOSSLESS_CODECS, LAYOUTS]  # every copy is checked to be exact
     param_names = ["size", "codec", "layout"]
 
     def setup_cache(self):

@@ -2,36 +2,65 @@
 
 Every figure here is deterministic, so each is a ``track_`` benchmark measured once; none is a timing.  Stores
 are in memory.  Each write is checked against the codec's own guarantee (``codecs.check_error_bound``: exact
-for lossless codecs, the stated bound for lossy ones); a broken guarantee fails the benchmark.
+for lossless codecs, the stated bound for lossy ones); a broken guarantee fails the benchmark.  A ratio is raw
+bytes / chunk bytes (the metadata documents never enter it), as everywhere in the suite.
 
-Noise σ: from the synthetic source's two half-volumes (same particles, independent noise, same scale as the
-default volume) when the volume is synthetic; otherwise a robust estimate from the volume alone
-(``fidelity.noise_sigma_mad``, an underestimate for spatially correlated noise), and the half-map figures are
+Noise σ (``cryoet_zarr_bench.noise``, through ``sources.halves.noise_estimate``): stated by the source's
+``?sigma=``, else from its half-volumes (the synthetic source's own, or ``?halves=odd.mrc,even.mrc``), else
+the spectral estimate; ``Limits`` records every estimate.  Without half-volumes the half-map criteria are
 n/a: those benchmarks return NaN, which asv records and shows as a skipped case (a ``NotImplementedError``
-raised in a benchmark's body, not its setup, would be recorded as a failure).  PSNR's peak is the original
-volume's range (max - min).  Run the study with ``CRYOET_ZARR_BENCH_CODECS=study``; lossless codecs skip the
-fidelity class (their error is zero by check).
+raised in a benchmark's body, not its setup, would be recorded as a failure).  A stack of 2-D images (an
+``.mrcs`` file) is judged image by image with 2-D FRCs.  Fidelity does not depend on the Zarr format, so
+it is measured once, in Zarr format 3 (zarr 2.18 environments skip the study).  Noise-tied settings
+(``step-1%+pcodec-8``, ``zfp-accuracy-0.1sigma``) are resolved against σ per volume.
+
+The codec study is opt-in: ``CRYOET_ZARR_BENCH_STUDIES=codec``.  Its codecs are the ``study`` set unless
+``CRYOET_ZARR_BENCH_CODECS`` names others; the fidelity classes take its lossy codecs, ``LosslessLimit`` its
+lossless ones, and a class with none defines no benchmarks.
+
+``UseFidelity`` judges the lossy settings by use instead: picking the synthetic volume's known particles and
+averaging them, before and after (``cryoet_zarr_bench.particles``; docs/codec-study.md).
 """
 
+import json
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
-import numpy as np
-
-from cryoet_zarr_bench import fidelity, information
-from cryoet_zarr_bench.codecs import NOISE_TIED, check_error_bound, parse_codec, resolve_noise_tied
+from cryoet_zarr_bench import fidelity, information, particles
+from cryoet_zarr_bench._atomic import write_file
+from cryoet_zarr_bench.codecs import (
+    NOISE_TIED,
+    check_error_bound,
+    is_noise_tied,
+    parse_codec,
+    resolve_noise_tied,
+)
 from cryoet_zarr_bench.codecs.filters import Step
+from cryoet_zarr_bench.noise import HALVES, MAD, SPECTRAL, NoiseEstimate
+from cryoet_zarr_bench.sources.halves import is_image_stack, noise_estimate
 from cryoet_zarr_bench.stores import MemoryStore, parse_chunks
 
-from . import CHUNKS, CODECS, ZARR_FORMATS, VolumeBenchmark
+from . import CHUNKS, SETTINGS, VolumeBenchmark, is_lossless, only_if
+
+SELECTED = SETTINGS.runs("codec")
+LOSSY = [name for name in SETTINGS.study_codecs if not is_lossless(name)]
+LOSSLESS = [name for name in SETTINGS.study_codecs if is_lossless(name)]
+#: The noise-tied settings measured beside the lossy codecs of the set (those it does not hold itself).
+NOISE_TIED_EXTRA = [name for name in NOISE_TIED if name not in LOSSY]
+#: Fidelity does not depend on the Zarr format: one format, the one the portal is moving to.
+STUDY_FORMATS = [3]
 
 
 @dataclass(frozen=True)
 class StudyData:
-    """The volume and its noise reference (σ, how it was estimated, half-volumes if any)."""
+    """The volume, its noise estimate (σ, every estimate, half-volumes if any), its Gaussian reference and
+    whether it is a stack of 2-D images."""
 
     volume: object
-    noise: fidelity.NoiseReference
+    noise: NoiseEstimate
+    reference: information.GaussianReference
+    images: bool
 
     @property
     def sigma(self):
@@ -42,17 +71,13 @@ class StudyData:
         return self.noise.halves
 
 
-def _fsc_resolution(a, b, threshold, voxel_spacing):
-    """The resolution (Å) where the Fourier shell correlation of ``a`` and ``b`` first falls below ``threshold``."""
-    return fidelity.crossing(fidelity.fsc(a, b), threshold, voxel_spacing).resolution
-
-
 class _StudyBase(VolumeBenchmark):
     """The study data once per environment (one ``setup_cache`` for every study class) and checked writes."""
 
     def setup_cache(self):
         volume = super().setup_cache()
-        return StudyData(volume, fidelity.noise_reference(volume))
+        reference = information.GaussianReference.of(volume.data)
+        return StudyData(volume, noise_estimate(volume), reference, is_image_stack(volume))
 
     def _write_volume(self, study, codec, chunks, zarr_format):
         """One checked write of the volume with ``codec``; keeps the decoded copy and the stored bytes."""
@@ -63,8 +88,8 @@ class _StudyBase(VolumeBenchmark):
 
     @property
     def _ratio(self):
-        """The volume's compression ratio with the codec: raw bytes / stored bytes."""
-        return self.study.volume.nbytes / self.stored.total
+        """The volume's compression ratio with the codec: raw bytes / chunk bytes."""
+        return self.study.volume.nbytes / self.stored.chunks
 
     def _write_read(self, data, zarr_format):
         store = MemoryStore()
@@ -74,42 +99,49 @@ class _StudyBase(VolumeBenchmark):
         return decoded, store.stored_bytes()
 
 
-class LossyFidelity(_StudyBase):
-    """Fidelity of every lossy codec of ``CRYOET_ZARR_BENCH_CODECS`` (lossless ones skip): one checked write
-    of the volume per case (and of both half-volumes for the half-map figures)."""
+def _criterion(assessed, name):
+    """1 if the verdict's criterion ``name`` passed, 0 if it failed, NaN where it could not be judged."""
+    passed = assessed.verdict.get(name).passed
+    return math.nan if passed is None else int(passed)
 
-    version = "1"
+
+@only_if(SELECTED and LOSSY)
+class LossyFidelity(_StudyBase):
+    """Fidelity of every lossy codec of the study: one checked write of the volume per case (and of both
+    half-volumes for the half-map figures)."""
+
+    version = "2"
+    params = [LOSSY, CHUNKS, STUDY_FORMATS]
 
     def setup(self, study, codec, chunks, zarr_format):
         super().setup(study.volume, codec, chunks, zarr_format)
-        resolved = self.resolve(study, codec)
-        if parse_codec(resolved).lossless:
-            raise NotImplementedError(
-                f"{codec} is lossless: its round trip is exact (checked by Compression)"
-            )
-        self._write_volume(study, resolved, chunks, zarr_format)
+        self._write_volume(study, self.resolve(study, codec), chunks, zarr_format)
+        self._format = zarr_format
+        self._assessed = None
 
     def resolve(self, study, codec):
-        """The concrete pipeline name for ``codec`` (the identity here)."""
-        return codec
+        """The concrete pipeline name for ``codec`` (noise-tied names resolved against σ)."""
+        return resolve_noise_tied(codec, study.volume.data, study.sigma) if is_noise_tied(codec) else codec
 
-    def _halves_decoded(self, zarr_format):
-        return tuple(self._write_read(half, zarr_format)[0] for half in self.study.halves)
-
-    def _half_map_fidelity(self, zarr_format):
-        """The figures that need the half-volumes, each compressed with the codec (SSIM left out); None
-        without half-volumes (any volume but the synthetic one)."""
-        if self.study.halves is None:
-            return None
-        return fidelity.assess(
-            self.study.volume.data,
-            self.decoded,
-            sigma=self.study.sigma,
-            voxel_spacing=self.study.volume.voxel_spacing[0],
-            halves=self.study.halves,
-            halves_decoded=self._halves_decoded(zarr_format),
-            with_ssim=False,
-        )
+    def _fidelity(self):
+        """Every figure and the verdict, the half-volumes compressed alike when there are any (SSIM left out);
+        computed once per case and process."""
+        if self._assessed is None:
+            halves = self.study.halves
+            decoded = None
+            if halves is not None:
+                decoded = tuple(self._write_read(half, self._format)[0] for half in halves)
+            self._assessed = fidelity.assess(
+                self.study.volume.data,
+                self.decoded,
+                sigma=self.study.sigma,
+                voxel_spacing=self.study.volume.voxel_spacing[0],
+                halves=halves,
+                halves_decoded=decoded,
+                images=self.study.images,
+                with_ssim=False,
+            )
+        return self._assessed
 
     def _original(self):
         return self.study.volume.data
@@ -117,7 +149,7 @@ class LossyFidelity(_StudyBase):
     def track_compression_ratio(self, study, codec, chunks, zarr_format):
         return self._ratio
 
-    track_compression_ratio.unit = "ratio"
+    track_compression_ratio.unit = "ratio (raw bytes / chunk bytes)"
 
     def track_mse(self, study, codec, chunks, zarr_format):
         return fidelity.mse(self._original(), self.decoded)
@@ -135,6 +167,8 @@ class LossyFidelity(_StudyBase):
     track_psnr.unit = "dB (peak = original max - min)"
 
     def track_ssim(self, study, codec, chunks, zarr_format):
+        if min(self._original().shape) < 7:
+            return math.nan
         return fidelity.ssim(self._original(), self.decoded)
 
     track_ssim.unit = "SSIM (7^3 uniform window)"
@@ -145,71 +179,72 @@ class LossyFidelity(_StudyBase):
     track_added_noise.unit = "% of noise variance"
 
     def track_worst_shell_added_power(self, study, codec, chunks, zarr_format):
-        curve = fidelity.shell_error_fraction(self._original(), self.decoded)
-        return 100 * float(np.nanmax(curve.values))
+        return 100 * self._fidelity().worst_shell_error_fraction
 
-    track_worst_shell_added_power.unit = "% of data power (worst Fourier shell)"
+    track_worst_shell_added_power.unit = "% of data power (worst Fourier shell; worst image of a stack)"
 
-    def track_fsc_0143_resolution(self, study, codec, chunks, zarr_format):
-        return _fsc_resolution(self._original(), self.decoded, 0.143, study.volume.voxel_spacing[0])
+    def track_worst_shell_frequency(self, study, codec, chunks, zarr_format):
+        return self._fidelity().worst_shell_frequency
 
-    track_fsc_0143_resolution.unit = "Å (FSC original vs decoded < 0.143)"
-
-    def track_fsc_05_resolution(self, study, codec, chunks, zarr_format):
-        return _fsc_resolution(self._original(), self.decoded, 0.5, study.volume.voxel_spacing[0])
-
-    track_fsc_05_resolution.unit = "Å (FSC original vs decoded < 0.5)"
+    track_worst_shell_frequency.unit = "cycles/voxel (the worst shell's)"
 
     def track_half_map_shift(self, study, codec, chunks, zarr_format):
-        assessed = self._half_map_fidelity(zarr_format)
-        return math.nan if assessed is None else assessed.half_map_shift_angstrom
+        change = self._fidelity().half_map
+        return math.nan if change is None else change.shift_angstrom
 
     track_half_map_shift.unit = "Å (half-map FSC 0.143 after - before)"
 
-    def track_half_map_shift_shells(self, study, codec, chunks, zarr_format):
-        assessed = self._half_map_fidelity(zarr_format)
-        return math.nan if assessed is None else assessed.half_map_shift_shells
+    def track_half_map_deviation(self, study, codec, chunks, zarr_format):
+        change = self._fidelity().half_map
+        return math.nan if change is None else change.worst_deviation
 
-    track_half_map_shift_shells.unit = "Fourier shells"
+    track_half_map_deviation.unit = "worst |FSC after - before| / 1/sqrt(n), shells up to the crossing"
 
     def track_safe(self, study, codec, chunks, zarr_format):
-        assessed = self._half_map_fidelity(zarr_format)
-        return math.nan if assessed is None else int(assessed.safe)
+        safe = self._fidelity().safe
+        return math.nan if safe is None else int(safe)
 
-    track_safe.unit = "1 = safe (<=1% added noise, FSC>=0.99 to half-map resolution, resolution unmoved)"
+    track_safe.unit = "1 = every criterion passed (track_criterion_*), 0 = one failed"
 
-    def track_ratio_of_rate_distortion_bound(self, study, codec, chunks, zarr_format):
-        added = fidelity.added_noise_fraction(self._original(), self.decoded, study.sigma)
-        bound = information.rate_distortion_ratio(added, 8 * study.volume.dtype.itemsize)
-        return self._ratio / bound
+    def track_criterion_added_noise(self, study, codec, chunks, zarr_format):
+        return _criterion(self._fidelity(), fidelity.ADDED_NOISE)
 
-    track_ratio_of_rate_distortion_bound.unit = (
-        "fraction of R(D) = 1/2 log2(sigma^2/D) at the same added noise"
+    track_criterion_added_noise.unit = "1 = at most 1% of the noise variance added"
+
+    def track_criterion_half_map(self, study, codec, chunks, zarr_format):
+        return _criterion(self._fidelity(), fidelity.HALF_MAP)
+
+    track_criterion_half_map.unit = "1 = half-map FSC unchanged within its uncertainty, no resolution shift"
+
+    def track_criterion_signal_kept(self, study, codec, chunks, zarr_format):
+        return _criterion(self._fidelity(), fidelity.SIGNAL_KEPT)
+
+    track_criterion_signal_kept.unit = "1 = FSC(original, decoded) >= 0.99 up to the half-map resolution"
+
+    def track_fraction_of_gaussian_reference(self, study, codec, chunks, zarr_format):
+        fraction = study.reference.fraction(self._ratio, fidelity.mse(self._original(), self.decoded))
+        return math.nan if fraction is None else fraction  # n/a: the setting was exact on these data
+
+    track_fraction_of_gaussian_reference.unit = (
+        "ratio / the Gaussian reference's at the same MSE (reverse water-filling over the measured spectrum; "
+        "a reference, not a bound)"
     )
 
 
+@only_if(SELECTED and LOSSY and NOISE_TIED_EXTRA)
 class NoiseTiedFidelity(LossyFidelity):
-    """Settings chosen from the volume's noise (issue 10, point 5), resolved to a pipeline per volume:
+    """Settings chosen from the volume's noise, resolved to a pipeline per volume:
 
-    ``step-<f>%``      uniform quantiser with Δ = √(12 f)·σ (adds f·σ² of variance)
+    ``step-<f>%``      uniform quantiser with Δ = √(12 f)·σ rounded down (adds at most f·σ² of variance)
     ``bitround-<f>%``  the fewest mantissa bits whose rounding adds at most f·σ² of variance
     ``bitinfo-<p>%``   the mantissa bits holding p% of the bitwise real information (Klöwer et al. 2021)
 
-    They run only when the suite's codec set holds lossy codecs, so the default (lossless) suite stays short.
+    They run beside the study's lossy codecs; a setting the codec set holds itself is measured by
+    ``LossyFidelity`` only.
     """
 
-    version = "1"
-    params = [list(NOISE_TIED), CHUNKS, ZARR_FORMATS]
-
-    def setup(self, study, codec, chunks, zarr_format):
-        if all(parse_codec(name).lossless for name in CODECS):
-            raise NotImplementedError(
-                "noise-tied settings run with a lossy codec set (CRYOET_ZARR_BENCH_CODECS=study)"
-            )
-        super().setup(study, codec, chunks, zarr_format)
-
-    def resolve(self, study, codec):
-        return resolve_noise_tied(codec, study.volume.data, study.sigma)
+    version = "2"
+    params = [NOISE_TIED_EXTRA, CHUNKS, STUDY_FORMATS]
 
     def track_resolved_setting(self, study, codec, chunks, zarr_format):
         """Δ for step settings (data units), kept mantissa bits for BitRound ones."""
@@ -219,10 +254,12 @@ class NoiseTiedFidelity(LossyFidelity):
     track_resolved_setting.unit = "step (data units) or kept mantissa bits"
 
 
+@only_if(SELECTED)
 class Limits(_StudyBase):
-    """What the volume allows, whatever the codec: the order-0 byte-plane entropy limit and the noise."""
+    """What the volume allows, whatever the codec: the order-0 byte-plane entropy limit, the noise estimates,
+    the half-map resolution and the Gaussian reference at 1% added noise."""
 
-    version = "1"
+    version = "2"
     params = []
     param_names = []
 
@@ -240,33 +277,143 @@ class Limits(_StudyBase):
     def track_noise_sigma(self, study):
         return study.sigma
 
-    track_noise_sigma.unit = "data units"
+    track_noise_sigma.unit = "data units (the estimate used: stated, else half-volumes, else spectral)"
+
+    def track_noise_sigma_half_volumes(self, study):
+        return study.noise.estimates.get(HALVES, math.nan)
+
+    track_noise_sigma_half_volumes.unit = "data units (std(half1 - half2) / sqrt(2), scaled to the volume)"
+
+    def track_noise_sigma_spectral(self, study):
+        return study.noise.estimates[SPECTRAL]
+
+    track_noise_sigma_spectral.unit = "data units (mean power at |k| >= 0.4 cycles/voxel)"
+
+    def track_noise_sigma_mad(self, study):
+        return study.noise.estimates[MAD]
+
+    track_noise_sigma_mad.unit = "data units (1.4826 MAD of neighbour differences / sqrt(2))"
+
+    def track_data_std(self, study):
+        return study.noise.data_std
+
+    track_data_std.unit = "data units"
+
+    def _half_map(self, study):
+        if study.halves is None:  # n/a: no half-volumes
+            return None
+        voxel = study.volume.voxel_spacing[0]
+        if study.images:  # the first image's 2-D FRC stands for the stack
+            return fidelity.crossing(fidelity.fsc(study.halves[0][0], study.halves[1][0]), 0.143, voxel)
+        return fidelity.crossing(fidelity.fsc(*study.halves), 0.143, voxel)
 
     def track_half_map_resolution(self, study):
-        if study.halves is None:  # n/a: only the synthetic source makes half-volumes
-            return math.nan
-        return _fsc_resolution(*study.halves, 0.143, study.volume.voxel_spacing[0])
+        crossing = self._half_map(study)
+        return math.nan if crossing is None else crossing.resolution
 
-    track_half_map_resolution.unit = "Å (half-map FSC < 0.143)"
+    track_half_map_resolution.unit = "Å (half-map FSC < 0.143, interpolated)"
 
-    def track_rate_distortion_bound_at_1pct(self, study):
-        return information.rate_distortion_ratio(0.01, 8 * study.volume.dtype.itemsize)
+    def track_half_map_resolution_uncertainty(self, study):
+        crossing = self._half_map(study)
+        return math.nan if crossing is None else crossing.resolution_uncertainty
 
-    track_rate_distortion_bound_at_1pct.unit = "ratio (Gaussian source, 1% added noise)"
+    track_half_map_resolution_uncertainty.unit = "Å (the FSC's 1/sqrt(n) carried through its slope)"
+
+    def track_gaussian_reference_at_1pct(self, study):
+        return study.reference.ratio(0.01 * study.sigma**2)
+
+    track_gaussian_reference_at_1pct.unit = "ratio (Gaussian source of the measured spectrum, 1% added noise)"
 
 
+@only_if(SELECTED and LOSSLESS)
 class LosslessLimit(_StudyBase):
-    """Each lossless codec's ratio as a fraction of the entropy estimate (lossy codecs skip)."""
+    """Each lossless codec's ratio as a fraction of the entropy estimate."""
 
-    version = "1"
+    version = "2"
+    params = [LOSSLESS, CHUNKS, STUDY_FORMATS]
 
     def setup(self, study, codec, chunks, zarr_format):
         super().setup(study.volume, codec, chunks, zarr_format)
-        if not parse_codec(codec).lossless:
-            raise NotImplementedError(f"{codec} is lossy: see LossyFidelity")
         self._write_volume(study, codec, chunks, zarr_format)
 
     def track_fraction_of_entropy_limit(self, study, codec, chunks, zarr_format):
         return self._ratio / information.entropy_ratio_limit(study.volume.data)
 
     track_fraction_of_entropy_limit.unit = "fraction of the order-0 byte-plane entropy ratio"
+
+
+@dataclass(frozen=True)
+class UseData:
+    """The volume, its noise σ (for noise-tied names), its known particles and the original's picking and
+    averaging measures."""
+
+    volume: object
+    sigma: float
+    particles: object
+    original: object
+
+
+def _use_figures(data, codec, chunks):
+    """The decoded copy's recall, precision, resolution and verdict for one case: computed by the first
+    benchmark of the case (one checked write into a memory store), kept as JSON in asv's working directory for
+    the class's other benchmarks, which would otherwise repeat the whole analysis."""
+    path = Path("use-figures") / f"{codec}_{chunks}.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    store = MemoryStore()
+    store.write(data.volume.data, codec=codec, chunks=parse_chunks(chunks), zarr_format=STUDY_FORMATS[0])
+    decoded = store.read()
+    check_error_bound(codec, data.volume.data, decoded)
+    verdict = particles.judge_use(data.original, particles.measure_use(decoded, data.particles))
+    figures = {c: getattr(verdict, c).after for c in ("recall", "precision", "resolution")}
+    figures["safe"] = int(verdict.safe)
+    write_file(path, lambda stream: stream.write(json.dumps(figures).encode()))
+    return figures
+
+
+#: The suite volume's known particles (a synthetic source's), found from the source string alone.
+KNOWN = particles.source_particles(SETTINGS.source) if SELECTED and LOSSY else None
+
+
+@only_if(SELECTED and LOSSY and KNOWN is not None and KNOWN.unmeasurable() is None)
+class UseFidelity(VolumeBenchmark):
+    """Whether a lossy setting changes what users do with the tomogram: pick its particles by template matching
+    and average them at their known positions (``cryoet_zarr_bench.particles``), original vs decoded, for the
+    study's lossy codecs and the noise-tied settings.  Only a synthetic volume of 64³ or more has particles
+    known and numerous enough; on any other the class defines no benchmarks.
+    """
+
+    version = "1"
+    params = [LOSSY + NOISE_TIED_EXTRA, CHUNKS]
+    param_names = ["codec", "chunks"]
+
+    def setup_cache(self):
+        volume = super().setup_cache()
+        known = particles.known_particles(volume)
+        return UseData(volume, noise_estimate(volume).sigma, known, particles.measure_use(volume.data, known))
+
+    def setup(self, data, codec, chunks):
+        super().setup(data.volume, codec, chunks, STUDY_FORMATS[0])
+        if is_noise_tied(codec):
+            codec = resolve_noise_tied(codec, data.volume.data, data.sigma)
+        self.figures = _use_figures(data, codec, chunks)
+
+    def track_picking_recall(self, data, codec, chunks):
+        return self.figures["recall"]
+
+    track_picking_recall.unit = "fraction of known particles found (template matching)"
+
+    def track_picking_precision(self, data, codec, chunks):
+        return self.figures["precision"]
+
+    track_picking_precision.unit = "fraction of picks that are particles"
+
+    def track_average_resolution(self, data, codec, chunks):
+        return self.figures["resolution"]
+
+    track_average_resolution.unit = "Å (half-set FSC 0.143 of the average at the known positions)"
+
+    def track_safe_for_use(self, data, codec, chunks):
+        return self.figures["safe"]
+
+    track_safe_for_use.unit = "1 = recall, precision and resolution inside the original's 95% intervals"

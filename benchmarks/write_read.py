@@ -1,48 +1,51 @@
 """Writing the volume to a local Zarr store and reading it back, per codec, chunk shape and Zarr format.
 
 Every figure here uses the suite's one runtime, ``CRYOET_ZARR_BENCH_THREADS`` (default: one thread, for Blosc
-and zarr 3's chunk concurrency alike); ``parallel.Parallel`` times the same at one thread and at all cores.
-Stores are on local disk, in asv's working directory.
+and zarr 3's chunk concurrency alike); the parallel study times the same at one thread and at all cores.
+Stores are on local disk, in asv's working directory.  What is timed is zarr's public API alone:
 
-- ``Write.time_write``: a fresh store per sample; removing stores happens in ``teardown``, untimed.
-- ``Read.time_read_warm``: the store's files are in the page cache (read once in setup before every sample);
-  decoding and copying dominate.
-- ``ColdRead.time_read_cold``: the store's files are evicted from the page cache before every sample, so the
-  disk is read too.
+- ``Write.time_write``: ``array[...] = volume`` into an empty array that setup created (its metadata written)
+  in a fresh store before every sample; checking and removing the store happen in ``teardown``, untimed.
+- ``Read.time_read_warm``: ``array[...]`` from an array that setup opened (its metadata read); the store's
+  files are in the page cache (read once in setup before every sample), so decoding and copying dominate.
+- ``ColdRead.time_read_cold``: the same read with the store's files evicted from the page cache before every
+  sample, so the disk is read too.
 - ``PeakMemory``: the most memory a write or a read holds at once beyond what the process held before it
   (its buffers, the codec's scratch memory, the array a read returns), not the process's peak.
-- ``ReadPrecision.track_read_spread``: how repeatable a warm read's time is on this machine.
 """
 
-import gc
-import time
-
 from cryoet_zarr_bench.peak_memory import added_peak_bytes
-from cryoet_zarr_bench.stores import DirectoryStore, parse_chunks
+from cryoet_zarr_bench.stores import DirectoryStore
 
-from . import VolumeBenchmark, check_round_trip, evict_page_cache, read_store, warm_page_cache, warm_up
+from . import (
+    VolumeBenchmark,
+    check_round_trip,
+    evict_page_cache,
+    new_array,
+    read_store,
+    warm_page_cache,
+    warm_up,
+)
 
 
 class Write(VolumeBenchmark):
-    """Each sample writes a fresh store."""
+    """Each sample writes the volume into a fresh, empty array (setup and teardown run around every sample)."""
 
-    version = "2"
+    version = "3"
     repeat = 4
 
     def setup(self, volume, codec, chunks, zarr_format):
         super().setup(volume, codec, chunks, zarr_format)
-        self.chunk_shape = parse_chunks(chunks)
-        self.stores = []
+        self.store = DirectoryStore(self.workdir / "written.zarr")
+        self.array = new_array(self.store, volume, codec, chunks, zarr_format)
 
     def time_write(self, volume, codec, chunks, zarr_format):
-        """Write the whole volume into a new local store (warm page cache, no fsync)."""
-        store = DirectoryStore(self.workdir / f"{len(self.stores)}.zarr")
-        self.stores.append(store)
-        store.write(volume.data, codec=codec, chunks=self.chunk_shape, zarr_format=zarr_format)
+        """``array[...] = volume``: every chunk encoded and written to local disk (no fsync)."""
+        self.array[...] = volume.data
 
     def teardown(self, volume, codec, chunks, zarr_format):
-        for store in getattr(self, "stores", []):  # none if setup skipped the case
-            check_round_trip(store, volume, codec)
+        if hasattr(self, "array"):  # not if setup skipped the case
+            check_round_trip(self.store, volume, codec)
         super().teardown(volume, codec, chunks, zarr_format)
 
 
@@ -53,6 +56,7 @@ class _StoreRead(VolumeBenchmark):
     def setup(self, volume, codec, chunks, zarr_format):
         super().setup(volume, codec, chunks, zarr_format)
         self.store = read_store(volume, codec, chunks, zarr_format)
+        self.array = self.store.open()
         self.page_cache_state(self.store)
 
 
@@ -62,25 +66,25 @@ class Read(_StoreRead):
     Reading is idempotent, so a read takes many samples; setup before each only re-warms the page cache.
     """
 
-    version = "2"
+    version = "3"
     repeat = (10, 25, 4.0)
     page_cache_state = staticmethod(warm_page_cache)
 
     def time_read_warm(self, volume, codec, chunks, zarr_format):
-        """Read the whole array; the store's files are in the page cache."""
-        self.store.read()
+        """``array[...]``: every chunk read and decoded into numpy; the store's files are in the page cache."""
+        self.array[...]
 
 
 class ColdRead(_StoreRead):
     """The same read from the disk: the store's files are evicted from the page cache before every sample."""
 
-    version = "1"
+    version = "2"
     repeat = (5, 8, 3.0)
     page_cache_state = staticmethod(evict_page_cache)
 
     def time_read_cold(self, volume, codec, chunks, zarr_format):
-        """Read the whole array; none of the store's files are in the page cache."""
-        self.store.read()
+        """``array[...]``; none of the store's files are in the page cache."""
+        self.array[...]
 
 
 class PeakMemory(VolumeBenchmark):
@@ -91,53 +95,27 @@ class PeakMemory(VolumeBenchmark):
     :mod:`cryoet_zarr_bench.peak_memory`. A read's figure includes the array it returns (the volume's size).
     """
 
-    version = "1"
+    version = "2"
 
     def setup(self, volume, codec, chunks, zarr_format):
         super().setup(volume, codec, chunks, zarr_format)
         warm_up(volume, codec, zarr_format)
 
     def track_write_added_peak(self, volume, codec, chunks, zarr_format):
-        """Peak memory a write of the whole volume adds (bytes)."""
+        """Peak memory ``array[...] = volume`` adds, into an empty array (bytes)."""
         store = DirectoryStore(self.workdir / "written.zarr")
-        chunk_shape = parse_chunks(chunks)
-        added = added_peak_bytes(
-            lambda: store.write(volume.data, codec=codec, chunks=chunk_shape, zarr_format=zarr_format)
-        )
+        array = new_array(store, volume, codec, chunks, zarr_format)
+        added = added_peak_bytes(lambda: array.__setitem__(Ellipsis, volume.data))
         check_round_trip(store, volume, codec)
         return added
 
     track_write_added_peak.unit = "bytes"
 
     def track_read_added_peak(self, volume, codec, chunks, zarr_format):
-        """Peak memory a warm read of the whole array adds, the returned array included (bytes)."""
+        """Peak memory ``array[...]`` adds from an opened array, the returned array included (bytes)."""
         store = read_store(volume, codec, chunks, zarr_format)
+        array = store.open()
         warm_page_cache(store)
-        return added_peak_bytes(store.read)
+        return added_peak_bytes(lambda: array[...])
 
     track_read_added_peak.unit = "bytes"
-
-
-class ReadPrecision(VolumeBenchmark):
-    """The slowest of 21 warm reads over the fastest: 1.0 is perfectly repeatable (a quiet 2-core VM:
-    1.06-2.13)."""
-
-    version = "1"
-    reads = 21
-
-    def track_read_spread(self, volume, codec, chunks, zarr_format):
-        """max / min of the times of 21 consecutive warm reads, after one untimed read (garbage collection off)."""
-        store = read_store(volume, codec, chunks, zarr_format)
-        store.read()
-        times = []
-        gc.disable()  # as asv's own timings do
-        try:
-            for _ in range(self.reads):
-                start = time.perf_counter()
-                store.read()
-                times.append(time.perf_counter() - start)
-        finally:
-            gc.enable()
-        return max(times) / min(times)
-
-    track_read_spread.unit = "ratio"

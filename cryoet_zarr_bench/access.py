@@ -11,6 +11,19 @@ pattern        region of a (z, y, x) volume
 ``whole``      the whole volume
 =============  ===============================================================================
 
+They are read from one of :data:`STORES`:
+
+========================  =====================================================================
+store                     what serves the chunks
+========================  =====================================================================
+``local``                 a directory on local disk (page cache warm)
+``memory``                a ``dict`` in the process (no disk: codec and zarr only)
+``s3``                    an S3 server on 127.0.0.1 (moto), read anonymously through s3fs
+``s3+latency``            the same with 20 ms added to every request (a cross-region round trip)
+``s3-obstore``            the S3 server read through zarr 3's ``ObjectStore`` (obstore)
+``s3-obstore+latency``    the same with 20 ms added to every request
+========================  =====================================================================
+
 :func:`region` gives a pattern's selection, :func:`read` reads it from an opened array and :func:`expected`
 cuts it from the original data, so a benchmark can check that a read returned exactly the right values.
 """
@@ -21,9 +34,10 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["PATTERNS", "SUBVOLUME_EDGE", "expected", "read", "region"]
+__all__ = ["PATTERNS", "STORES", "SUBVOLUME_EDGE", "expected", "read", "region"]
 
 PATTERNS = ("xy", "xz", "yz", "sub64", "whole")
+STORES = ("local", "memory", "s3", "s3+latency", "s3-obstore", "s3-obstore+latency")
 SUBVOLUME_EDGE = 64
 
 

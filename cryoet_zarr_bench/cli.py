@@ -13,22 +13,44 @@ import threading
 from dataclasses import replace
 from pathlib import Path
 
-from . import _compat, asv_run, dashboard, fidelity, progress
+from . import _compat, asv_run, dashboard, progress
 from .asv_config import AsvConfig
-from .codecs import CODEC_SETS, codec_set, parse_codec
+from .codecs import (
+    CODEC_SETS,
+    codec_set,
+    is_noise_tied,
+    parse_codec,
+    resolve_noise_tied,
+)
 from .errors import UserError
+from .information import GaussianReference
 from .interpreters import find_python, how_to_get, interpreters_on_path
 from .matrix import format_matrix, read_environments, refresh
 from .measure import check_memory, measure_codec
-from .report import by_release, engines_page, layout_page, model, study, text
+from .report.answer import page as answer_page
+from .report.answer.model import build_answer
+from .report.answer.rules import Rules
+from .report.answer.text import format_answer
+from .report.by_release import model, text
+from .report.by_release import page as by_release
+from .report.engines import page as engines_page
+from .report.engines.model import build_engine_report
+from .report.engines.text import format_engine_report
 from .report.publishing import read_config_results
+from .report.runs import ReportError
+from .report.site import ANSWER, BY_RELEASE, ENGINES, STUDY, SURVEY, SiteInputs, publish_site
+from .report.study.model import build_study
+from .report.study.page import study_page
+from .report.study.slices import central_slices, slices_setting
+from .report.study.text import format_study
 from .report.tables import seed_table
 from .runtime import Runtime, parse_threads
 from .sources import SourceSpec, acquire, describe_cache_entry, parse_source
+from .sources.halves import is_image_stack, noise_estimate
 from .sources.local import MRC_IMAGE_2D
 from .sources.spec import CentreCrop
 from .stores import format_chunks, parse_chunks
-from .suite import SOURCE_ENV
+from .suite import SOURCE_ENV, STUDIES, STUDIES_ENV, SuiteSettings, SuiteSettingsError
 
 __all__ = ["main"]
 
@@ -48,6 +70,20 @@ def _positive(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _positive_number(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be greater than 0, got {text}")
+    return value
+
+
+def _at_least_one(text: str) -> float:
+    value = float(text)
+    if not value >= 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
     return value
 
 
@@ -91,10 +127,14 @@ def cmd_quick(args: argparse.Namespace) -> int:
     codecs = codec_set(args.codecs)
     volume = acquire(_sized_source(args.source, args.size), cache=not args.no_cache, progress=not args.json)
     check_memory(volume, args.chunks, in_memory=args.memory)
+    lossy = any(is_noise_tied(codec) or not parse_codec(codec).lossless for codec in codecs)
+    noise = noise_estimate(volume, cache=not args.no_cache) if lossy else None
+    reference = GaussianReference.of(volume.data) if lossy else None
     for codec in codecs:  # refuse, before any work, a codec that cannot store this volume here
-        parse_codec(codec).check(volume.dtype)
-    lossy = not all(parse_codec(codec).lossless for codec in codecs)
-    noise = fidelity.noise_reference(volume) if lossy else None
+        name = resolve_noise_tied(codec, volume.data, noise.sigma) if is_noise_tied(codec) else codec
+        concrete = parse_codec(name)
+        concrete.check(volume.dtype)
+        concrete.check_values(volume.data)
     measurements = [
         measure_codec(
             volume,
@@ -105,6 +145,8 @@ def cmd_quick(args: argparse.Namespace) -> int:
             in_memory=args.memory,
             runtime=Runtime(args.threads),
             noise=noise,
+            reference=reference,
+            images=is_image_stack(volume),
         )
         for codec in progress.steps(codecs, "quick")
     ]
@@ -120,6 +162,14 @@ def cmd_quick(args: argparse.Namespace) -> int:
         "notes": volume.provenance.get("notes", []),
         **_compat.library_versions(),
     }
+    if noise is not None:
+        context["noise"] = {
+            "sigma": noise.sigma,
+            "method": noise.method,
+            "estimates": noise.estimates,
+            "data_std": noise.data_std,
+            "warnings": list(noise.warnings),
+        }
     if args.json:
         print(json.dumps([{**m.as_row(), **context} for m in measurements], indent=2))
         return 0
@@ -140,9 +190,11 @@ def cmd_quick(args: argparse.Namespace) -> int:
         print(f"note: chunks {chunks} exceed the volume in some axis; zarr pads such chunks to full size")
     if noise is not None:
         print(
-            f"lossy codecs: PSNR peak = the volume's max - min; added noise = error variance / noise variance, "
-            f"noise σ {noise.sigma:.3g} from {noise.method}"
+            "lossy codecs: PSNR peak = the volume's max - min; added noise = error variance / noise variance; "
+            f"{noise.describe()}"
         )
+        for warning in noise.warnings:
+            print(f"note: {warning}")
     print(f"times are the median of {args.repeats} timed run(s) each; ratio = raw bytes / chunk bytes\n")
     print(seed_table(measurements))
     return 0
@@ -171,11 +223,27 @@ def _run_quietly(command: list[str], environ: dict[str, str] | None = None) -> N
 def cmd_bench(args: argparse.Namespace) -> int:
     settings = AsvConfig.read(args.config)
     config = settings.path
+    environ = dict(os.environ)
+    if args.studies is not None:
+        environ[STUDIES_ENV] = args.studies
+    try:  # once, up front: asv would stop every module's run with the same line
+        suite = SuiteSettings.from_env(environ)
+    except SuiteSettingsError as exc:
+        raise CommandError(str(exc)) from None
     commit = subprocess.run(
         ["git", "rev-parse", "HEAD"], cwd=settings.repo, capture_output=True, text=True, check=False
     ).stdout.strip()
     if not commit:
         raise CommandError(f"{settings.repo} is not a git checkout with a commit; asv records results per commit")
+    benchmarks = asv_run.plan_suite(settings.benchmark_dir, environ)
+    modules = [module for module in suite.modules() if any(b.module == module for b in benchmarks)]
+    environments = read_environments(config) if args.matrix else []
+    estimate = asv_run.estimate_seconds(
+        benchmarks,
+        quick=args.quick,
+        environments=len(environments) or 1,
+        new_environments=len(environments),
+    )
     asv = [sys.executable, "-m", "asv"]
     run = [*asv, "run", "--config", str(config), "--show-stderr"]
     if args.matrix:
@@ -185,12 +253,14 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if args.quick:
         run.append("--quick")
     # asv finds each environment's interpreter by its name (python3.13) on PATH.
-    pythons = sorted({env.python for env in read_environments(config)}) if args.matrix else []
+    pythons = sorted({env.python for env in environments})
+    summary = asv_run.OutputSummary(len(benchmarks) * (len(environments) or 1), estimate)
     try:
-        with interpreters_on_path(pythons) as environ:
+        with interpreters_on_path(pythons, environ) as run_environ:
+            _print_bench_plan(suite, benchmarks, environments, args.quick, estimate)
             # --yes takes this machine's details without asking; its questionnaire is shown only on failure.
-            _run_quietly([*asv, "machine", "--yes", "--config", str(config)], environ)
-            failed = asv_run.run_by_module(run, asv_run.benchmark_modules(settings.benchmark_dir), environ=environ)
+            _run_quietly([*asv, "machine", "--yes", "--config", str(config)], run_environ)
+            failed = asv_run.run_by_module(run, modules, summary, environ=run_environ)
     except KeyboardInterrupt:
         print(
             f"\ninterrupted: the modules that finished are saved in {settings.results_dir}; "
@@ -206,39 +276,78 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
-def _publish(config: Path, survey_table: str | None = None) -> int:
-    """The dashboard, made to work offline, with the by-release, engines and layout pages (and a survey's page)
-    linked from it."""
+def _print_bench_plan(suite, benchmarks, environments, quick: bool, estimate: float) -> None:
+    """What ``bench`` is about to run, and about how long it will take: its first lines."""
+    cases = sum(benchmark.cases for benchmark in benchmarks)
+    studies = ", ".join(suite.studies) or f"none (add with --studies {','.join(s.name for s in STUDIES)} or all)"
+    print(f"bench: {len(benchmarks)} benchmarks ({cases} cases): the core; studies: {studies}", flush=True)
+    if environments:
+        where = f"{len(environments)} environment(s) of the release matrix (created if missing)"
+    else:
+        versions = ", ".join(f"{name} {version}" for name, version in _compat.library_versions().items())
+        where = f"this Python environment ({versions})"
+    sampling = "one sample per case (--quick)" if quick else "asv's full sampling"
+    print(f"bench: {where}, {sampling}; about {asv_run.format_duration(estimate)}", flush=True)
+
+
+def _survey_rows(table: str | None) -> list[dict]:
+    """The rows of a survey table (none without one); an empty or unreadable table is the user's to fix."""
+    if table is None:
+        return []
+    from .survey import SurveyTable
+
+    try:
+        rows = SurveyTable(table).rows()
+    except ImportError as error:
+        raise CommandError(
+            f"reading a survey table needs {error.name}: pip install 'cryoet-zarr-bench[survey]'"
+        ) from None
+    if not rows:
+        raise CommandError(f"{table} holds no survey rows; run `cryoet-zarr-bench survey` first")
+    return rows
+
+
+def _rules(args: argparse.Namespace) -> Rules:
+    """The answer's rules and sizes, as the options state them."""
+    return Rules(
+        read_factor=args.read_factor,
+        slice_budget_bytes=args.slice_budget_mb * 1e6,
+        portal_bytes=args.portal_tb * 1e12,
+        dataset_bytes=None if args.dataset_tb is None else args.dataset_tb * 1e12,
+    )
+
+
+def _publish(config: Path, survey_table: str | None = None, rules: Rules | None = None) -> int:
+    """The dashboard, made to work offline, with every page of the site written and linked from it, or a line
+    saying why a page was not."""
+    rows = _survey_rows(survey_table)
     print("publishing the dashboard (asv publish)…", file=sys.stderr, flush=True)
     html_dir = dashboard.publish(config)
     try:
-        _, page, _ = by_release.publish_by_release(config)
-        print(f"by-release page: {page}")
-    except model.ReportError as exc:
-        print(f"no by-release page: {exc}", file=sys.stderr)
-    try:
-        _, page, _ = engines_page.publish_engines(config)
-        print(f"engines page: {page}")
-    except model.ReportError as exc:
-        print(f"no engines page: {exc}", file=sys.stderr)
-    try:
-        _, page, _ = layout_page.publish_layout(config)
-        print(f"layout page: {page}")
-    except model.ReportError as exc:
-        print(f"no layout page: {exc}", file=sys.stderr)
-    if survey_table is not None:
-        survey, survey_page, _ = _survey_modules()
-        rows = survey.SurveyTable(survey_table).rows()
-        if not rows:
-            raise CommandError(f"{survey_table} holds no survey rows; run `cryoet-zarr-bench survey` first")
-        index, _ = survey_page.publish_survey(survey_page.survey_page(rows, *survey.survey_report(rows)), html_dir)
-        print(f"survey page: {index}")
+        inputs = SiteInputs(read_config_results(config)[1], survey_rows=rows, rules=rules or Rules())
+    except ReportError as error:
+        inputs = SiteInputs(None, results_error=str(error))
+    for published in publish_site(html_dir, inputs):
+        if published.path is None:
+            print(f"no {published.page.name} page: {published.reason}", file=sys.stderr)
+        else:
+            print(f"{published.page.name} page: {published.path}")
     print(f"dashboard: {html_dir / 'index.html'} (open it as a file, offline; or `cryoet-zarr-bench preview`)")
     return 0
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
-    return _publish(Path(args.config), args.survey)
+    return _publish(Path(args.config), args.survey, _rules(args))
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    html_dir, results = read_config_results(Path(args.config))
+    answer = build_answer(results, _rules(args), survey_rows=_survey_rows(args.survey), machine=args.machine)
+    print(format_answer(answer, args.link_base or (html_dir / "index.html").as_uri()), end="")
+    page, linked = ANSWER.publish(answer_page.answer_page(answer), html_dir)
+    unlinked = "" if linked else " (no dashboard there yet: `cryoet-zarr-bench publish` links it)"
+    print(f"answer page: {page}{unlinked}", file=sys.stderr)
+    return 0
 
 
 def cmd_preview(args: argparse.Namespace) -> int:
@@ -257,14 +366,16 @@ def cmd_preview(args: argparse.Namespace) -> int:
 def cmd_versions(args: argparse.Namespace) -> int:
     if args.engines:
         return _engines(args)
-    report, page, linked = by_release.publish_by_release(
-        Path(args.config),
+    html_dir, results = read_config_results(Path(args.config))
+    report = model.build_report(
+        results,
         machine=args.machine,
         commit=args.commit,
         baseline=args.baseline,
         contender=args.contender,
         factor=args.factor,
     )
+    page, linked = BY_RELEASE.publish(by_release.release_page(report), html_dir)
     print(text.format_report(report))
     print(f"by-release page: {page}")
     if not linked:
@@ -279,10 +390,10 @@ def _engines(args: argparse.Namespace) -> int:
             "--engines shows engines within each environment; --baseline and --contender compare "
             "environments: give one or the other"
         )
-    report, page, linked = engines_page.publish_engines(
-        Path(args.config), machine=args.machine, commit=args.commit
-    )
-    print(text.format_engine_report(report))
+    html_dir, results = read_config_results(Path(args.config))
+    report = build_engine_report(results, machine=args.machine, commit=args.commit)
+    page, linked = ENGINES.publish(engines_page.engine_page(report), html_dir)
+    print(format_engine_report(report))
     print(f"engines page: {page}")
     if not linked:
         print(f"no dashboard in {page.parent.parent} to link it from: run `cryoet-zarr-bench publish` first")
@@ -292,7 +403,8 @@ def _engines(args: argparse.Namespace) -> int:
 def _survey_modules():
     try:
         from . import survey
-        from .survey import page, run
+        from .report.survey import page
+        from .survey import run
     except ImportError as error:
         raise CommandError(f"the survey needs {error.name}: pip install 'cryoet-zarr-bench[survey]'") from None
     return survey, page, run
@@ -335,7 +447,7 @@ def cmd_survey(args: argparse.Namespace) -> int:
     summaries, extrapolations = survey.survey_report(rows, portal_bytes=portal_bytes)
     print(survey.format_summary(summaries, extrapolations))
     if args.publish:
-        index, linked = page.publish_survey(
+        index, linked = SURVEY.publish(
             page.survey_page(rows, summaries, extrapolations), AsvConfig.read(args.config).html_dir
         )
         note = "" if linked else " (no dashboard there yet: `cryoet-zarr-bench publish --survey TABLE` links it)"
@@ -380,21 +492,26 @@ def cmd_matrix(args: argparse.Namespace) -> int:
 
 def cmd_study(args: argparse.Namespace) -> int:
     html_dir, results = read_config_results(Path(args.config))
-    report = study.build_study(results, environment=args.environment)
-    print(study.format_study(report))
+    report = build_study(results, environment=args.environment)
+    volume = acquire(args.source, progress=True)
+    noise = noise_estimate(volume)
+    note = f"volume: {volume.describe()} (--source: the results must be of this volume); {noise.describe()}"
+    report = replace(report, volume_note="; ".join([note, *noise.warnings]))
+    print(format_study(report))
     slices = None
     if args.slices != "none":
-        row = study.slices_setting(report, None if args.slices == "best" else args.slices)
+        row = slices_setting(report, None if args.slices == "best" else args.slices)
         if row is not None:
-            volume = acquire(args.source, progress=True)
-            slices = study.central_slices(volume, row.codec, row.chunks, int(row.zarr_format))
+            slices = central_slices(volume, row.codec, row.chunks, int(row.zarr_format))
         elif args.slices == "best":
             print("no central slices: no setting was judged safe; name one with --slices CODEC")
         else:
             raise CommandError(
                 f"--slices {args.slices}: not a recorded study setting; pick a codec of the table"
             )
-    print(f"study page: {study.write_study_page(report, html_dir, slices)}")
+    page, linked = STUDY.publish(study_page(report, slices), html_dir)
+    unlinked = "" if linked else " (no dashboard there yet: `cryoet-zarr-bench publish` links it)"
+    print(f"study page: {page}{unlinked}")
     return 0
 
 
@@ -406,14 +523,46 @@ def _add_array_options(parser: argparse.ArgumentParser) -> None:
     """The codecs, chunk shape and Zarr format every written array takes (quick, survey)."""
     parser.add_argument(
         "--codecs",
-        default="seed",
+        default="baseline",
         help=f"a codec set ({', '.join(CODEC_SETS)}) or comma-separated codec names such as "
-        "blosc-zstd-5-shuffle,zstd-5 (default: seed)",
+        "blosc-zstd-5-shuffle,zstd-5 (default: baseline)",
     )
     parser.add_argument(
         "--chunks", type=_chunk_shape, default=(64, 64, 64), help="chunk shape: 64 or 32x128x128 (default 64)"
     )
     parser.add_argument("--zarr-format", type=int, choices=(2, 3), default=3, help="Zarr format (default 3)")
+
+
+def _add_answer_options(parser: argparse.ArgumentParser) -> None:
+    """The answer's stated rules and the sizes it is extrapolated to (report, publish)."""
+    defaults = Rules()
+    parser.add_argument(
+        "--read-factor",
+        type=_at_least_one,
+        default=defaults.read_factor,
+        help="archive: a setting qualifies when its warm read takes at most this many times the fastest "
+        f"(default {defaults.read_factor:g})",
+    )
+    parser.add_argument(
+        "--slice-budget-mb",
+        type=_positive_number,
+        default=defaults.slice_budget_bytes / 1e6,
+        help="viewing: a codec and layout qualify when an XY slice over S3 transfers at most this many MB "
+        f"(default {defaults.slice_budget_bytes / 1e6:g})",
+    )
+    parser.add_argument(
+        "--portal-tb",
+        type=_positive_number,
+        default=defaults.portal_bytes / 1e12,
+        help="the portal's raw size in TB to extrapolate to "
+        f"(default: an assumed {defaults.portal_bytes / 1e12:g})",
+    )
+    parser.add_argument(
+        "--dataset-tb",
+        type=_positive_number,
+        help="the dataset's raw size in TB (default: the survey's whole tomograms)",
+    )
+    parser.add_argument("--survey", metavar="TABLE", help="a survey table: the spread across tomograms")
 
 
 def _package_version() -> str:
@@ -444,7 +593,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     quick = commands.add_parser(
         "quick",
-        help="the seed report's table: write/read times and ratios for a few codecs",
+        help="write/read times, ratios and fidelity for a few codecs, without asv",
         description="Write a volume with each codec, read it back, and print times, sizes and the round-trip check.",
     )
     quick.add_argument(
@@ -491,6 +640,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.add_argument("--matrix", action="store_true", help="run every environment of the release matrix")
     bench.add_argument("--quick", action="store_true", help="one sample per benchmark (a smoke run)")
+    bench.add_argument(
+        "--studies",
+        metavar="NAMES",
+        help="opt-in studies to run beside the core, comma-separated: "
+        f"{', '.join(study.name for study in STUDIES)}, or all (sets CRYOET_ZARR_BENCH_STUDIES; default: that "
+        "variable, else none)",
+    )
     _add_config_option(bench)
     bench.set_defaults(run=cmd_bench)
 
@@ -498,11 +654,32 @@ def build_parser() -> argparse.ArgumentParser:
         "publish",
         help="publish the asv results as a dashboard that works offline",
         description="Run `asv publish`, rewrite the pages to use vendored copies of their JavaScript libraries, "
-        "and add the by-release page (see the versions command).",
+        "and write the pages beside it, each linked from its navigation bar: the answer (first), by release, "
+        "engines, layout, the codec study and, with --survey, the survey. A page whose results are missing "
+        "is left out with one line saying what to run.",
     )
     _add_config_option(publish)
-    publish.add_argument("--survey", metavar="TABLE", help="also publish the page of this survey table")
+    _add_answer_options(publish)
     publish.set_defaults(run=cmd_publish)
+
+    report = commands.add_parser(
+        "report",
+        help="the answer per use case (archive, viewing over S3, processing, lossy archive) as Markdown",
+        description="Apply each use case's stated rule to the recorded asv results and print the answer as "
+        "Markdown: the winner and runner-up with their numbers (each a link to its dashboard graph), the "
+        "releases measured, the spread across tomograms (--survey) and storage and egress extrapolated, with "
+        "every assumption. Also writes <html_dir>/answer/index.html, the dashboard's front page.",
+    )
+    _add_config_option(report)
+    _add_answer_options(report)
+    report.add_argument("--machine", help="whose results to use (needed when there are several machines)")
+    report.add_argument(
+        "--link-base",
+        metavar="URL",
+        help="the dashboard's index.html the links point into (default: the local html directory's, as a "
+        "file:// address), e.g. https://example.org/cryoet-zarr-bench/index.html",
+    )
+    report.set_defaults(run=cmd_report)
 
     preview = commands.add_parser(
         "preview",
@@ -601,9 +778,9 @@ def build_parser() -> argparse.ArgumentParser:
     study_command = commands.add_parser(
         "study",
         help="the codec study from recorded asv results: lossy settings against the noise and R(D)",
-        description="Read the asv results of benchmarks/study.py (run with CRYOET_ZARR_BENCH_CODECS=study), "
-        "print each lossy family's highest-ratio safe setting and every setting, and write "
-        "<html_dir>/study/index.html.",
+        description="Read the asv results of the codec study (CRYOET_ZARR_BENCH_STUDIES=codec "
+        "cryoet-zarr-bench bench), print each lossy family's highest-ratio safe setting and every setting, "
+        "and write <html_dir>/study/index.html, linked from the dashboard.",
     )
     _add_config_option(study_command)
     study_command.add_argument(

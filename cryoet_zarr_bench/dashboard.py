@@ -7,9 +7,10 @@ references at copies shipped in ``cryoet_zarr_bench/_vendor/asv_www`` (taken
 from the npm registry, listed with their sha256 in its ``MANIFEST.json``) and
 adds this project's script (``_www/cryoet-dashboard.js``: data without
 XMLHttpRequest, readable graphs).  :func:`publish` runs ``asv publish``, then
-:func:`make_offline`, names the environments by their releases and writes the
-data as scripts (:mod:`cryoet_zarr_bench.dashboard_data`), so that the page
-works opened as ``file://``.
+:func:`make_offline`, leaves out the benchmarks with no value, names the
+environments by their releases and writes the data as scripts
+(:mod:`cryoet_zarr_bench.dashboard_data`), so that the page works opened as
+``file://``.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from urllib.parse import urlsplit
 
 from . import _atomic
 from .asv_config import AsvConfig
-from .dashboard_data import name_environments, write_json_scripts
+from .dashboard_data import drop_empty_benchmarks, name_environments, write_json_scripts
 from .errors import UserError
 
 if TYPE_CHECKING:
@@ -49,6 +50,8 @@ _MANIFEST = "MANIFEST.json"
 _DASHBOARD_SCRIPT_TAG = f'<script src="{DASHBOARD_SCRIPT}"></script>'
 # The last entry of the navigation bar of asv's index.html (the current graph's title); links go before it.
 _NAV_GRAPH_TITLE = '<li id="nav-li-graphdisplay">'
+# asv's first entry of the navigation bar ("Benchmark grid"); a link put first goes before it.
+_NAV_FIRST_ENTRY = '<li id="nav-li-"'
 _UPDATE_HINT = (
     "add its npm package to cryoet_zarr_bench/_vendor/asv_www/MANIFEST.json "
     "and run tools/vendor_dashboard_assets.py --update"
@@ -198,6 +201,7 @@ def publish(config: Path = Path("asv.conf.json")) -> Path:
             f"`asv publish --config {settings.path}` failed (exit {completed.returncode}):\n{output}"
         )
     make_offline(settings.html_dir)
+    drop_empty_benchmarks(settings.html_dir)
     name_environments(settings.html_dir)
     write_json_scripts(settings.html_dir)
     return settings.html_dir
@@ -224,10 +228,11 @@ def preview_server(html_dir: Path, port: int = 8080) -> http.server.ThreadingHTT
         raise DashboardError(f"cannot serve on 127.0.0.1:{port} ({error.strerror}); choose another --port.") from None
 
 
-def add_nav_link(html_dir: Path, href: str, label: str) -> bool:
+def add_nav_link(html_dir: Path, href: str, label: str, *, first: bool = False) -> bool:
     """Add a link to another page to the navigation bar of a published asv dashboard.
 
-    The link goes after asv's own entries (grid, list, regressions).  Running it again changes nothing.
+    The link goes after asv's own entries (grid, list, regressions), or with `first` before them.  Running it
+    again changes nothing.
 
     Parameters
     ----------
@@ -255,10 +260,11 @@ def add_nav_link(html_dir: Path, href: str, label: str) -> bool:
     link = f'<li><a href="{html.escape(href)}">{html.escape(label)}</a></li>'
     if link in text:
         return False
-    position = text.find(_NAV_GRAPH_TITLE)
+    anchor = _NAV_FIRST_ENTRY if first else _NAV_GRAPH_TITLE
+    position = text.find(anchor)
     if position < 0:
         raise DashboardError(
-            f"{index} has no {_NAV_GRAPH_TITLE!r} in its navigation bar; has asv's page layout changed?"
+            f"{index} has no {anchor!r} in its navigation bar; has asv's page layout changed?"
         )
     _write_bytes(index, (text[:position] + link + "\n        " + text[position:]).encode("utf-8"))
     return True

@@ -9,11 +9,17 @@ asv labels graph lines by its environment parameters: ``numcodecs-0.16.6; python
 interpreter's path for an ``existing`` environment, which has no pins.  :func:`name_environments` stores
 in ``index.json`` a name per environment, ``py3.11 zarr3.1.6 numcodecs0.16.6`` (:func:`environment_label`),
 taking an existing environment's releases from what its ``releases.Releases`` benchmarks recorded.
+
+asv lists every benchmark the suite defines, run or not, and draws an empty thumbnail for each one that has no
+value: those never run (modules left out of a run, as ``--bench`` does) and those every environment skipped.
+:func:`drop_empty_benchmarks` takes them out of ``index.json``, so the grid and the list show what was
+measured.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 import shutil
 import tempfile
@@ -24,6 +30,7 @@ from .releases import RELEASE_BENCHMARKS, TRACKED, release_text
 
 __all__ = [
     "JSON_SCRIPT_DIR",
+    "drop_empty_benchmarks",
     "environment_label",
     "name_environments",
     "python_version",
@@ -64,6 +71,47 @@ def write_json_scripts(html_dir: Path) -> int:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return count
+
+
+def drop_empty_benchmarks(html_dir: Path) -> list[str]:
+    """Take every benchmark without a value in any of its graphs out of the published ``index.json``, and
+    delete its graph files; return their names, sorted.
+
+    A graph holds ``[revision, value]`` points, the value a list for a parameterised benchmark; asv writes
+    null where a case was skipped or failed, and writes no graph for a benchmark that never ran.
+    """
+    html_dir = Path(html_dir)
+    index_path = html_dir / "index.json"
+    index = json.loads(index_path.read_text(encoding="utf-8"))
+    graphs: dict[str, list[Path]] = {}
+    for path in (html_dir / "graphs").rglob("*.json"):
+        graphs.setdefault(path.name.removesuffix(".json"), []).append(path)
+    empty = sorted(
+        name
+        for name in index["benchmarks"]
+        if not any(_has_value(json.loads(path.read_text(encoding="utf-8"))) for path in graphs.get(name, []))
+    )
+    if not empty:
+        return []
+    for name in empty:
+        del index["benchmarks"][name]
+    data = json.dumps(index, separators=(",", ":")).encode("utf-8")
+    _atomic.write_file(index_path, lambda stream: stream.write(data))
+    for name in empty:
+        for path in graphs.get(name, []):
+            path.unlink()
+    return empty
+
+
+def _has_value(points: list) -> bool:
+    """Whether a graph's points hold a number anywhere (not only null, or NaN)."""
+
+    def number(value: object) -> bool:
+        if isinstance(value, list):
+            return any(number(item) for item in value)
+        return isinstance(value, (int, float)) and not math.isnan(value)
+
+    return any(number(point[1]) for point in points if isinstance(point, list) and len(point) > 1)
 
 
 def environment_label(

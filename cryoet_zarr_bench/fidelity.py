@@ -1,25 +1,25 @@
-"""How much a lossy codec changed a volume, judged the cryo-EM way.  numpy only (no zarr, no scipy).
+"""How much a lossy codec changed a volume, judged the cryo-EM way.  numpy only (no zarr, scipy or source).
 
 Every function takes the original volume and its decoded copy (or two half-volumes) as numpy arrays and works
-in float64.
+in float64.  The noise σ they are judged against comes from :mod:`cryoet_zarr_bench.noise`.
 
-Image metrics
+Image metrics (from :mod:`.metrics`)
     :func:`mse`, :func:`max_abs_error`, :func:`psnr` (peak = the original's range, max - min, stated by
     :func:`data_range`) and :func:`ssim` (3-D, uniform cubic window).
 Noise
-    :func:`noise_sigma_from_halves` (σ from two half-volumes with the same signal and independent noise: the
-    difference holds only noise, with variance 2σ²) and :func:`noise_sigma_mad` (a robust estimate from one
-    volume: the median absolute deviation of neighbour differences along x, which holds 2σ² of *white*
-    noise; spatially correlated noise makes it an underestimate).  :func:`added_noise_fraction` is the
-    compression error's mean square over σ²; :func:`shell_error_fraction` the error's power over the data's
-    power per Fourier shell.
+    :func:`added_noise_fraction` is the compression error's mean square over σ²; :func:`shell_error_fraction`
+    the error's power over the data's power per Fourier shell (the worst shell is reported).
 Fourier shell correlation
-    :func:`fsc` between two volumes, shell by shell up to Nyquist; :func:`crossing` where it first falls below
-    a threshold (0.5, 0.143), in cycles/voxel, shells and Å.
+    :func:`fsc` between two volumes (or two images: a 2-D FRC), shell by shell up to Nyquist, each shell with
+    its statistical uncertainty ``1/√(independent coefficients)``; :func:`crossing` where it first falls
+    below a threshold, interpolated, with that uncertainty carried to the crossing; :func:`half_map_change`
+    compares the half-map FSC before and after compression shell by shell within that uncertainty and
+    calls a resolution shift only beyond it.
 The verdict
-    :func:`assess` gathers everything for one codec; :meth:`Fidelity.safe` applies the study's definition:
-    at most 1% added noise variance, FSC(original, decoded) >= 0.99 in every shell up to the half-map
-    resolution, and that resolution unmoved.
+    :func:`assess` gathers everything for one codec; :attr:`Fidelity.verdict` is a :class:`Verdict` of named
+    :class:`Criterion` results: at most 1% added noise variance; the half-map FSC unchanged within its
+    uncertainty; FSC(original, decoded) >= 0.99 up to the half-map resolution.  Other criteria (what a use
+    of the tomogram needs) join it with :meth:`Verdict.with_criterion`.
 """
 
 from __future__ import annotations
@@ -29,24 +29,28 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .volume import Volume
+from .metrics import added_noise_fraction, data_range, max_abs_error, mse, psnr, ssim
 
 __all__ = [
+    "ADDED_NOISE",
     "FSC_THRESHOLDS",
+    "GOLD_STANDARD",
+    "HALF_MAP",
+    "SIGNAL_KEPT",
+    "Criterion",
     "Crossing",
     "Fidelity",
     "FscCurve",
-    "NoiseReference",
+    "HalfMapChange",
+    "Verdict",
     "added_noise_fraction",
     "assess",
     "crossing",
     "data_range",
     "fsc",
+    "half_map_change",
     "max_abs_error",
     "mse",
-    "noise_sigma_from_halves",
-    "noise_reference",
-    "noise_sigma_mad",
     "psnr",
     "shell_error_fraction",
     "shell_power",
@@ -55,6 +59,7 @@ __all__ = [
 
 #: The half-bit-like thresholds the field reads FSC curves at: 0.5 and the "gold standard" 0.143.
 FSC_THRESHOLDS = (0.5, 0.143)
+GOLD_STANDARD = 0.143
 #: The study's safety limits (see :meth:`Fidelity.safe`).
 SAFE_ADDED_NOISE = 0.01
 SAFE_FSC = 0.99
@@ -62,108 +67,6 @@ SAFE_FSC = 0.99
 
 def _f64(a: np.ndarray) -> np.ndarray:
     return np.asarray(a, dtype=np.float64)
-
-
-def mse(original: np.ndarray, decoded: np.ndarray) -> float:
-    """Mean squared error."""
-    return float(np.mean(np.square(_f64(decoded) - _f64(original))))
-
-
-def max_abs_error(original: np.ndarray, decoded: np.ndarray) -> float:
-    """Largest absolute difference between any two corresponding voxels."""
-    return float(np.max(np.abs(_f64(decoded) - _f64(original)), initial=0.0))
-
-
-def data_range(original: np.ndarray) -> float:
-    """The peak PSNR and SSIM are stated against: the original's max - min (not the dtype's range)."""
-    return float(np.max(original)) - float(np.min(original))
-
-
-def psnr(original: np.ndarray, decoded: np.ndarray) -> float:
-    """PSNR in dB: ``10 log10(range² / MSE)``, range = :func:`data_range`; inf if exact."""
-    error = mse(original, decoded)
-    return math.inf if error == 0 else 10 * math.log10(data_range(original) ** 2 / error)
-
-
-def _box_sums(a: np.ndarray, size: int) -> np.ndarray:
-    """Sums over every ``size``-cube fully inside ``a`` (a 'valid' box filter by cumulative sums)."""
-    for axis in range(a.ndim):
-        c = np.cumsum(a, axis=axis)
-        zero = np.zeros_like(c.take([0], axis=axis))
-        c = np.concatenate([zero, c], axis=axis)
-        n = c.shape[axis]
-        a = c.take(range(size, n), axis=axis) - c.take(range(0, n - size), axis=axis)
-    return a
-
-
-def ssim(original: np.ndarray, decoded: np.ndarray, window: int = 7) -> float:
-    """Mean structural similarity over every ``window``³ cube inside the volume (Wang et al. 2004).
-
-    Uniform window, sample covariances (N - 1), K1 = 0.01, K2 = 0.03 and L = :func:`data_range` of the
-    original: the defaults of scikit-image's ``structural_similarity`` without Gaussian weighting.
-    """
-    x, y = _f64(original), _f64(decoded)
-    if min(x.shape) < window:
-        raise ValueError(f"SSIM needs every edge >= the window ({window}); the volume is {x.shape}")
-    n = window**x.ndim
-    mx, my = _box_sums(x, window) / n, _box_sums(y, window) / n
-    correction = n / (n - 1)
-    vx = (_box_sums(x * x, window) / n - mx * mx) * correction
-    vy = (_box_sums(y * y, window) / n - my * my) * correction
-    cxy = (_box_sums(x * y, window) / n - mx * my) * correction
-    peak = data_range(original)
-    c1, c2 = (0.01 * peak) ** 2, (0.03 * peak) ** 2
-    s = ((2 * mx * my + c1) * (2 * cxy + c2)) / ((mx * mx + my * my + c1) * (vx + vy + c2))
-    return float(s.mean())
-
-
-def noise_sigma_from_halves(half1: np.ndarray, half2: np.ndarray) -> float:
-    """σ of the noise in each of two half-volumes: ``std(half1 - half2) / √2``."""
-    return float(np.std(_f64(half1) - _f64(half2)) / math.sqrt(2))
-
-
-def noise_sigma_mad(volume: np.ndarray) -> float:
-    """σ of white noise in one volume: 1.4826 · MAD of neighbour differences along x, divided by √2.
-
-    Robust to the sparse strong signal of particles and edges; an underestimate when the noise is spatially
-    correlated (neighbouring noise values then differ by less than √2 σ).
-    """
-    d = np.diff(_f64(volume), axis=-1).ravel()
-    return float(1.4826 * np.median(np.abs(d - np.median(d))) / math.sqrt(2))
-
-
-@dataclass(frozen=True)
-class NoiseReference:
-    """A volume's noise σ, how it was estimated, and its two half-volumes when there are any."""
-
-    sigma: float
-    method: str
-    halves: tuple[np.ndarray, np.ndarray] | None
-
-
-def noise_reference(volume: Volume) -> NoiseReference:
-    """σ of a volume's noise: from the synthetic source's half-volumes (same particles, independent noise,
-    same scale) for a synthetic volume, else :func:`noise_sigma_mad` of the volume itself."""
-    from .sources.synthetic import synthetic_half_volumes
-
-    provenance = volume.provenance
-    if (
-        provenance.get("generator") == "cryoet_zarr_bench.synthetic"
-        and tuple(provenance["shape"]) == volume.shape
-    ):
-        half1, half2, _ = synthetic_half_volumes(volume.shape, provenance["seed"])
-        halves = (half1.data, half2.data)
-        return NoiseReference(noise_sigma_from_halves(*halves), "half-volumes", halves)
-    return NoiseReference(
-        noise_sigma_mad(volume.data), "MAD of neighbour differences (white-noise model)", None
-    )
-
-
-def added_noise_fraction(original: np.ndarray, decoded: np.ndarray, sigma: float) -> float:
-    """The compression error's mean square as a fraction of the noise variance σ² (a uniform quantiser of step
-    Δ on a smooth distribution gives Δ²/12 ÷ σ²)."""
-    return mse(original, decoded) / sigma**2
-
 
 # -- Fourier shells ------------------------------------------------------------------------------------------
 
@@ -194,6 +97,13 @@ class FscCurve:
     frequency: np.ndarray
     values: np.ndarray
     counts: np.ndarray
+
+    @property
+    def uncertainty(self) -> np.ndarray:
+        """The statistical uncertainty of each shell's value, ``1/√(independent coefficients)``: a real
+        volume's coefficients come in conjugate pairs, so a shell of ``counts`` holds ``counts/2``."""
+        with np.errstate(divide="ignore"):
+            return 1 / np.sqrt(np.maximum(self.counts / 2, 1.0))
 
 
 def fsc(a: np.ndarray, b: np.ndarray) -> FscCurve:
@@ -233,17 +143,25 @@ def shell_error_fraction(original: np.ndarray, decoded: np.ndarray) -> FscCurve:
 
 @dataclass(frozen=True)
 class Crossing:
-    """Where an FSC curve first falls below ``threshold``.
+    """Where an FSC curve first falls below ``threshold``, and how sure that is.
 
     ``shell`` is the first shell below it (``None`` if it never does: the curve holds to Nyquist);
     ``frequency`` interpolates linearly between that shell and the one before, in cycles/voxel;
-    ``resolution`` is ``voxel_spacing / frequency`` in Å.
+    ``resolution`` is ``voxel_spacing / frequency`` in Å.  ``frequency_uncertainty`` carries the curve's own
+    uncertainty at the crossing (:attr:`FscCurve.uncertainty`) through its slope there (inf where the
+    curve gives no slope: at the first shell, or when it never crosses); ``resolution_uncertainty`` is the
+    same in Å.
     """
 
     threshold: float
     shell: int | None
     frequency: float
     resolution: float
+    frequency_uncertainty: float = math.inf
+
+    @property
+    def resolution_uncertainty(self) -> float:
+        return self.resolution * self.frequency_uncertainty / self.frequency
 
 
 def crossing(curve: FscCurve, threshold: float, voxel_spacing: float) -> Crossing:
@@ -257,19 +175,118 @@ def crossing(curve: FscCurve, threshold: float, voxel_spacing: float) -> Crossin
     shell = i + 1  # the curve starts at shell 1
     if i == 0:
         frequency = float(curve.frequency[0])
-    else:
-        f0, f1 = curve.frequency[i - 1], curve.frequency[i]
-        v0, v1 = curve.values[i - 1], curve.values[i]
-        frequency = float(f0 + (v0 - threshold) / (v0 - v1) * (f1 - f0))
-    return Crossing(threshold, shell, frequency, voxel_spacing / frequency)
+        return Crossing(threshold, shell, frequency, voxel_spacing / frequency)
+    f0, f1 = curve.frequency[i - 1], curve.frequency[i]
+    v0, v1 = curve.values[i - 1], curve.values[i]
+    t = (v0 - threshold) / (v0 - v1)
+    frequency = float(f0 + t * (f1 - f0))
+    sigma = (1 - t) * curve.uncertainty[i - 1] + t * curve.uncertainty[i]
+    slope = (v0 - v1) / (f1 - f0)
+    return Crossing(threshold, shell, frequency, voxel_spacing / frequency, float(sigma / slope))
+
+
+@dataclass(frozen=True)
+class HalfMapChange:
+    """How compression moved the half-map FSC (each half compressed alike), judged against its uncertainty.
+
+    ``worst_deviation`` is the largest ``|after - before| / uncertainty`` over the shells up to the crossing
+    before compression (``worst_shell`` where), ``before``/``after`` the 0.143 crossings, and
+    ``shift_called`` whether the crossing moved by more than its uncertainty.
+    """
+
+    before: Crossing
+    after: Crossing
+    worst_deviation: float
+    worst_shell: int
+
+    @property
+    def shift_angstrom(self) -> float:
+        """Å the 0.143 crossing moved (positive: worse)."""
+        return self.after.resolution - self.before.resolution
+
+    @property
+    def shift_uncertainty_angstrom(self) -> float:
+        return max(self.before.resolution_uncertainty, self.after.resolution_uncertainty)
+
+    @property
+    def shift_called(self) -> bool:
+        """Whether the crossing moved beyond its uncertainty (one crossing missing, the other not, counts)."""
+        if (self.before.shell is None) != (self.after.shell is None):
+            return True
+        limit = max(self.before.frequency_uncertainty, self.after.frequency_uncertainty)
+        return abs(self.after.frequency - self.before.frequency) > limit
+
+    @property
+    def within_uncertainty(self) -> bool:
+        return self.worst_deviation <= 1.0 and not self.shift_called
+
+
+def half_map_change(before: FscCurve, after: FscCurve, voxel_spacing: float) -> HalfMapChange:
+    """Compare the half-map FSC before and after compression shell by shell, up to the crossing before."""
+    first = crossing(before, GOLD_STANDARD, voxel_spacing)
+    second = crossing(after, GOLD_STANDARD, voxel_spacing)
+    upto = before.frequency <= first.frequency
+    upto[0] = True
+    deviation = np.abs(after.values - before.values) / before.uncertainty
+    deviation = np.where(upto & np.isfinite(deviation), deviation, 0.0)
+    worst = int(np.argmax(deviation))
+    return HalfMapChange(first, second, float(deviation[worst]), worst + 1)
 
 
 # -- The verdict ---------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
+class Criterion:
+    """One test of a setting: its ``name``, whether it ``passed`` (None: it could not be judged here), the
+    figure judged (``value``), what is required (``requirement``) and a one-line ``detail``."""
+
+    name: str
+    passed: bool | None
+    value: float
+    requirement: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Every criterion a setting was judged by.  ``safe``: True when every criterion was judged and passed,
+    False when any failed, None otherwise.  Other criteria (e.g. what a use of the tomogram needs) join with
+    :meth:`with_criterion`, and a report shows one column per :attr:`names`."""
+
+    criteria: tuple[Criterion, ...]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(criterion.name for criterion in self.criteria)
+
+    def get(self, name: str) -> Criterion | None:
+        return next((c for c in self.criteria if c.name == name), None)
+
+    def with_criterion(self, criterion: Criterion) -> Verdict:
+        kept = tuple(c for c in self.criteria if c.name != criterion.name)
+        return Verdict((*kept, criterion))
+
+    @property
+    def safe(self) -> bool | None:
+        results = [criterion.passed for criterion in self.criteria]
+        if any(result is False for result in results):
+            return False
+        return True if results and all(results) else None
+
+
+#: The names of the noise verdict's criteria, in the order reports show them.
+ADDED_NOISE = "added noise"
+HALF_MAP = "half-map FSC"
+SIGNAL_KEPT = "FSC(original, decoded)"
+
+
+@dataclass(frozen=True)
 class Fidelity:
-    """Every fidelity figure of one codec on one volume (see the module docstring for each)."""
+    """Every fidelity figure of one codec on one volume (see the module docstring), and the verdict.
+
+    For a stack of 2-D images (``images``) the FSC figures are per-image FRCs, and the worst image's are kept.
+    """
 
     mse: float
     max_abs_error: float
@@ -279,40 +296,61 @@ class Fidelity:
     sigma: float
     added_noise_fraction: float
     worst_shell_error_fraction: float
+    worst_shell_frequency: float
     fsc_min_to_half_map: float | None
-    fsc_crossings_angstrom: dict[float, float]
-    half_map_before: Crossing | None
-    half_map_after: Crossing | None
-
-    @property
-    def half_map_shift_shells(self) -> int | None:
-        """Shells the half-map 0.143 crossing moved (negative: to lower resolution)."""
-        if self.half_map_before is None or self.half_map_after is None:
-            return None
-        before = self.half_map_before.shell
-        after = self.half_map_after.shell
-        if before is None or after is None:
-            return 0 if before == after else None
-        return after - before
+    half_map: HalfMapChange | None
+    images: bool = False
 
     @property
     def half_map_shift_angstrom(self) -> float | None:
         """Å the half-map resolution moved (positive: worse)."""
-        if self.half_map_before is None or self.half_map_after is None:
-            return None
-        return self.half_map_after.resolution - self.half_map_before.resolution
+        return None if self.half_map is None else self.half_map.shift_angstrom
+
+    @property
+    def verdict(self) -> Verdict:
+        added = Criterion(
+            ADDED_NOISE,
+            self.added_noise_fraction <= SAFE_ADDED_NOISE,
+            self.added_noise_fraction,
+            f"<= {SAFE_ADDED_NOISE:.0%} of the noise variance",
+            f"{100 * self.added_noise_fraction:.3g}% of σ² = {self.sigma:.3g}²",
+        )
+        if self.half_map is None:
+            why = "no half-volumes: give ?halves=odd.mrc,even.mrc"
+            return Verdict((
+                added,
+                Criterion(HALF_MAP, None, math.nan, "within its uncertainty", why),
+                Criterion(SIGNAL_KEPT, None, math.nan, f">= {SAFE_FSC} up to the half-map resolution", why),
+            ))
+        change = self.half_map
+        half_map = Criterion(
+            HALF_MAP,
+            change.within_uncertainty,
+            change.worst_deviation,
+            "every shell within its uncertainty 1/√n, the 0.143 crossing unmoved beyond its own",
+            f"worst shell {change.worst_shell}: {change.worst_deviation:.2f} of its uncertainty; 0.143 at "
+            f"{change.before.resolution:.1f} ± {change.before.resolution_uncertainty:.1f} Å, after "
+            f"{change.after.resolution:.1f} Å" + (" (shift called)" if change.shift_called else ""),
+        )
+        kept = Criterion(
+            SIGNAL_KEPT,
+            self.fsc_min_to_half_map >= SAFE_FSC,
+            self.fsc_min_to_half_map,
+            f">= {SAFE_FSC} up to the half-map resolution",
+            f"lowest {self.fsc_min_to_half_map:.4f}",
+        )
+        return Verdict((added, half_map, kept))
 
     @property
     def safe(self) -> bool | None:
-        """The study's test: ≤ 1% added noise variance, FSC(original, decoded) ≥ 0.99 in every shell up to the
-        half-map resolution, and the half-map 0.143 crossing in the same shell.  None without half-volumes."""
-        if self.fsc_min_to_half_map is None or self.half_map_shift_shells is None:
-            return None
-        return (
-            self.added_noise_fraction <= SAFE_ADDED_NOISE
-            and self.fsc_min_to_half_map >= SAFE_FSC
-            and self.half_map_shift_shells == 0
-        )
+        """The noise verdict (:attr:`verdict`): ≤ 1% added noise variance, the half-map FSC unchanged within
+        its uncertainty, FSC(original, decoded) ≥ 0.99 up to the half-map resolution.  None without
+        half-volumes (only the added noise could be judged)."""
+        return self.verdict.safe
+
+
+def _planes(a: np.ndarray, images: bool) -> list[np.ndarray]:
+    return [a[z] for z in range(a.shape[0])] if images else [a]
 
 
 def assess(
@@ -323,31 +361,40 @@ def assess(
     voxel_spacing: float,
     halves: tuple[np.ndarray, np.ndarray] | None = None,
     halves_decoded: tuple[np.ndarray, np.ndarray] | None = None,
+    images: bool = False,
     with_ssim: bool = True,
 ) -> Fidelity:
     """All fidelity figures of ``decoded`` against ``original``; half-map figures need both pairs of halves
-    (each half compressed with the same codec).  SSIM, the costliest figure, is left out (None) unless
-    ``with_ssim``."""
-    curve = fsc(original, decoded)
-    crossings = {t: crossing(curve, t, voxel_spacing).resolution for t in FSC_THRESHOLDS}
-    before = after = None
+    (each half compressed with the same codec).  ``images``: the volume is a stack of 2-D images (tilt
+    images, micrographs), judged image by image with 2-D FRCs; the worst image counts.  SSIM, the costliest
+    figure, is left out (None) unless ``with_ssim``."""
+    change = None
     fsc_min = None
     if halves is not None and halves_decoded is not None:
-        before = crossing(fsc(*halves), 0.143, voxel_spacing)
-        after = crossing(fsc(*halves_decoded), 0.143, voxel_spacing)
-        limit = before.frequency
-        fsc_min = float(np.nanmin(curve.values[curve.frequency <= limit], initial=1.0))
+        changes, minima = [], []
+        pairs = zip(*(_planes(a, images) for a in (original, decoded, *halves, *halves_decoded)))
+        for o, d, h1, h2, c1, c2 in pairs:
+            one = half_map_change(fsc(h1, h2), fsc(c1, c2), voxel_spacing)
+            curve = fsc(o, d)
+            within = curve.values[curve.frequency <= one.before.frequency]
+            changes.append(one)
+            minima.append(float(np.nanmin(within, initial=1.0)))
+        change = max(changes, key=lambda c: (not c.within_uncertainty, c.worst_deviation))
+        fsc_min = min(minima)
+    errors = [shell_error_fraction(o, d) for o, d in zip(_planes(original, images), _planes(decoded, images))]
+    worst = max(errors, key=lambda e: np.nanmax(e.values, initial=0.0))
+    at = int(np.nanargmax(worst.values)) if np.isfinite(worst.values).any() else 0
     return Fidelity(
         mse=mse(original, decoded),
         max_abs_error=max_abs_error(original, decoded),
         data_range=data_range(original),
         psnr_db=psnr(original, decoded),
-        ssim=ssim(original, decoded) if with_ssim else None,
+        ssim=ssim(original, decoded) if with_ssim and min(original.shape) >= 7 else None,
         sigma=sigma,
         added_noise_fraction=added_noise_fraction(original, decoded, sigma),
-        worst_shell_error_fraction=float(np.nanmax(shell_error_fraction(original, decoded).values)),
+        worst_shell_error_fraction=float(worst.values[at]),
+        worst_shell_frequency=float(worst.frequency[at]),
         fsc_min_to_half_map=fsc_min,
-        fsc_crossings_angstrom=crossings,
-        half_map_before=before,
-        half_map_after=after,
+        half_map=change,
+        images=images,
     )

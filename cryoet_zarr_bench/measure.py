@@ -1,4 +1,4 @@
-"""Timed write/read of one volume with one codec, with its round-trip check: the rows of the seed table.
+"""Timed write/read of one volume with one codec, with its round-trip check: the rows of `quick`'s table.
 
 The asv suite times the same operations itself; this module serves the command line, where one quick table is
 wanted without asv.
@@ -17,7 +17,10 @@ from pathlib import Path
 from . import fidelity
 from ._memory import require_memory
 from ._orphans import owner_tag, remove_orphans
-from .codecs import CodecSpec, ErrorCheck, error_check, parse_codec
+from .codecs import CodecSpec, ErrorCheck, error_check, is_noise_tied, parse_codec, resolve_noise_tied
+from .information import GaussianReference
+from .noise import NoiseEstimate
+from .sources.halves import noise_estimate
 from .runtime import Runtime
 from .stores import DirectoryStore, MemoryStore, StoredBytes, format_chunks
 from .volume import Volume, same_bits  # noqa: F401  (same_bits: re-exported)
@@ -49,11 +52,13 @@ def check_memory(volume: Volume, chunks: tuple[int, ...], *, in_memory: bool) ->
 @dataclass(frozen=True)
 class Measurement:
     """What one codec did to one volume: median times, stored bytes, whether the data came back, and the
-    concurrency it ran with (:meth:`Runtime.settings`).
+    concurrency it ran with (:meth:`Runtime.settings`).  ``setting`` is the name asked for (a noise-tied one
+    such as ``step-1%+pcodec-8``), ``codec`` the concrete pipeline written.
 
     The ratio and the savings count chunk bytes only: the metadata documents (``stored.metadata``) differ
     between zarr releases and store kinds for reasons that have nothing to do with the codec.  The data came
-    back exactly from a lossless codec, or within a lossy codec's bound (``error``), with its fidelity figures.
+    back exactly from a lossless codec, or within a lossy codec's bound (``error``), with its fidelity figures
+    and the ratio of the Gaussian reference at the same distortion (``reference_ratio``).
     """
 
     codec: str
@@ -65,6 +70,8 @@ class Measurement:
     repeats: int
     runtime: dict[str, object]
     fidelity: fidelity.Fidelity | None = None
+    setting: str = ""
+    reference_ratio: float | None = None
 
     @property
     def lossless_ok(self) -> bool | None:
@@ -84,9 +91,19 @@ class Measurement:
     def saved_pct(self) -> float:
         return 100.0 * self.saved_bytes / self.raw_bytes
 
+    @property
+    def fraction_of_reference(self) -> float | None:
+        """The ratio as a share of the Gaussian reference's at the same distortion (may exceed 1); None when
+        there is no reference, or when the lossy setting was exact on these data (e.g. ``bitround-16`` on
+        integer counts stored as float32): at zero distortion the reference needs unbounded bits."""
+        return self.ratio / self.reference_ratio if self.reference_ratio else None
+
     def as_row(self) -> dict[str, object]:
+        figures = self.fidelity
+        half_map = None if figures is None else figures.half_map
         return {
             "codec": self.codec,
+            "setting": self.setting or self.codec,
             "write_s": self.write_s,
             "read_s": self.read_s,
             "ratio": self.ratio,
@@ -102,6 +119,19 @@ class Measurement:
             "ssim": None if self.fidelity is None else self.fidelity.ssim,
             "added_noise_pct": None if self.fidelity is None else 100 * self.fidelity.added_noise_fraction,
             "noise_sigma": None if self.fidelity is None else self.fidelity.sigma,
+            "worst_shell_error_pct": None if figures is None else 100 * figures.worst_shell_error_fraction,
+            "worst_shell_cycles_per_voxel": None if figures is None else figures.worst_shell_frequency,
+            "fsc_min_to_half_map": None if figures is None else figures.fsc_min_to_half_map,
+            "half_map_resolution_angstrom": None if half_map is None else half_map.before.resolution,
+            "half_map_resolution_uncertainty_angstrom": (
+                None if half_map is None else half_map.before.resolution_uncertainty
+            ),
+            "half_map_shift_angstrom": None if half_map is None else half_map.shift_angstrom,
+            "half_map_within_uncertainty": None if half_map is None else half_map.within_uncertainty,
+            "safe": None if figures is None else figures.safe,
+            "verdict": None if figures is None else {c.name: c.passed for c in figures.verdict.criteria},
+            "gaussian_reference_ratio": self.reference_ratio,
+            "fraction_of_gaussian_reference": self.fraction_of_reference,
             "runtime": self.runtime,
         }
 
@@ -125,19 +155,27 @@ def measure_codec(
     repeats: int = 5,
     in_memory: bool = False,
     runtime: Runtime = ONE_THREAD,
-    noise: fidelity.NoiseReference | None = None,
+    noise: NoiseEstimate | None = None,
+    reference: GaussianReference | None = None,
+    images: bool = False,
 ) -> Measurement:
     """Write ``volume`` ``repeats`` times into fresh stores, read it back ``repeats`` times; report medians.
 
     Stores live in a temporary directory (or in memory with ``in_memory``) that is removed afterwards, also
     by the next run if this one is killed; removing a store is never part of a timing.  The round trip is
-    checked on the first read; a lossy codec's fidelity is measured against ``noise``
-    (:func:`fidelity.noise_reference` of the volume if not given).  Everything runs under ``runtime`` (default: one thread), which is restored
-    afterwards.  A run that cannot fit in the machine's available memory is refused before it starts
+    checked on the first read; a lossy codec's fidelity is measured against ``noise`` (the volume's
+    :func:`~cryoet_zarr_bench.sources.halves.noise_estimate` if not given; its half-volumes, if any, are
+    compressed alike for the half-map figures) and its ratio against the Gaussian ``reference`` (computed
+    from the volume if not given).  ``images``: the volume is a stack of 2-D images, judged image by image.
+    Everything runs under ``runtime`` (default: one thread), which is restored afterwards.  A run that cannot fit in the machine's available memory is refused before it starts
     (:class:`~cryoet_zarr_bench._memory.NotEnoughMemoryError`).
     """
     if repeats < 1:
         raise ValueError(f"repeats must be at least 1, got {repeats}")
+    setting = str(codec)
+    if is_noise_tied(setting):
+        noise = noise or noise_estimate(volume)
+        codec = resolve_noise_tied(setting, volume.data, noise.sigma)
     spec = parse_codec(codec)
     check_memory(volume, chunks, in_memory=in_memory)
     temporary_root = Path(tempfile.gettempdir())
@@ -158,12 +196,23 @@ def measure_codec(
         stored = store.stored_bytes()
         settings = runtime.settings()
     error = error_check(spec, volume.data, decoded)
-    fidelity_figures = None
+    fidelity_figures = reference_ratio = None
     if not spec.lossless:
-        noise = noise or fidelity.noise_reference(volume)
+        noise = noise or noise_estimate(volume)
+        halves_decoded = None
+        if noise.halves is not None:
+            halves_decoded = tuple(_round_trip(half, spec, chunks, zarr_format) for half in noise.halves)
         fidelity_figures = fidelity.assess(
-            volume.data, decoded, sigma=noise.sigma, voxel_spacing=volume.voxel_spacing[0]
+            volume.data,
+            decoded,
+            sigma=noise.sigma,
+            voxel_spacing=volume.voxel_spacing[0],
+            halves=noise.halves,
+            halves_decoded=halves_decoded,  # type: ignore[arg-type]
+            images=images,
         )
+        reference = reference or GaussianReference.of(volume.data)
+        reference_ratio = reference.ratio(fidelity_figures.mse)
     return Measurement(
         codec=str(spec),
         write_s=statistics.median(write_times),
@@ -174,4 +223,13 @@ def measure_codec(
         repeats=repeats,
         runtime=settings,
         fidelity=fidelity_figures,
+        setting=setting,
+        reference_ratio=reference_ratio,
     )
+
+
+def _round_trip(data, spec: CodecSpec, chunks: tuple[int, int, int], zarr_format: int):
+    """``data`` written with ``spec`` to a memory store and read back (a half-volume for the half-map FSC)."""
+    store = MemoryStore()
+    store.write(data, codec=spec, chunks=chunks, zarr_format=zarr_format)
+    return store.read()

@@ -361,6 +361,11 @@ class S3Store(ZarrStore):
             raise LookupError(f"no array written to {self!r} yet")
         return f"s3://{self.bucket}/{self._prefix}"
 
+    def _fresh_location(self) -> str:
+        location = self._new_staging()
+        self._commit(location)
+        return location
+
     def _new_staging(self) -> str:
         return f"s3://{self.bucket}/{self.name}.{uuid.uuid4().hex[:12]}.zarr"
 

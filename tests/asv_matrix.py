@@ -16,14 +16,13 @@ from pathlib import Path
 
 from support import ASV_DATE, write_asv_result
 
+from cryoet_zarr_bench.releases import version_number
+from cryoet_zarr_bench.report.registry import COMPRESSION_RATIO, NUMCODECS_RELEASE, READ_WARM, ZARR_RELEASE
+
 MACHINE = "testbox"
 CODECS = ["'none'", "'blosc-lz4-5-shuffle'", "'blosc-zstd-5-shuffle'", "'zstd-5'"]
 CHUNKS = ["'64'"]
 FORMATS = ["2", "3"]
-RATIO = "compression.Compression.track_compression_ratio"
-TIME_READ = "write_read.Read.time_read"
-ZARR_RELEASE = "releases.Releases.track_zarr_release"
-NUMCODECS_RELEASE = "releases.Releases.track_numcodecs_release"
 
 #: (python, zarr, numcodecs) of each matrix environment.
 MATRIX = [
@@ -52,11 +51,6 @@ _BASE_RATIO = {
 }
 
 
-def _release_number(version: str) -> int:
-    major, minor, patch = (int(part) for part in version.split("."))
-    return major * 10000 + minor * 100 + patch
-
-
 def _benchmarks() -> dict:
     volume_params = {"param_names": ["codec", "chunks", "zarr_format"], "params": [CODECS, CHUNKS, FORMATS]}
     timing = {
@@ -68,8 +62,8 @@ def _benchmarks() -> dict:
         "warmup_time": 0,
     }
     benchmarks = {
-        RATIO: {"type": "track", "unit": "ratio", **volume_params},
-        TIME_READ: {"type": "time", "unit": "seconds", **volume_params, **timing},
+        COMPRESSION_RATIO: {"type": "track", "unit": "ratio", **volume_params},
+        READ_WARM: {"type": "time", "unit": "seconds", **volume_params, **timing},
         ZARR_RELEASE: {"type": "track", "unit": "release", "param_names": [], "params": []},
         NUMCODECS_RELEASE: {"type": "track", "unit": "release", "param_names": [], "params": []},
     }
@@ -88,15 +82,15 @@ def _values(index: int, zarr: str, numcodecs: str) -> dict[str, list[float]]:
             ratio = 1.0 if lost_shuffle and "lz4" in codec else 1.08 if lost_shuffle else _BASE_RATIO[codec]
             ratios.append(float("nan") if skipped else ratio)
             times.append(float("nan") if skipped else 0.010 + 0.002 * codec_number + 0.0007 * index)
-    return {RATIO: ratios, TIME_READ: times}
+    return {COMPRESSION_RATIO: ratios, READ_WARM: times}
 
 
 def _write_result(
     results_dir: Path, commit: str, env_name: str, params: dict, requirements: dict, values: dict, releases
 ) -> None:
     results = {name: [row, [CODECS, CHUNKS, FORMATS], "1", ASV_DATE, 1.0] for name, row in values.items()}
-    results[ZARR_RELEASE] = [[_release_number(releases[0])], [], "1", ASV_DATE, 0.1]
-    results[NUMCODECS_RELEASE] = [[_release_number(releases[1])], [], "1", ASV_DATE, 0.1]
+    results[ZARR_RELEASE] = [[version_number(releases[0])], [], "1", ASV_DATE, 0.1]
+    results[NUMCODECS_RELEASE] = [[version_number(releases[1])], [], "1", ASV_DATE, 0.1]
     write_asv_result(
         results_dir,
         machine=MACHINE,

@@ -19,11 +19,11 @@ import numpy as np
 import pytest
 from asv_matrix import write_matrix_project
 from browser import chromium_executable, load_page
-from support import require, save_artifact
+from support import ASV_NAV, require, save_artifact
 
 from cryoet_zarr_bench.asv_config import AsvConfigError
 from cryoet_zarr_bench.cli import main
-from cryoet_zarr_bench.dashboard import DashboardError, make_offline, publish
+from cryoet_zarr_bench.dashboard import DashboardError, add_nav_link, make_offline, publish
 
 asv = pytest.importorskip("asv")
 
@@ -137,6 +137,28 @@ def test_unvendored_url_fails_naming_it(html_dir: Path) -> None:
 def test_make_offline_needs_html_pages(tmp_path: Path) -> None:
     with pytest.raises(DashboardError, match="holds no .html page"):
         make_offline(tmp_path)
+
+
+def test_nav_link_is_added_once(tmp_path: Path) -> None:
+    (tmp_path / "index.html").write_text(ASV_NAV, encoding="utf-8")
+
+    assert add_nav_link(tmp_path, "by-release/index.html", "By release") is True
+    assert add_nav_link(tmp_path, "by-release/index.html", "By release") is False
+    text = (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert text.count("by-release") == 1
+    assert re.search(
+        r'Regressions</a></li>\s*<li><a href="by-release/index.html">By release</a></li>\s*'
+        r'<li id="nav-li-graphdisplay">',
+        text,
+    )
+
+
+def test_nav_link_errors(tmp_path: Path) -> None:
+    with pytest.raises(DashboardError, match="index.html does not exist; publish the dashboard"):
+        add_nav_link(tmp_path, "x.html", "X")
+    (tmp_path / "index.html").write_text("<html></html>", encoding="utf-8")
+    with pytest.raises(DashboardError, match="has asv's page layout changed"):
+        add_nav_link(tmp_path, "x.html", "X")
 
 
 def test_publish_without_results_fails_clearly(tmp_path: Path) -> None:
@@ -373,6 +395,57 @@ def test_legend_of_twelve_environments_leaves_the_plot_uncovered(
         coloured(with_legend[top:bottom, right:]).sum()
         > coloured(without_legend[top:bottom, right:]).sum() + 500
     )
+
+
+def inside_frame(pixels: np.ndarray) -> np.ndarray:
+    """The part of a plot's screenshot inside the frame flot draws around it (the lines dark in most rows
+    and columns), so that no tick label or axis title is in it."""
+    dark = pixels.min(axis=-1) < 0.6
+    columns = np.nonzero(dark.mean(axis=0) > 0.5)[0]
+    rows = np.nonzero(dark[:, columns[0] : columns[-1]].mean(axis=1) > 0.5)[0]
+    margin = 3
+    return pixels[rows[0] + margin : rows[-1] - margin, columns[0] + margin : columns[-1] - margin]
+
+
+def column_groups(columns: np.ndarray, gap: int) -> list[np.ndarray]:
+    """The indices of the True entries of `columns`, in runs separated by more than `gap` False ones."""
+    (indices,) = np.nonzero(columns)
+    return np.split(indices, np.nonzero(np.diff(indices) > gap)[0] + 1) if indices.size else []
+
+
+@pytest.mark.slow
+def test_a_parameter_on_the_x_axis_draws_each_line_at_each_category(
+    matrix_dashboard: Path, tmp_path: Path
+) -> None:
+    """Codecs on the x-axis: a dot per environment in each codec's band, the best ratio visibly highest."""
+    screenshot = tmp_path / "x-axis-codec.png"
+    graph = load_page(
+        matrix_dashboard,
+        f"{RATIO_GRAPH}?x-axis=codec&python=3.13&p-zarr_format=3",
+        screenshot=screenshot,
+        as_file=True,
+    )
+    save_artifact(screenshot)
+    assert graph.external_requests == []
+    ticks = re.findall(r'class="flot-tick-label tickLabel"[^>]*top: (\d+)px[^>]*>([^<]*)<', graph.dom)
+    bottom = max(int(top) for top, _ in ticks)
+    assert [label for top, label in ticks if int(top) == bottom] == [
+        "none",
+        "blosc-lz4-5-shuffle",
+        "blosc-zstd-5-shuffle",
+        "zstd-5",
+    ]
+    # Python 3.13 in format 3: five environments in the legend, four with values (zarr 2.18.7 skips format 3).
+    assert graph.dom.count('class="legendLabel"') == 5
+    left, top, right, _ = plot_area(graph.dom)
+    # The dots: whatever is darker than the white and light grey of the plot's bands and grid lines.
+    dots = inside_frame(screenshot_pixels(screenshot)[top:, left:right]).min(axis=-1) < 0.6
+    groups = column_groups(dots.any(axis=0), gap=30)
+    assert len(groups) == 4, [(group[0], group[-1]) for group in groups]
+    highest = [int(np.nonzero(dots[:, group].any(axis=1))[0][0]) for group in groups]
+    # Screen rows count downwards: blosc-zstd-5-shuffle (1.165) above zstd-5 (1.080) above none (1.000).
+    assert highest[2] < highest[3] < highest[0]
+    assert all(dots[:, group].sum() >= 4 * 20 for group in groups)
 
 
 def test_preview_serves_the_dashboard_on_loopback(tmp_path: Path) -> None:

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
-from asv_matrix import EXISTING_PYTHON, MATRIX, asv_publish, write_matrix_project
+from asv_matrix import CODECS, EXISTING_PYTHON, MATRIX, asv_publish, write_matrix_project
+from support import ASV_DATE
 
 from cryoet_zarr_bench.dashboard_data import (
     JSON_SCRIPT_DIR,
+    drop_empty_benchmarks,
     environment_label,
     name_environments,
     python_version,
     write_json_scripts,
 )
+from cryoet_zarr_bench.report.registry import COMPRESSION_RATIO, NUMCODECS_RELEASE, READ_WARM, ZARR_RELEASE
 
 pytest.importorskip("asv")
 
@@ -110,3 +114,51 @@ def test_environments_are_named_by_their_releases(tmp_path: Path) -> None:
     }
     # asv's own keys are untouched.
     assert len(index["graph_param_list"]) == len(MATRIX) + 1 and "benchmarks" in index
+
+
+NEVER_RUN = "engines.Read.time_read"
+SKIPPED_EVERYWHERE = "study.LossyFidelity.track_added_noise"
+
+
+def add_benchmarks_without_values(project: Path) -> None:
+    """A benchmark the suite defines but no environment ran, and one that every environment skipped."""
+    results_dir = project / "results"
+    benchmarks = json.loads((results_dir / "benchmarks.json").read_text(encoding="utf-8"))
+    for name, kind in ((NEVER_RUN, "time"), (SKIPPED_EVERYWHERE, "track")):
+        benchmarks[name] = {
+            "name": name,
+            "type": kind,
+            "unit": "seconds" if kind == "time" else "ratio",
+            "param_names": ["codec"],
+            "params": [CODECS],
+            "code": "...",
+            "version": "1",
+        }
+    (results_dir / "benchmarks.json").write_text(json.dumps(benchmarks), encoding="utf-8")
+    for path in results_dir.glob("*/*.json"):
+        if path.name == "machine.json":
+            continue
+        document = json.loads(path.read_text(encoding="utf-8"))
+        document["results"][SKIPPED_EVERYWHERE] = [[math.nan] * len(CODECS), [CODECS], "1", ASV_DATE, 1.0]
+        path.write_text(json.dumps(document), encoding="utf-8")
+
+
+def test_benchmarks_without_a_value_leave_the_dashboard(tmp_path: Path) -> None:
+    """No empty thumbnail: a benchmark never run, or skipped everywhere, is not listed; one skipped in some
+    environments and cases is."""
+    config = write_matrix_project(tmp_path / "project")
+    add_benchmarks_without_values(tmp_path / "project")
+    asv_publish(config)
+    html_dir = tmp_path / "project" / "html"
+    index = json.loads((html_dir / "index.json").read_text(encoding="utf-8"))
+    assert {NEVER_RUN, SKIPPED_EVERYWHERE} <= set(index["benchmarks"])  # as asv publishes them
+    graphs = list((html_dir / "graphs").rglob(f"{SKIPPED_EVERYWHERE}.json"))
+    assert graphs  # asv writes graphs of nulls for it
+
+    assert drop_empty_benchmarks(html_dir) == [NEVER_RUN, SKIPPED_EVERYWHERE]
+
+    index = json.loads((html_dir / "index.json").read_text(encoding="utf-8"))
+    # The ratio is skipped by zarr 2.18 in format 3, and stays.
+    assert set(index["benchmarks"]) == {COMPRESSION_RATIO, READ_WARM, ZARR_RELEASE, NUMCODECS_RELEASE}
+    assert not any(path.exists() for path in graphs)
+    assert drop_empty_benchmarks(html_dir) == []

@@ -114,7 +114,7 @@ def _start_survey(tmp: Path, table: Path) -> subprocess.Popen:
     """A survey long enough to interrupt, in a process group of its own (as a terminal's job is)."""
     sources = [f"synthetic?shape=160&seed={seed}" for seed in range(3)]
     process = subprocess.Popen(
-        cli_command("survey", *sources, "--codecs", "seed", "--repeats", "30", "--table", str(table)),
+        cli_command("survey", *sources, "--codecs", "baseline", "--repeats", "30", "--table", str(table)),
         env={**os.environ, "TMPDIR": str(tmp)},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

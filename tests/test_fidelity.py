@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import importlib.util
 import math
 
 import numpy as np
 import pytest
+from support import require
 
 from cryoet_zarr_bench import fidelity
 from cryoet_zarr_bench.fidelity import FscCurve
+from cryoet_zarr_bench.noise import sigma_from_halves
 from cryoet_zarr_bench.sources.synthetic import synthetic_half_volumes
 
 
@@ -52,6 +55,22 @@ def test_ssim_averages_every_window_inside_the_volume():
     assert fidelity.ssim(x, y) == pytest.approx(np.mean(windows), rel=1e-10)
     with pytest.raises(ValueError, match="window"):
         fidelity.ssim(x[:5], y[:5])
+
+
+def test_ssim_agrees_with_scikit_image():
+    """scikit-image's structural_similarity with a uniform 7³ window and sample covariances, the same
+    constants and the same data range: the published implementation, computed independently."""
+    require(importlib.util.find_spec("skimage") is not None, "scikit-image is not installed")
+    from skimage.metrics import structural_similarity
+
+    rng = np.random.default_rng(3)
+    x = np.cumsum(rng.standard_normal((20, 24, 28)), axis=2).astype(np.float32)
+    for noise in (0.01, 0.3, 3.0):
+        y = x + noise * rng.standard_normal(x.shape).astype(np.float32)
+        expected = structural_similarity(
+            x, y, win_size=7, data_range=fidelity.data_range(x), gaussian_weights=False, use_sample_covariance=True
+        )
+        assert fidelity.ssim(x, y) == pytest.approx(expected, rel=1e-6)
 
 
 def test_fsc_of_a_volume_with_itself_is_one_in_every_shell():
@@ -99,15 +118,6 @@ def test_added_noise_of_a_uniform_quantiser_is_step_squared_over_twelve():
     )
 
 
-def test_noise_sigma_estimates():
-    rng = np.random.default_rng(6)
-    signal = np.cumsum(rng.standard_normal((32, 32, 32)), axis=0)
-    half1 = signal + 0.3 * rng.standard_normal(signal.shape)
-    half2 = signal + 0.3 * rng.standard_normal(signal.shape)
-    assert fidelity.noise_sigma_from_halves(half1, half2) == pytest.approx(0.3, rel=0.02)
-    assert fidelity.noise_sigma_mad(0.3 * rng.standard_normal((32, 32, 32))) == pytest.approx(0.3, rel=0.03)
-
-
 def test_crossing_interpolates_between_shells():
     curve = FscCurve(frequency=np.array([0.1, 0.2, 0.3]), values=np.array([0.9, 0.6, 0.1]), counts=np.ones(3))
     at_half = fidelity.crossing(curve, 0.5, voxel_spacing=10.0)
@@ -118,24 +128,98 @@ def test_crossing_interpolates_between_shells():
     assert never.shell is None and never.resolution == pytest.approx(10.0 / 0.3)
 
 
-def test_assess_calls_a_fine_quantiser_safe_and_a_coarse_one_not():
-    half1, half2, _ = synthetic_half_volumes(32, seed=2)
-    original = half1.data
-    sigma = fidelity.noise_sigma_from_halves(half1.data, half2.data)
+def _quantised(a, step):
+    return (step * np.round(a / step)).astype(np.float32)
 
-    def quantised(a, step):
-        return (step * np.round(a / step)).astype(np.float32)
 
-    for step, safe in ((0.05 * sigma, True), (2 * sigma, False)):
-        result = fidelity.assess(
-            original,
-            quantised(original, step),
-            sigma=sigma,
-            voxel_spacing=10.0,
-            halves=(half1.data, half2.data),
-            halves_decoded=(quantised(half1.data, step), quantised(half2.data, step)),
-        )
-        assert result.safe is safe
-        assert result.added_noise_fraction == pytest.approx(step**2 / 12 / sigma**2, rel=0.1)
-    fine = fidelity.assess(original, quantised(original, 0.05 * sigma), sigma=sigma, voxel_spacing=10.0)
+@pytest.fixture(scope="module")
+def halves():
+    half1, half2, _ = synthetic_half_volumes(48, seed=2)
+    return half1.data, half2.data
+
+
+def _assess_step(halves, added):
+    """A uniform quantiser adding ``added`` of the noise variance, judged on half 1 with both halves."""
+    half1, half2 = halves
+    sigma = sigma_from_halves(half1, half2)
+    step = math.sqrt(12 * added) * sigma
+    return fidelity.assess(
+        half1,
+        _quantised(half1, step),
+        sigma=sigma,
+        voxel_spacing=10.0,
+        halves=(half1, half2),
+        halves_decoded=(_quantised(half1, step), _quantised(half2, step)),
+    )
+
+
+@pytest.mark.parametrize(("added", "safe"), [(0.005, True), (0.02, False), (0.86, False)])
+def test_the_verdict_holds_at_half_a_percent_and_flips_at_two(halves, added, safe):
+    result = _assess_step(halves, added)
+    assert result.added_noise_fraction == pytest.approx(added, rel=0.1)
+    assert result.safe is safe
+    verdict = result.verdict
+    assert verdict.names == (fidelity.ADDED_NOISE, fidelity.HALF_MAP, fidelity.SIGNAL_KEPT)
+    assert verdict.get(fidelity.ADDED_NOISE).passed is (added <= 0.01)
+    if added < 0.05:  # small changes stay within the half-map FSC's own uncertainty: no shift is called
+        assert verdict.get(fidelity.HALF_MAP).passed is True
+        assert not result.half_map.shift_called
+        assert verdict.get(fidelity.SIGNAL_KEPT).passed is True
+    else:  # 86% more noise (a step of √12·σ): the decoded copy no longer holds the signal
+        assert verdict.get(fidelity.SIGNAL_KEPT).passed is False
+
+
+def test_without_halves_only_the_added_noise_is_judged(halves):
+    half1, _ = halves
+    fine = fidelity.assess(half1, _quantised(half1, 1e-7), sigma=1e-5, voxel_spacing=10.0)
     assert fine.safe is None and fine.half_map_shift_angstrom is None
+    assert fine.verdict.get(fidelity.ADDED_NOISE).passed is True
+    assert fine.verdict.get(fidelity.HALF_MAP).passed is None
+
+
+def test_a_further_criterion_joins_the_verdict(halves):
+    verdict = _assess_step(halves, 0.005).verdict
+    joined = verdict.with_criterion(fidelity.Criterion("picking recall", False, 0.7, ">= 0.95"))
+    assert joined.names[-1] == "picking recall" and joined.safe is False
+    assert verdict.safe is True
+
+
+def test_the_crossing_carries_its_uncertainty():
+    counts = np.array([200.0, 800.0, 1800.0])
+    curve = FscCurve(frequency=np.array([0.1, 0.2, 0.3]), values=np.array([0.9, 0.6, 0.1]), counts=counts)
+    at = fidelity.crossing(curve, 0.143, voxel_spacing=10.0)
+    sigma = (1 - at.frequency * 10 + 2) * 1 / math.sqrt(400) + (at.frequency * 10 - 2) / math.sqrt(900)
+    assert at.frequency_uncertainty == pytest.approx(sigma / 5.0)  # slope 0.5 per 0.1 cycles/voxel
+    assert at.resolution_uncertainty == pytest.approx(at.resolution * at.frequency_uncertainty / at.frequency)
+
+
+def test_a_knife_edge_crossing_is_no_shift():
+    """A curve grazing 0.143 may cross a shell earlier after a tiny change: within its uncertainty, no shift."""
+    frequency = np.arange(1, 21) / 40
+    counts = 4 * np.pi * np.arange(1, 21) ** 2
+    before = np.concatenate([np.linspace(0.95, 0.16, 13), [0.15, 0.1432, 0.138, 0.12], np.full(3, 0.05)])
+    after = before.copy()
+    after[14] = 0.1425  # the knife edge of the synthetic volume's shell 15 (0.14250 against 0.143)
+    change = fidelity.half_map_change(
+        FscCurve(frequency, before, counts), FscCurve(frequency, after, counts), voxel_spacing=10.0
+    )
+    assert change.before.shell == 16 and change.after.shell == 15  # the first shell below moved ...
+    assert change.worst_deviation < 1 and not change.shift_called and change.within_uncertainty  # ... no shift
+
+
+def test_a_stack_of_images_is_judged_by_2d_frc(halves):
+    half1, half2 = halves
+    step = math.sqrt(12 * 0.005) * sigma_from_halves(half1, half2)
+    result = fidelity.assess(
+        half1,
+        _quantised(half1, step),
+        sigma=sigma_from_halves(half1, half2),
+        voxel_spacing=10.0,
+        halves=(half1, half2),
+        halves_decoded=(_quantised(half1, step), _quantised(half2, step)),
+        images=True,
+        with_ssim=False,
+    )
+    assert result.images and result.half_map is not None
+    # 2-D shells of a 48x48 image: 24 of them, each holding fewer coefficients than a 3-D shell.
+    assert result.half_map.before.frequency_uncertainty > _assess_step(halves, 0.005).half_map.before.frequency_uncertainty

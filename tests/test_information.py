@@ -64,3 +64,43 @@ def test_bit_information_of_a_smooth_field_keeps_mantissa_bits():
     assert information.keepbits_for_information(x, 0.99) > 4
     with pytest.raises(ValueError, match="floats"):
         information.keepbits_for_information(np.arange(10, dtype=np.int32).reshape(1, 1, -1))
+
+
+def test_the_gaussian_reference_of_white_noise_is_the_plain_formula():
+    from cryoet_zarr_bench.information import GaussianReference
+
+    data = np.random.default_rng(0).standard_normal((48, 48, 48)).astype(np.float32)
+    reference = GaussianReference.of(data)
+    assert reference.variance == pytest.approx(1.0, rel=0.01)
+    assert reference.ratio(0.01) == pytest.approx(information.rate_distortion_ratio(0.01), rel=0.01)
+    assert reference.rate(2.0) == 0.0 and reference.ratio(2.0) == math.inf
+
+
+def test_reverse_water_filling_by_hand():
+    """Two components of variance 4 and 1 at D = 0.75 per value: (min(θ,4) + min(θ,1)) / 2 = 0.75 gives
+    θ = 0.75, and R = (½log2(4/0.75) + ½log2(1/0.75)) / 2 bits per value."""
+    from cryoet_zarr_bench.information import GaussianReference
+
+    reference = GaussianReference(np.array([4.0, 1.0]), bits_per_value=32)
+    expected = (0.5 * math.log2(4 / 0.75) + 0.5 * math.log2(1 / 0.75)) / 2
+    assert reference.rate(0.75) == pytest.approx(expected)
+    # At D = 1: θ = 1.5 would exceed the small component, which then costs nothing: (θ + 1)/2 = 1 -> θ = 1.
+    assert reference.rate(1.0) == pytest.approx(0.5 * math.log2(4 / 1.0) / 2)
+
+
+def test_a_coloured_spectrum_needs_fewer_bits_than_white_noise_of_its_variance():
+    from cryoet_zarr_bench.information import GaussianReference
+    from cryoet_zarr_bench.sources.synthetic import synthetic_volume
+
+    data = synthetic_volume(48).data
+    reference = GaussianReference.of(data)
+    white = information.rate_distortion_ratio(0.01)
+    assert reference.ratio(0.01 * reference.variance) > 1.5 * white
+
+
+def test_a_setting_exact_on_the_data_has_no_fraction_of_the_reference():
+    from cryoet_zarr_bench.information import GaussianReference
+
+    reference = GaussianReference.of(np.random.default_rng(0).standard_normal((16, 16, 16)).astype(np.float32))
+    assert reference.fraction(3.0, 0.0) is None  # no distortion: the reference needs unbounded bits
+    assert reference.fraction(3.0, 0.01) == pytest.approx(3.0 / reference.ratio(0.01))

@@ -9,23 +9,26 @@ import re
 from pathlib import Path
 
 import pytest
-from support import ASV_DATE, write_asv_result
-from test_by_release import ASV_NAV, COLUMNS, version_number, write_config
+from support import (
+    ASV_COLUMNS,
+    ASV_DATE,
+    ASV_NAV,
+    record_sample_counts,
+    write_asv_result,
+    write_report_config,
+)
 
 from cryoet_zarr_bench.cli import build_parser, main
+from cryoet_zarr_bench.releases import version_number
 from cryoet_zarr_bench.report.asv_results import read_results
-from cryoet_zarr_bench.report.engines import (
-    ENGINE_CHUNK_BYTES,
-    READ_TIME,
-    WRITE_TIME,
-    ChunkDifference,
-    build_engine_report,
-)
-from cryoet_zarr_bench.report.engines_page import engine_page
-from cryoet_zarr_bench.report.figures import engine_figure
-from cryoet_zarr_bench.report.model import Release, ReportError, build_report
+from cryoet_zarr_bench.report.by_release.model import build_report
+from cryoet_zarr_bench.report.engines.figures import engine_figure
+from cryoet_zarr_bench.report.engines.model import ChunkDifference, build_engine_report
+from cryoet_zarr_bench.report.engines.page import engine_page
+from cryoet_zarr_bench.report.engines.text import format_engine_report
 from cryoet_zarr_bench.report.pages import write_page
-from cryoet_zarr_bench.report.text import format_engine_report
+from cryoet_zarr_bench.report.registry import ENGINE_CHUNK_BYTES, ENGINE_READ_TIME, ENGINE_WRITE_TIME
+from cryoet_zarr_bench.report.runs import Release, ReportError
 
 ENGINES = ["zarr-python", "tensorstore", "zarrs"]
 CODECS = ["none", "zstd-5"]
@@ -40,8 +43,8 @@ TIMED = {
     "param_names": ["engine", "codec", "chunks", "zarr_format", "threads"],
 }
 BENCHMARKS = {
-    WRITE_TIME: TIMED,
-    READ_TIME: TIMED,
+    ENGINE_WRITE_TIME: TIMED,
+    ENGINE_READ_TIME: TIMED,
     ENGINE_CHUNK_BYTES: {
         "type": "track",
         "unit": "bytes",
@@ -92,8 +95,8 @@ def write_results(
     byte_cases = list(itertools.product(ENGINES, CODECS, FORMATS))
     date = ASV_DATE
     results = {
-        WRITE_TIME: [[write_time(*case) for case in timed_cases], timed_params, "1", date, 1.0, None, None],
-        READ_TIME: [[read_time(*case) for case in timed_cases], timed_params, "1", date, 1.0, None, None],
+        ENGINE_WRITE_TIME: [[write_time(*case) for case in timed_cases], timed_params, "1", date, 1.0, None, None],
+        ENGINE_READ_TIME: [[read_time(*case) for case in timed_cases], timed_params, "1", date, 1.0, None, None],
         ENGINE_CHUNK_BYTES: [
             [chunk_bytes(*case) for case in byte_cases],
             timed_params[:-1],
@@ -107,7 +110,9 @@ def write_results(
     if recorded:
         results[ZARR_RELEASE] = [[version_number("3.1.6")], [], "1", date, 0.5, None, None]
         results[NUMCODECS_RELEASE] = [[version_number("0.16.6")], [], "1", date, 0.5, None, None]
-    write_asv_result(directory, machine=machine, commit=commit, env_name=ENV, results=results, columns=COLUMNS)
+    write_asv_result(
+        directory, machine=machine, commit=commit, env_name=ENV, results=results, columns=ASV_COLUMNS
+    )
     return directory
 
 
@@ -223,10 +228,10 @@ def test_no_engines_results_and_a_wrong_commit_are_errors(tmp_path: Path, result
     (directory / "benchmarks.json").write_text(json.dumps({**BENCHMARKS, "version": 2}))
     write_results(directory)
     document = json.loads(next((directory / "box").glob("*.json")).read_text())
-    for name in (WRITE_TIME, READ_TIME):
+    for name in (ENGINE_WRITE_TIME, ENGINE_READ_TIME):
         del document["results"][name]
     next((directory / "box").glob("*.json")).write_text(json.dumps(document))
-    with pytest.raises(ReportError, match=r"no engines benchmarks .*--bench \"engines\|releases\""):
+    with pytest.raises(ReportError, match="no engines benchmarks .*CRYOET_ZARR_BENCH_STUDIES=engines cryoet"):
         build_engine_report(read_results(directory))
 
     with pytest.raises(
@@ -282,6 +287,22 @@ def test_page_holds_the_table_the_figure_and_the_differences(results_dir: Path, 
     assert "<li>tensorstore zstd-5 at chunks=64x64x64, zarr_format=3: 7,000,100 bytes" in text
 
 
+def test_page_says_when_its_timings_are_single_samples(results_dir: Path, tmp_path: Path) -> None:
+    record_sample_counts(results_dir, 1)
+    text = write_page(
+        engine_page(build_engine_report(read_results(results_dir))), tmp_path / "quick"
+    ).read_text()
+    assert '<div class="note" id="single-samples">' in text
+    assert text.index('id="single-samples"') < text.index("<h2")
+    assert "Every timing here is a single sample (asv --quick" in text
+
+    record_sample_counts(results_dir, 10)
+    text = write_page(
+        engine_page(build_engine_report(read_results(results_dir))), tmp_path / "full"
+    ).read_text()
+    assert 'id="single-samples"' not in text
+
+
 def versions(*argv: str) -> int:
     args = build_parser().parse_args(["versions", *argv])
     return args.run(args)
@@ -290,7 +311,7 @@ def versions(*argv: str) -> int:
 def test_versions_engines_prints_the_tables_and_links_the_page(
     results_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    config = write_config(tmp_path)
+    config = write_report_config(tmp_path)
     (tmp_path / "site").mkdir()
     (tmp_path / "site" / "index.html").write_text(ASV_NAV, encoding="utf-8")
 
@@ -307,7 +328,7 @@ def test_versions_engines_prints_the_tables_and_links_the_page(
 def test_versions_engines_refuses_a_comparison_in_one_line(
     results_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    config = write_config(tmp_path)
+    config = write_report_config(tmp_path)
 
     assert main(["versions", "--config", str(config), "--engines", "--baseline", "zarr3.1.6"]) == 2
 

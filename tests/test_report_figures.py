@@ -7,8 +7,11 @@ import itertools
 import pytest
 
 from cryoet_zarr_bench.report.asv_results import Benchmark, Case
-from cryoet_zarr_bench.report.figures import Panel, Series, line_panels, release_figure
-from cryoet_zarr_bench.report.model import CHUNK_BYTES, Release, ReleaseTable
+from cryoet_zarr_bench.report.by_release.figures import release_figure
+from cryoet_zarr_bench.report.by_release.table import ReleaseTable
+from cryoet_zarr_bench.report.panels import Panel, Series, line_panels
+from cryoet_zarr_bench.report.registry import CHUNK_BYTES
+from cryoet_zarr_bench.report.runs import Release
 
 pytestmark = pytest.mark.filterwarnings("error")  # e.g. constrained layout giving up
 

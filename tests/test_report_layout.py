@@ -10,22 +10,22 @@ import re
 from pathlib import Path
 
 import pytest
-from support import ASV_DATE, write_asv_result
-from test_by_release import ASV_NAV, COLUMNS, write_config
+from support import ASV_COLUMNS, ASV_DATE, ASV_NAV, record_sample_counts, write_asv_result
 
 from cryoet_zarr_bench.report.asv_results import read_results
-from cryoet_zarr_bench.report.figures import heat_maps
-from cryoet_zarr_bench.report.layout import (
+from cryoet_zarr_bench.report.layout.figures import layout_figure
+from cryoet_zarr_bench.report.layout.model import build_layout_report
+from cryoet_zarr_bench.report.layout.page import layout_page
+from cryoet_zarr_bench.report.pages import write_page
+from cryoet_zarr_bench.report.registry import (
     ACCESS_TIME,
     BYTES_TRANSFERRED,
+    LAYOUT_STORED_BYTES,
+    LAYOUT_STORED_OBJECTS,
     REQUESTS,
-    STORED_BYTES,
-    STORED_OBJECTS,
-    build_layout_report,
 )
-from cryoet_zarr_bench.report.layout_page import _heat_map_panels, layout_page, publish_layout
-from cryoet_zarr_bench.report.model import ReportError
-from cryoet_zarr_bench.report.pages import write_page
+from cryoet_zarr_bench.report.runs import ReportError
+from cryoet_zarr_bench.report.site import LAYOUT
 
 CODECS = ["lz4", "zstd-5"]
 LAYOUTS = ["64x64x64", "shard128x128x128-32x32x32"]
@@ -39,8 +39,8 @@ BENCHMARKS = {
     ACCESS_TIME: {"type": "time", "unit": "seconds", "param_names": NAMES},
     REQUESTS: {"type": "track", "unit": "requests", "param_names": NAMES},
     BYTES_TRANSFERRED: {"type": "track", "unit": "bytes", "param_names": NAMES},
-    STORED_OBJECTS: {"type": "track", "unit": "objects", "param_names": ["codec", "layout"]},
-    STORED_BYTES: {"type": "track", "unit": "bytes", "param_names": ["codec", "layout"]},
+    LAYOUT_STORED_OBJECTS: {"type": "track", "unit": "objects", "param_names": ["codec", "layout"]},
+    LAYOUT_STORED_BYTES: {"type": "track", "unit": "bytes", "param_names": ["codec", "layout"]},
 }
 
 
@@ -85,15 +85,17 @@ def write_results(directory: Path, *, with_access: bool = True) -> Path:
         BYTES_TRANSFERRED: column(
             [1000.0 * requests(c, layout, p) for c, layout, _, p in counted], counted_params
         ),
-        STORED_OBJECTS: column([stored_objects(*c) for c in itertools.product(CODECS, LAYOUTS)], quoted),
-        STORED_BYTES: column([1e6 for _ in itertools.product(CODECS, LAYOUTS)], quoted),
+        LAYOUT_STORED_OBJECTS: column([stored_objects(*c) for c in itertools.product(CODECS, LAYOUTS)], quoted),
+        LAYOUT_STORED_BYTES: column([1e6 for _ in itertools.product(CODECS, LAYOUTS)], quoted),
     }
     if with_access:
         results[ACCESS_TIME] = column(
             [read_time(*case) for case in timed],
             quoted + [[repr(s) for s in STORES], [repr(p) for p in PATTERNS]],
         )
-    write_asv_result(directory, machine="box", commit=COMMIT, env_name=ENV, results=results, columns=COLUMNS)
+    write_asv_result(
+        directory, machine="box", commit=COMMIT, env_name=ENV, results=results, columns=ASV_COLUMNS
+    )
     return directory
 
 
@@ -136,7 +138,9 @@ def test_best_layouts_skip_failed_and_skipped_cases(results_dir: Path) -> None:
 def test_results_without_access_times_are_an_error(tmp_path: Path) -> None:
     directory = write_results(tmp_path / "results", with_access=False)
 
-    with pytest.raises(ReportError, match=r'no measured access\.Access\.time_read; .*--bench "\^access\\\."'):
+    with pytest.raises(
+        ReportError, match=r"no measured access\.Access\.time_read; .*CRYOET_ZARR_BENCH_STUDIES=layout cryoet"
+    ):
         build_layout_report(read_results(directory))
 
 
@@ -145,7 +149,7 @@ def test_heat_maps_annotate_every_cell(results_dir: Path) -> None:
     (environment,) = build_layout_report(read_results(results_dir)).environments
     zstd = environment.codecs[1]
 
-    figure = heat_maps(_heat_map_panels(zstd), columns=4, title="zstd-5")
+    figure = layout_figure(zstd)
 
     titles = [ax.get_title() for ax in figure.axes if ax.get_visible()]
     assert titles == [f"read time (ms), {store}" for store in STORES] + ["requests per read, s3"]
@@ -179,12 +183,27 @@ def test_page_holds_a_table_and_figure_per_codec(results_dir: Path, tmp_path: Pa
     ) in text
 
 
-def test_publish_layout_writes_the_page_and_links_it(results_dir: Path, tmp_path: Path) -> None:
-    config = write_config(tmp_path)
+def test_page_says_when_its_timings_are_single_samples(results_dir: Path, tmp_path: Path) -> None:
+    record_sample_counts(results_dir, 1)
+    text = write_page(
+        layout_page(build_layout_report(read_results(results_dir))), tmp_path / "quick"
+    ).read_text()
+    assert '<div class="note" id="single-samples">' in text
+    assert text.index('id="single-samples"') < text.index("<h2")
+
+    record_sample_counts(results_dir, 7)
+    text = write_page(
+        layout_page(build_layout_report(read_results(results_dir))), tmp_path / "full"
+    ).read_text()
+    assert 'id="single-samples"' not in text
+
+
+def test_the_site_writes_the_layout_page_and_links_it(results_dir: Path, tmp_path: Path) -> None:
     (tmp_path / "site").mkdir()
     (tmp_path / "site" / "index.html").write_text(ASV_NAV, encoding="utf-8")
 
-    _, page, linked = publish_layout(config)
+    report = build_layout_report(read_results(results_dir))
+    page, linked = LAYOUT.publish(layout_page(report), tmp_path / "site")
 
     assert page == tmp_path / "site" / "layout" / "index.html" and linked
     assert '<a href="layout/index.html">Layout</a>' in (tmp_path / "site" / "index.html").read_text()

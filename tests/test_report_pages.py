@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from cryoet_zarr_bench.report.figures import Panel, Series, line_panels
 from cryoet_zarr_bench.report.pages import (
     Notice,
     Page,
@@ -18,6 +17,7 @@ from cryoet_zarr_bench.report.pages import (
     page_html,
     write_page,
 )
+from cryoet_zarr_bench.report.panels import Panel, Series, line_panels
 
 
 def small_figure():

@@ -62,6 +62,20 @@ def test_every_codec_family_round_trips_exactly(store, data, codec, zarr_format)
 
 
 @pytest.mark.parametrize("zarr_format", FORMATS)
+def test_an_array_created_in_place_and_written_whole_holds_what_write_stores(store, data, zarr_format):
+    """What the asv suite times (``create(...)[...] = data``, zarr's public API) stores the same chunks as
+    ``write`` (staged, all or nothing), and replaces what the store held."""
+    store.write(data[:8], codec="zstd-5", chunks=(8, 8, 8), zarr_format=zarr_format)
+    array = store.create(shape=data.shape, dtype=data.dtype, codec="zstd-5", chunks="16", zarr_format=zarr_format)
+    assert store.stored_objects() == 0  # the old array is gone; only the new metadata is there
+    array[...] = data
+    assert same_bits(store.read(), data)
+    staged = MemoryStore()
+    staged.write(data, codec="zstd-5", chunks=(16, 16, 16), zarr_format=zarr_format)
+    assert store.chunk_payloads() == staged.chunk_payloads()
+
+
+@pytest.mark.parametrize("zarr_format", FORMATS)
 def test_uncompressed_store_holds_raw_bytes_plus_metadata(store, zarr_format):
     data = np.arange(32 * 32 * 32, dtype=np.float32).reshape(32, 32, 32)
     store.write(data, codec="none", chunks=(16, 16, 16), zarr_format=zarr_format)

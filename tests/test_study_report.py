@@ -10,20 +10,16 @@ import numpy as np
 import pytest
 
 from cryoet_zarr_bench.report.asv_results import Case, EnvironmentRun, Results
-from cryoet_zarr_bench.report.model import ReportError
-from cryoet_zarr_bench.report.study import (
-    build_study,
-    central_slices,
-    family,
-    float_aware,
-    format_study,
-    pareto_front,
-    slices_setting,
-    write_study_page,
-)
+from cryoet_zarr_bench.report.pages import write_page
+from cryoet_zarr_bench.report.registry import COMPRESSION_RATIO, READ_WARM, STORED_BYTES, study_figure
+from cryoet_zarr_bench.report.runs import ReportError
+from cryoet_zarr_bench.report.study.model import build_study, family, float_aware, pareto_front
+from cryoet_zarr_bench.report.study.page import PAGE_DIR, study_page
+from cryoet_zarr_bench.report.study.slices import central_slices, slices_setting
+from cryoet_zarr_bench.report.study.text import format_study
 from cryoet_zarr_bench.sources.synthetic import synthetic_volume
 
-# codec -> (ratio, added noise %, fraction of R(D), half-map shift Å, safe)
+# codec -> (ratio, added noise %, fraction of the Gaussian reference, half-map shift Å, safe)
 RECORDED = {
     "bitround-4+blosc-zstd-5-shuffle": (4.0, 0.3, 0.6, 0.0, 1),
     "bitround-2+blosc-zstd-5-shuffle": (5.0, 2.0, 0.55, 1.5, 0),
@@ -33,38 +29,31 @@ RECORDED = {
 }
 LOSSLESS = {"zstd-5": 1.08, "blosc-zstd-5-shuffle": 1.17, "pcodec-8": 1.19, "zfp-reversible": 1.0}
 READ_COST = {"zstd-5": 1.0, "blosc-zstd-5-shuffle": 1.5, "pcodec-8": 3.0, "zfp-reversible": 2.0}
-TRACKS = ("compression_ratio", "added_noise", "ratio_of_rate_distortion_bound", "half_map_shift", "safe")
+TRACKS = ("compression_ratio", "added_noise", "fraction_of_gaussian_reference", "half_map_shift", "safe")
 
 
 def _results(recorded=RECORDED, skipped_case=True) -> Results:
     values = {}
     for codec, figures in recorded.items():
-        cls = "NoiseTiedFidelity" if "%" in codec else "LossyFidelity"
+        cls = "study.NoiseTiedFidelity" if "%" in codec else "study.LossyFidelity"
         for track, value in zip(TRACKS, figures, strict=True):
             case = Case(
-                f"study.{cls}.track_{track}", (("codec", codec), ("chunks", "64x64x64"), ("zarr_format", "3"))
+                study_figure(cls, track), (("codec", codec), ("chunks", "64x64x64"), ("zarr_format", "3"))
             )
             values[case] = float(value)
     for codec, ratio in LOSSLESS.items():
         for fmt in ("2", "3"):
-            case = Case(
-                "compression.Compression.track_compression_ratio",
-                (("codec", codec), ("chunks", "64"), ("zarr_format", fmt)),
-            )
+            case = Case(COMPRESSION_RATIO, (("codec", codec), ("chunks", "64"), ("zarr_format", fmt)))
             values[case] = ratio
     values[Case("study.Limits.track_entropy_ratio_limit", ())] = 1.2
     for codec, ratio in LOSSLESS.items():  # 10 MB raw, read in 0.01 s per unit of ratio: faster = bigger
         params = (("codec", codec), ("chunks", "64"), ("zarr_format", "3"))
-        values[Case("compression.Compression.track_stored_bytes", params)] = 10e6 / ratio
-        values[Case("write_read.Read.time_read", params)] = 0.01 * READ_COST[codec]
+        values[Case(STORED_BYTES, params)] = 10e6 / ratio
+        values[Case(READ_WARM, params)] = 0.01 * READ_COST[codec]
     if skipped_case:  # a lossless codec: every LossyFidelity case skipped (NaN)
         for track in TRACKS:
-            values[
-                Case(
-                    f"study.LossyFidelity.track_{track}",
-                    (("codec", "zstd-5"), ("chunks", "64"), ("zarr_format", "3")),
-                )
-            ] = math.nan
+            params = (("codec", "zstd-5"), ("chunks", "64"), ("zarr_format", "3"))
+            values[Case(study_figure("study.LossyFidelity", track), params)] = math.nan
     run = EnvironmentRun(Path("r.json"), "m", "py3.11 zarr3.1.6 numcodecs0.16.6", "abcdef12", 1, "3.11", {}, values)
     return Results(benchmarks={}, runs=[run])
 
@@ -75,7 +64,8 @@ def test_families():
     assert family("bitround-12+blosc-zstd-5-shuffle") == "bitround"
     assert family("zfp-accuracy-1e-6") == "zfp-accuracy"
     assert family("quantize-6+zstd-5") == "quantize"
-    assert family("step-1%+pcodec-8") == "noise-tied step"
+    assert family("step-1%+pcodec-8") == "step"
+    assert family("zfp-accuracy-0.1sigma") == "zfp-accuracy"
 
 
 def test_the_best_safe_setting_of_each_family():
@@ -90,7 +80,7 @@ def test_the_best_safe_setting_of_each_family():
     text = format_study(report)
     assert "entropy estimate 1.200x; best found pcodec-8 1.190x = 0.992 of the estimate" in text
     assert "highest-ratio safe setting per family" in text
-    assert "step-1%+pcodec-8" in text and "noise-tied step" in text
+    assert "step-1%+pcodec-8" in text and family("step-1%+pcodec-8") == "step"
 
 
 def test_the_pareto_front_of_ratio_and_read_throughput():
@@ -102,18 +92,28 @@ def test_the_pareto_front_of_ratio_and_read_throughput():
 
 
 def test_without_study_results_the_report_says_how_to_get_them():
-    with pytest.raises(ReportError, match="CRYOET_ZARR_BENCH_CODECS=study"):
+    how = "none can be judged safe; run the codec study: CRYOET_ZARR_BENCH_STUDIES=codec cryoet-zarr-bench"
+    with pytest.raises(ReportError, match=f"no codec-study setting was measured, so {how}"):
         build_study(Results(benchmarks={}, runs=[]))
-    with pytest.raises(ReportError, match="for environment 'zarr2'"):
+    with pytest.raises(ReportError, match="in environment 'zarr2'"):
         build_study(_results(), environment="zarr2")
 
 
+def test_study_cases_that_were_all_skipped_are_nothing_measured():
+    """The default codecs are lossless, so a run of the study module with them skips every lossy case (NaN):
+    the report says nothing was measured, not that nothing was safe."""
+    run = _results().runs[0]
+    skipped = {case: math.nan if case.benchmark.startswith("study.") else v for case, v in run.values.items()}
+    with pytest.raises(ReportError, match="no codec-study setting was measured"):
+        build_study(Results(benchmarks={}, runs=[replace(run, values=skipped)]))
+
+
 def test_the_page_and_its_figures(tmp_path):
-    page = write_study_page(build_study(_results()), tmp_path)
+    page = write_page(study_page(build_study(_results())), tmp_path / PAGE_DIR)
     assert page == tmp_path / "study" / "index.html"
     text = page.read_text()
-    assert "zfp-accuracy-1e-5" in text and "rate–distortion" in text
-    for figure in ("ratio-vs-added-noise.png", "ratio-vs-half-map-shift.png", "ratio-vs-read-throughput.png"):
+    assert "zfp-accuracy-1e-5" in text and "Gaussian reference" in text
+    for figure in ("ratio-vs-added-noise.png", "ratio-vs-read-throughput.png"):
         assert (page.parent / figure).read_bytes()[:4] == b"\x89PNG"
     assert [p.name for p in tmp_path.iterdir()] == ["study"]  # no staging directory left behind
     assert not (page.parent / "central-slices.png").exists()  # no slices asked for
@@ -129,18 +129,44 @@ def test_the_slices_show_the_best_safe_setting_or_the_one_named():
     assert "(none safe)" in format_study(build_study(_results(nothing_safe)))
 
 
-def test_without_half_volumes_no_setting_is_judged(tmp_path):
-    """A real map has no half-volumes: no ``track_safe`` is recorded, and the report says why none is safe."""
+def test_one_row_per_setting_whatever_the_formats_and_one_column_per_criterion(tmp_path):
+    run = _results().runs[0]
+    values = dict(run.values)
+    for case, value in run.values.items():  # the same figures recorded in format 2 too
+        if case.benchmark.startswith("study.LossyFidelity"):
+            values[Case(case.benchmark, (*case.params[:2], ("zarr_format", "2")))] = value
+    params = (("codec", "zfp-accuracy-1e-5"), ("chunks", "64x64x64"), ("zarr_format", "3"))
+    values[Case("study.LossyFidelity.track_criterion_added_noise", params)] = 1.0
+    values[Case("study.LossyFidelity.track_half_map_deviation", params)] = 0.4
+    values[Case("particles.Picking.track_criterion_picking_recall", params)] = 0.0
+    report = build_study(Results(benchmarks={}, runs=[replace(run, values=values)]))
+    assert len(report.rows) == 5
+    assert report.criterion_names == ["added_noise", "picking_recall"]
+    text = format_study(report)
+    assert "picking recall" in text and "added noise" in text
+    page = write_page(study_page(report), tmp_path / PAGE_DIR)
+    assert (page.parent / "ratio-vs-half-map-change.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_without_half_volumes_the_best_setting_at_one_percent_is_named(tmp_path):
+    """A real map without half-volumes: no ``track_safe`` is recorded; the best setting at ≤ 1% added noise
+    is named instead, and why."""
     recorded = _results().runs[0].values
     half_map = ("safe", "half_map_shift")
     values = {case: v for case, v in recorded.items() if not case.benchmark.endswith(half_map)}
     results = Results(benchmarks={}, runs=[replace(_results().runs[0], values=values)])
     report = build_study(results)
     assert len(report.rows) == 5 and all(row.safe is None for row in report.rows)
-    assert report.best_safe() == {} and slices_setting(report) is None
+    best = {name: row.codec for name, row in report.best_safe().items()}
+    assert best == {
+        "bitround": "bitround-4+blosc-zstd-5-shuffle",
+        "step": "step-1%+pcodec-8",
+        "zfp-accuracy": "zfp-accuracy-1e-5",
+    }
     text = format_study(report)
-    assert "(none judged: the volume has no half-volumes" in text and "nan" not in text
-    assert "none judged" in write_study_page(report, tmp_path).read_text()
+    assert "at <= 1% added noise (judged by the added noise only" in text and "nan" not in text
+    page = write_page(study_page(report), tmp_path / PAGE_DIR).read_text()
+    assert "judged by the added noise only" in page and "No half-map figure" in page
 
 
 def test_central_slices_through_the_store(tmp_path):
@@ -154,6 +180,6 @@ def test_central_slices_through_the_store(tmp_path):
     np.testing.assert_allclose(difference, expected)
     # BitRound to 6 mantissa bits: every error within half a unit of the 6th bit, some error somewhere.
     assert 0 < np.abs(difference).max() <= np.abs(volume.data[8]).max() * 2.0**-7
-    page = write_study_page(build_study(_results()), tmp_path, slices)
+    page = write_page(study_page(build_study(_results()), slices), tmp_path / PAGE_DIR)
     assert "Central slices: bitround-6+zstd-5" in page.read_text()
     assert (page.parent / "central-slices.png").read_bytes()[:4] == b"\x89PNG"

@@ -12,11 +12,17 @@ from support import REPO_ROOT, SUITE_VARIABLES, asv_environment, write_asv_confi
 
 from cryoet_zarr_bench.runtime import THREADS_ENV, Runtime
 from cryoet_zarr_bench.sources import cache as volume_cache
+from cryoet_zarr_bench.codecs import CODEC_SETS
 from cryoet_zarr_bench.suite import (
     CHECKSUM_ENV,
     CHUNKS_ENV,
     CODECS_ENV,
+    CORE_MODULES,
+    FULL_SIZES_ENV,
+    LAYOUTS_ENV,
     SOURCE_ENV,
+    STORES_ENV,
+    STUDIES_ENV,
     ChecksumMismatchError,
     SuiteSettings,
     SuiteSettingsError,
@@ -28,12 +34,17 @@ SMALL = "synthetic?shape=16&seed=2"
 
 BAD_SETTINGS = [
     (CODECS_ENV, "bogus", "unknown family 'bogus'; valid codecs:"),
-    (CODECS_ENV, "bogus", "or a codec set: seed, shuffles, all"),
+    (CODECS_ENV, "bogus", "or a codec set: baseline, shuffles, all"),
     (CHUNKS_ENV, "bogus", "give one edge (64) or three (32x128x128)"),
     (THREADS_ENV, "bogus", "a whole number of at least 1 or 'all'"),
     (SOURCE_ENV, "bogus", "expected synthetic, portal:DATASET/RUN, or a path"),
     (SOURCE_ENV, "/nowhere/tomo.mrc", "no such file or directory: /nowhere/tomo.mrc"),
     (CHECKSUM_ENV, "abc", "sha256:<64 hex digits>"),
+    (CODECS_ENV, "step-1%+pcodec-8", "every codec named is tied to the noise"),
+    (STUDIES_ENV, "codecs", "no study named codecs; give some of codec, layout, engines, full-size, parallel, repeatability"),
+    (LAYOUTS_ENV, "shard7", "cannot parse layout 'shard7'"),
+    (STORES_ENV, "memroy,ftp", "no store named memroy, ftp; give some of local, memory, s3, s3+latency"),
+    (FULL_SIZES_ENV, "huge", "give comma-separated volume shapes, each one edge (512) or three (184x630x630)"),
 ]
 
 
@@ -44,9 +55,28 @@ def test_defaults_and_canonical_values():
         chunks=("64x64x64",),
         runtime=Runtime(1),
         checksum=None,
+        studies=(),
+        study_codecs=CODEC_SETS["study"],
+        layouts=("64x64x64", "shard128x128x128-32x32x32"),
+        stores=("local", "memory", "s3", "s3+latency"),
+        full_sizes=("184x630x630",),
     )
     settings = SuiteSettings.from_env({CODECS_ENV: "zstd-5,none", CHUNKS_ENV: "32, 16x32x64", THREADS_ENV: "2"})
     assert (settings.codecs, settings.chunks, settings.runtime) == (("zstd-5", "none"), ("32x32x32", "16x32x64"), Runtime(2))
+    assert settings.study_codecs == settings.codecs  # named codecs replace the codec study's set too
+
+
+def test_studies_are_opt_in_and_each_adds_its_module():
+    assert SuiteSettings.from_env({}).modules() == CORE_MODULES
+    settings = SuiteSettings.from_env({STUDIES_ENV: "parallel, CODEC"})
+    assert settings.studies == ("codec", "parallel")
+    assert settings.runs("codec") and not settings.runs("layout")
+    assert settings.modules() == (*CORE_MODULES, "study", "parallel")
+    assert SuiteSettings.from_env({STUDIES_ENV: "all"}).studies == (
+        "codec", "layout", "engines", "full-size", "parallel", "repeatability",
+    )
+    with pytest.raises(ValueError, match="no study named 'layouts'"):
+        settings.runs("layouts")
 
 
 @pytest.mark.parametrize(("name", "value", "message"), BAD_SETTINGS)

@@ -23,7 +23,7 @@ SOURCES = [f"synthetic?shape=32,32,32&seed={seed}" for seed in range(3)]
 CHUNKS = (16, 16, 16)
 
 
-def _tasks(sources=SOURCES, codecs="seed"):
+def _tasks(sources=SOURCES, codecs="baseline"):
     return survey_tasks(sources, codec_set(codecs), chunks=CHUNKS, repeats=1)
 
 
@@ -209,8 +209,8 @@ def test_the_survey_command_over_a_portal_dataset_on_loopback(portal, tmp_path, 
 
 def test_the_survey_page_shows_the_summary_the_outliers_and_the_extrapolation(tmp_path):
     from cryoet_zarr_bench.report.pages import write_page
+    from cryoet_zarr_bench.report.survey.page import survey_page
     from cryoet_zarr_bench.survey import survey_report
-    from cryoet_zarr_bench.survey.page import survey_page
 
     rows = [_row(f"v{i}", codec, ratio + 0.001 * i) for i in range(8) for codec, ratio in
             (("blosc-lz4-5-shuffle", 1.09), ("zstd-5", 1.08))] + [_row("odd", "zstd-5", 1.5)]  # fmt: skip

@@ -132,6 +132,28 @@ class Step(_LossyFilter):
     def encoded_dtype(self, dtype: np.dtype) -> np.dtype:
         return np.dtype("<i4")
 
+    def check_values(self, values: np.ndarray) -> None:
+        """NaN and ±Inf have no integer code, and values beyond ±2^31 steps overflow int32: refuse both, or
+        they would decode as garbage (NaN became -2147.48 at a step of 1e-6)."""
+        values = np.asarray(values)
+        if values.dtype.kind != "f" or values.size == 0:
+            return
+        finite = np.isfinite(values)
+        if not finite.all():
+            nan = int(np.isnan(values).sum())
+            inf = int(values.size - finite.sum()) - nan
+            raise CodecCannotExpress(
+                f"{self} cannot encode non-finite values ({nan} NaN, {inf} ±Inf in the data): a uniform "
+                "quantiser to int32 has no code for them; use a lossless codec, bitround-<k> or "
+                "quantize-<d>, or replace them in the data first"
+            )
+        largest = float(np.max(np.abs(values)))
+        if largest / self.size >= 2.0**31 - 1:
+            raise CodecCannotExpress(
+                f"{self}: the data reach |x| = {largest:.3g}, {largest / self.size:.3g} steps, beyond "
+                f"int32's range; use a step of at least {float_text(float(f'{largest / 2**30:.2g}'))}"
+            )
+
     def error_bound(self, original: np.ndarray) -> np.ndarray:
         # Half a step, plus float32 rounding of x/Δ (before it is rounded to an integer) and of the result.
         return self.size / 2 + np.abs(original.astype(np.float64)) * 2.0**-22

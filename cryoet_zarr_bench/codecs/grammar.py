@@ -93,6 +93,10 @@ class Stage:
         """
         return 0.0
 
+    def check_values(self, values: np.ndarray) -> None:
+        """Raise :class:`CodecCannotExpress` if this stage cannot encode these values faithfully (e.g. NaN
+        through an integer quantiser); most stages take any value of their data type."""
+
 
 class NumcodecsStage(Stage):
     """A stage Zarr format 3 stores through zarr-python's ``numcodecs.<id>`` codec: its Zarr 3 codec is its
@@ -160,6 +164,12 @@ class CodecSpec:
         ``dtype`` data here (a package missing, a stage given a data type it cannot take)."""
         self.require()
         self.zarr_v2(dtype)
+
+    def check_values(self, values: np.ndarray) -> None:
+        """Raise :class:`CodecCannotExpress` if a stage cannot encode ``values`` faithfully (checked before
+        anything is written, so a refused write leaves no store behind)."""
+        for stage in self.stages:
+            stage.check_values(values)
 
     def zarr_v2(self, dtype: np.dtype) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
         """Zarr format 2 metadata: the numcodecs ``filters`` configurations and the ``compressor`` one."""

@@ -46,7 +46,8 @@ class ThroughZarrPython:
     ``configured(runtime)`` is a context manager that sets the engine's knobs for one call, restores them
     after, and yields the settings it gave (read back from the library); ``unsupported`` is the engine's
     ``unsupported(codec, zarr_format)``.  Its methods are the engine interface's ``settings``, ``write`` and
-    ``read``.
+    ``read``: a write creates the array and writes it whole, a read opens it and reads it whole, as for every
+    engine.
     """
 
     configured: Callable[[Runtime], AbstractContextManager[dict[str, Any]]]
@@ -68,7 +69,10 @@ class ThroughZarrPython:
     ) -> dict[str, Any]:
         codec = supported_codec(self.unsupported, codec, zarr_format)
         with self.configured(runtime) as given:
-            DirectoryStore(path).write(data, codec=codec, chunks=chunks, zarr_format=zarr_format)
+            array = DirectoryStore(path).create(
+                shape=data.shape, dtype=data.dtype, codec=codec, chunks=chunks, zarr_format=zarr_format
+            )
+            array[...] = data  # zarr's public write path, as every engine's own
         return given
 
     def read(self, path: str | Path, runtime: Runtime) -> np.ndarray:

@@ -1,7 +1,21 @@
-"""Turning measurements and asv results into tables, figures and pages.
+"""Turning asv results into tables, figures and pages beside the dashboard.
 
-``asv_results`` reads asv's results, ``model`` (by release) and ``engines`` (engines side by side) arrange
-them (pure data: no text, no drawing), ``text`` and ``tables`` format for the terminal, ``figures`` draws with
-matplotlib, ``pages`` writes self-contained html pages, ``publishing`` puts a page next to the dashboard and
-links it, and ``by_release`` and ``engines_page`` put the by-release and engines reports together.
+What every page reads and shares: ``asv_results`` reads asv's results; ``registry`` names every benchmark the
+pages read; ``runs`` holds what every report shares (its error, measured values, choosing the machine, commit
+and environments, naming an environment by its releases); ``sampling`` says when timings are single samples;
+``graph_address`` addresses a result's graph on the dashboard.  What every page draws and writes with:
+``panels`` (the kinds of matplotlib figure), ``pages`` (self-contained html pages), ``tables`` (plain-text
+tables for the terminal).  ``publishing`` puts a page next to the dashboard and links it, and ``site`` lists
+every page and publishes them in one loop.
+
+Each page is a subpackage of the same four modules, ``answer``, ``by_release``, ``engines``, ``layout``,
+``study`` and ``survey``:
+
+* ``model``: results in, dataclasses out; no text, no drawing (a large model keeps its parts beside it, as
+  ``by_release`` does with ``table``, ``facts`` and ``comparison``);
+* ``text``: the model in words and table cells, for the terminal (or Markdown) and for the page alike;
+* ``figures``: the model drawn with matplotlib, through ``panels`` where one of its kinds fits;
+* ``page``: ``PAGE_DIR`` and a function from the model to a :class:`~.pages.Page`, listed in ``site``.
+
+The survey's model and text are the survey package's own summary (``cryoet_zarr_bench.survey.summary``).
 """

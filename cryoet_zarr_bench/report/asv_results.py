@@ -19,7 +19,7 @@ import ast
 import itertools
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import UserError
@@ -39,7 +39,7 @@ class Benchmark:
     """A benchmark as ``benchmarks.json`` describes it."""
 
     name: str
-    """asv's name: ``module.Class.method``, e.g. ``write_read.Read.time_read``."""
+    """asv's name: ``module.Class.method``, e.g. ``write_read.Read.time_read_warm``."""
     type: str
     """``time``, ``track``, ``peakmem``, ``mem`` ..."""
     unit: str
@@ -86,6 +86,23 @@ class EnvironmentRun:
     """
     values: dict[Case, float | None]
     """Every case's value: NaN where the benchmark skipped the case, None where it failed."""
+    environment_params: dict[str, str | None] = field(default_factory=dict)
+    """The environment's asv parameters, by which the dashboard selects environments: ``machine``, ``python``
+    (a version, or an ``existing`` environment's interpreter path) and the pins (None: not pinned)."""
+    raw_params: dict[str, tuple[tuple[str, ...], ...]] = field(default_factory=dict)
+    """Each benchmark's parameter values as asv wrote them, ``repr()`` of each (``"'zstd-5'"``, ``"3"``)."""
+    sample_counts: dict[Case, int] = field(default_factory=dict)
+    """How many samples asv took of each timed case (its ``stats_repeat``; 1 under ``asv run --quick``).
+    Cases without statistics (``track_`` benchmarks, skipped or failed cases) are absent."""
+
+    def asv_params(self, case: Case) -> tuple[tuple[str, str], ...]:
+        """`case`'s parameters with their values as asv wrote them: ``(("codec", "'zstd-5'"), ...)``."""
+        raw = self.raw_params.get(case.benchmark, ())
+        pairs = []
+        for index, (name, text) in enumerate(case.params):
+            values = raw[index] if index < len(raw) else ()
+            pairs.append((name, next((value for value in values if _param_text(value) == text), text)))
+        return tuple(pairs)
 
 
 @dataclass(frozen=True)
@@ -161,20 +178,31 @@ def _read_run(path: Path, benchmarks: dict[str, Benchmark]) -> EnvironmentRun:
     try:
         columns = document["result_columns"]
         values: dict[Case, float | None] = {}
+        raw_params: dict[str, tuple[tuple[str, ...], ...]] = {}
+        sample_counts: dict[Case, int] = {}
         for name, row in document["results"].items():
             if name not in benchmarks:
                 continue  # a benchmark since removed from the suite, as asv publish does
             entry = dict(zip(columns, row))
             param_names = benchmarks[name].param_names
             combinations = list(itertools.product(*entry["params"]))
-            if len(combinations) != len(entry["result"]):
+            # A benchmark whose setup_cache failed has no results at all: every case failed.
+            results = [None] * len(combinations) if entry["result"] is None else entry["result"]
+            if len(combinations) != len(results):
                 raise ResultsError(
-                    f"{path}: {name} has {len(entry['result'])} results for {len(combinations)} parameter "
-                    "combinations"
+                    f"{path}: {name} has {len(results)} results for {len(combinations)} parameter combinations"
                 )
-            for combination, value in zip(combinations, entry["result"]):
+            raw_params[name] = tuple(tuple(choices) for choices in entry["params"])
+            # asv leaves out trailing columns that hold nothing and writes null for a case without statistics.
+            repeats = entry.get("stats_repeat")
+            if not isinstance(repeats, list) or len(repeats) != len(combinations):
+                repeats = [None] * len(combinations)
+            for combination, value, repeat in zip(combinations, results, repeats):
                 params = tuple(zip(param_names, map(_param_text, combination), strict=True))
-                values[Case(name, params)] = None if value is None else float(value)
+                case = Case(name, params)
+                values[case] = None if value is None else float(value)
+                if repeat is not None:
+                    sample_counts[case] = int(repeat)
         return EnvironmentRun(
             path=path,
             machine=path.parent.name,
@@ -186,6 +214,11 @@ def _read_run(path: Path, benchmarks: dict[str, Benchmark]) -> EnvironmentRun:
                 key: str(value) for key, value in (document.get("requirements") or {}).items() if value
             },
             values=values,
+            environment_params={
+                key: None if value is None else str(value) for key, value in document["params"].items()
+            },
+            raw_params=raw_params,
+            sample_counts=sample_counts,
         )
     except ResultsError:
         raise

@@ -2,7 +2,8 @@
 
 A report describes its page with the blocks below and :func:`write_page` writes it as a directory holding
 ``index.html`` and one PNG per figure.  The page loads nothing but its own figures, so it works offline and
-opened as a file; all text is escaped.
+opened as a file; all text is escaped.  Paragraphs, notice items and table cells are plain text or a sequence
+of text, :class:`Link` and :class:`Strong` parts.
 """
 
 from __future__ import annotations
@@ -22,12 +23,43 @@ from .._atomic import replace_directory
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["Notice", "Page", "Paragraph", "Plot", "Section", "Table", "page_html", "write_page"]
+__all__ = [
+    "Inline",
+    "Link",
+    "Notice",
+    "Page",
+    "Paragraph",
+    "Plot",
+    "Section",
+    "Strong",
+    "Table",
+    "page_html",
+    "write_page",
+]
+
+
+@dataclass(frozen=True)
+class Link:
+    """A link in running text or a table cell: ``text`` pointing at ``href``."""
+
+    text: str
+    href: str
+
+
+@dataclass(frozen=True)
+class Strong:
+    """Text set in bold."""
+
+    text: str
+
+
+#: Text: plain, or a sequence of plain, linked and bold parts.
+Inline = str | Link | Strong | Sequence[str | Link | Strong]
 
 
 @dataclass(frozen=True)
 class Paragraph:
-    text: str
+    text: Inline
 
 
 @dataclass(frozen=True)
@@ -36,8 +68,8 @@ class Notice:
 
     kind: str
     heading: str
-    text: str = ""
-    items: Sequence[str] = ()
+    text: Inline = ""
+    items: Sequence[Inline] = ()
     id: str = ""
 
 
@@ -47,7 +79,7 @@ class Table:
 
     id: str
     header: Sequence[str]
-    rows: Sequence[tuple[Sequence[str], Sequence[str]]]
+    rows: Sequence[tuple[Sequence[Inline], Sequence[Inline]]]
     row_classes: Sequence[str] = ()
     """A css class per row (``flag-higher``, ``flag-lower``, ``flag-alarm``, ``flag-note``) or ``""``."""
 
@@ -148,19 +180,30 @@ def _plots(page: Page) -> list[Plot]:
     return [block for block in blocks if isinstance(block, Plot)]
 
 
+def _inline_html(text: Inline) -> str:
+    """Escaped text; links and bold parts as such."""
+    if isinstance(text, str):
+        return html.escape(text)
+    if isinstance(text, Link):
+        return f'<a href="{html.escape(text.href)}">{html.escape(text.text)}</a>'
+    if isinstance(text, Strong):
+        return f"<strong>{html.escape(text.text)}</strong>"
+    return "".join(_inline_html(part) for part in text)
+
+
 def _block_html(block: Paragraph | Notice | Table | Plot) -> str:
     esc = html.escape
     if isinstance(block, Paragraph):
-        return f"<p>{esc(block.text)}</p>"
+        return f"<p>{_inline_html(block.text)}</p>"
     if isinstance(block, Plot):
         return f'<img src="{esc(block.file_name)}" alt="{esc(block.alt)}">'
     if isinstance(block, Notice):
         block_id = f' id="{esc(block.id)}"' if block.id else ""
         lines = [f'<div class="{esc(block.kind)}"{block_id}>', f"<h3>{esc(block.heading)}</h3>"]
         if block.text:
-            lines.append(f"<p>{esc(block.text)}</p>")
+            lines.append(f"<p>{_inline_html(block.text)}</p>")
         if block.items:
-            lines += ["<ul>", *(f"<li>{esc(item)}</li>" for item in block.items), "</ul>"]
+            lines += ["<ul>", *(f"<li>{_inline_html(item)}</li>" for item in block.items), "</ul>"]
         lines.append("</div>")
         return "\n".join(lines)
     return _table_html(block)
@@ -173,8 +216,8 @@ def _table_html(table: Table) -> str:
         "<tr>" + "".join(f"<th>{esc(cell)}</th>" for cell in table.header) + "</tr>",
     ]
     for (texts, numbers), css_class in itertools.zip_longest(table.rows, table.row_classes, fillvalue=""):
-        cells = [f"<td>{esc(cell)}</td>" for cell in texts] + [
-            f'<td class="number">{esc(cell)}</td>' for cell in numbers
+        cells = [f"<td>{_inline_html(cell)}</td>" for cell in texts] + [
+            f'<td class="number">{_inline_html(cell)}</td>' for cell in numbers
         ]
         row_class = f' class="{esc(css_class)}"' if css_class else ""
         lines.append(f"<tr{row_class}>" + "".join(cells) + "</tr>")

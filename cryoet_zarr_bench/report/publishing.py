@@ -8,8 +8,8 @@ from pathlib import Path
 from .. import dashboard
 from ..asv_config import AsvConfig
 from .asv_results import Results, ResultsError, read_results
-from .model import ReportError
 from .pages import Page, write_page
+from .runs import ReportError
 
 __all__ = ["publish_page", "read_config_results"]
 
@@ -31,8 +31,11 @@ def read_config_results(config: Path) -> tuple[Path, Results]:
         raise ReportError(str(error)) from None
 
 
-def publish_page(page: Page, html_dir: Path, page_dir: str, label: str) -> tuple[Path, bool]:
-    """Write `page` as ``<html_dir>/<page_dir>/index.html`` and link it from the dashboard as `label`.
+def publish_page(
+    page: Page, html_dir: Path, page_dir: str, label: str, *, first: bool = False
+) -> tuple[Path, bool]:
+    """Write `page` as ``<html_dir>/<page_dir>/index.html`` and link it from the dashboard as `label`
+    (`first`: before asv's own entries in the navigation bar, else after them).
 
     Returns
     -------
@@ -44,5 +47,5 @@ def publish_page(page: Page, html_dir: Path, page_dir: str, label: str) -> tuple
     path = write_page(page, html_dir / page_dir)
     linked = (html_dir / "index.html").is_file()
     if linked:
-        dashboard.add_nav_link(html_dir, f"{page_dir}/index.html", label)
+        dashboard.add_nav_link(html_dir, f"{page_dir}/index.html", label, first=first)
     return path, linked

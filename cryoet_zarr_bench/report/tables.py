@@ -12,7 +12,16 @@ SEED_COLUMNS = (
     "method", "write s", "read s", "ratio", "chunks MB", "metadata B", "saved MB", "saved %", "round trip ok"
 )
 #: With lossy codecs in the table: their check is their own error bound, and their fidelity is shown.
-LOSSY_COLUMNS = (*SEED_COLUMNS[:-1], "within bound", "PSNR dB", "max error", "SSIM", "added noise %")
+LOSSY_COLUMNS = (
+    *SEED_COLUMNS[:-1],
+    "within bound",
+    "PSNR dB",
+    "max error",
+    "SSIM",
+    "added noise %",
+    "of Gaussian ref.",
+    "safe",
+)
 
 
 def format_table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
@@ -55,11 +64,13 @@ def seed_table(measurements: Iterable[Measurement]) -> str:
             continue
         check = {True: "yes", False: "NO", None: "no bound"}[m.error.within]
         f = m.fidelity
-        figures = ["", "", "", ""] if f is None else [
+        figures = ["", "", "", "", "", ""] if f is None else [
             f"{f.psnr_db:.1f}",
             f"{f.max_abs_error:.3g}",
-            f"{f.ssim:.4f}",
+            "n/a" if f.ssim is None else f"{f.ssim:.4f}",
             f"{100 * f.added_noise_fraction:.3f}",
+            "" if m.fraction_of_reference is None else f"{m.fraction_of_reference:.2f}",
+            {True: "yes", False: "no", None: "n/a"}[f.safe],
         ]
-        rows.append([*row, check, *figures])
+        rows.append([m.setting if m.setting != m.codec else m.codec, *row[1:], check, *figures])
     return format_table(LOSSY_COLUMNS if lossy else SEED_COLUMNS, rows)

@@ -139,7 +139,15 @@ def acquire(source: str | SourceSpec, *, cache: bool = True, progress: bool = Fa
         For a malformed source, missing or unreadable data, or an unreachable or forbidden store; the message
         is one line saying what was wrong and what to do. No cache entry is written when reading fails.
     """
-    spec = _spec(source)
+    full = _spec(source)
+    spec = full.volume_only()  # halves and a stated σ describe the noise; they do not change what is read
+    volume = _acquire(spec, cache=cache, progress=progress)
+    if full == spec:
+        return volume
+    return Volume(volume.data, volume.voxel_spacing, str(full), volume.provenance)
+
+
+def _acquire(spec: SourceSpec, *, cache: bool, progress: bool) -> Volume:
     if not (cache and _is_cached(spec)):
         return _converted(_read(spec, progress), spec)
     key = str(spec)

@@ -25,6 +25,10 @@ Options, and the kinds of source that accept them:
 ``crop=C``          all             ``centre:N``, ``centre:Z,Y,X``, ``z0:z1,y0:y1,x0:x1`` or ``full``
 ``dtype=D``         all             convert to this numpy dtype (default: keep the stored dtype)
 ``lossy=yes``       all             with ``dtype``: convert even if values change (see :mod:`.convert`)
+``halves=A,B``      all but synth.  two half-volumes (odd/even tomograms) of the same geometry, for the
+                                    noise σ and the half-map FSC; a relative path is taken from the
+                                    volume's own directory (the working directory for the portal)
+``sigma=S``         all             the noise σ, stated (in the data's units) rather than estimated
 ==================  ==============  ===========================================================
 
 A portal source without ``crop`` means ``crop=centre:128``; every other source defaults to the whole volume.
@@ -44,6 +48,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from .crops import PORTAL_DEFAULT_CROP, BoxCrop, CentreCrop, Crop, parse_crop, triple, unsigned
 from .errors import SourceError
 from .synthetic import DEFAULT_SEED, DEFAULT_SHAPE
 
@@ -63,101 +68,15 @@ MRC_SUFFIXES = (".mrc", ".rec", ".map", ".mrcs")
 COMPRESSED_SUFFIXES = (".gz", ".bz2")
 
 _OPTIONS_BY_KIND = {
-    "synthetic": ("shape", "seed", "crop", "dtype", "lossy"),
-    "portal": ("spacing", "processing", "method", "tomogram", "crop", "level", "dtype", "lossy"),
-    "zarr": ("crop", "level", "dtype", "lossy"),
-    "mrc": ("crop", "dtype", "lossy"),
-    "npy": ("crop", "dtype", "lossy"),
+    "synthetic": ("shape", "seed", "crop", "dtype", "lossy", "sigma"),
+    "portal": (
+        "spacing", "processing", "method", "tomogram", "crop", "level", "dtype", "lossy", "halves", "sigma"
+    ),  # fmt: skip
+    "zarr": ("crop", "level", "dtype", "lossy", "halves", "sigma"),
+    "mrc": ("crop", "dtype", "lossy", "halves", "sigma"),
+    "npy": ("crop", "dtype", "lossy", "halves", "sigma"),
 }
-_UNSIGNED = re.compile(r"\d+")
 _PORTAL_LOCATION = re.compile(r"(\d+)/([^/]+)")
-
-
-def _unsigned(text: str, what: str) -> int:
-    if not _UNSIGNED.fullmatch(text):
-        raise SourceError(f"{what} must be a non-negative integer, got {text!r}")
-    return int(text)
-
-
-def _triple(text: str, what: str) -> tuple[int, int, int]:
-    """``N`` (a cube) or ``Z,Y,X`` as three positive integers."""
-    parts = text.split(",")
-    if len(parts) not in (1, 3):
-        raise SourceError(f"{what} must be N or Z,Y,X, got {text!r}")
-    sizes = tuple(_unsigned(part, what) for part in parts)
-    if 0 in sizes:
-        raise SourceError(f"{what} must be positive, got {text!r}")
-    return sizes * 3 if len(sizes) == 1 else sizes  # type: ignore[return-value]
-
-
-def _format_triple(sizes: tuple[int, int, int]) -> str:
-    return str(sizes[0]) if len(set(sizes)) == 1 else ",".join(map(str, sizes))
-
-
-def _check_inside(bounds: tuple[tuple[int, int], ...], shape: tuple[int, ...], crop: object) -> None:
-    if any(start < 0 or stop > size for (start, stop), size in zip(bounds, shape)):
-        shape_text = "x".join(map(str, shape))
-        raise SourceError(
-            f"crop {crop} lies outside the volume of shape {shape_text} (z, y, x); "
-            "choose a crop inside it, or crop=full"
-        )
-
-
-@dataclass(frozen=True)
-class CentreCrop:
-    """``size`` (z, y, x) voxels centred in the volume (an odd margin leaves the spare voxel at the end)."""
-
-    size: tuple[int, int, int]
-
-    def bounds(self, shape: tuple[int, ...]) -> tuple[tuple[int, int], ...]:
-        """(start, stop) per axis for a volume of ``shape``; a :class:`SourceError` if it does not fit."""
-        starts = [(n - s) // 2 for n, s in zip(shape, self.size)]
-        bounds = tuple((start, start + s) for start, s in zip(starts, self.size))
-        _check_inside(bounds, shape, self)
-        return bounds
-
-    def __str__(self) -> str:
-        return f"centre:{_format_triple(self.size)}"
-
-
-@dataclass(frozen=True)
-class BoxCrop:
-    """An explicit box: (start, stop) voxel indices per axis, (z, y, x)."""
-
-    box: tuple[tuple[int, int], tuple[int, int], tuple[int, int]]
-
-    def bounds(self, shape: tuple[int, ...]) -> tuple[tuple[int, int], ...]:
-        """(start, stop) per axis; a :class:`SourceError` if the box reaches outside ``shape``."""
-        _check_inside(self.box, shape, self)
-        return self.box
-
-    def __str__(self) -> str:
-        return ",".join(f"{start}:{stop}" for start, stop in self.box)
-
-
-Crop = CentreCrop | BoxCrop
-PORTAL_DEFAULT_CROP = CentreCrop((128, 128, 128))
-
-
-def _parse_crop(text: str) -> Crop | None:
-    """``full`` (None), ``centre:N``, ``centre:Z,Y,X`` (also ``center``) or ``z0:z1,y0:y1,x0:x1``."""
-    if text == "full":
-        return None
-    for word in ("centre:", "center:"):
-        if text.startswith(word):
-            return CentreCrop(_triple(text[len(word) :], "the size of a centred crop"))
-    ranges = text.split(",")
-    if len(ranges) != 3 or any(r.count(":") != 1 for r in ranges):
-        raise SourceError(
-            f"cannot read crop {text!r}: write centre:N, centre:Z,Y,X, z0:z1,y0:y1,x0:x1 or full"
-        )
-    box = []
-    for axis, text_range in zip("zyx", ranges):
-        start, stop = (_unsigned(part, f"crop bound along {axis}") for part in text_range.split(":"))
-        if stop <= start:
-            raise SourceError(f"crop {text!r} is empty along {axis}: {start}:{stop} needs stop > start")
-        box.append((start, stop))
-    return BoxCrop(tuple(box))  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -214,6 +133,11 @@ class SourceSpec:
     lossy
         Convert to ``dtype`` even where values change (NaN into integers, rounding, clipping); without it
         such a conversion is refused.
+    halves
+        Paths (or URLs) of two half-volumes of the same geometry, or None; they are read with the same crop,
+        level and dtype as the volume.
+    sigma
+        The noise σ as stated by the user, or None (then it is estimated).
     """
 
     kind: str
@@ -225,6 +149,8 @@ class SourceSpec:
     level: int | None = None
     dtype: str | None = None
     lossy: bool = False
+    halves: tuple[str, str] | None = None
+    sigma: float | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -235,6 +161,8 @@ class SourceSpec:
             "seed": self.seed,
             "tomogram": self.tomogram,
             "level": self.level,
+            "halves": self.halves,
+            "sigma": self.sigma,
         }
         for name, value in given.items():
             if value is not None and name not in allowed:
@@ -259,6 +187,14 @@ class SourceSpec:
             object.__setattr__(self, "dtype", _dtype_name(self.dtype))
         elif self.lossy:
             raise SourceError("lossy=yes allows a lossy dtype conversion: give it with dtype=, or leave it")
+        if self.sigma is not None and not (np.isfinite(self.sigma) and self.sigma > 0):
+            raise SourceError(f"sigma must be a positive number (the noise σ in data units), got {self.sigma}")
+        if self.halves is not None:
+            if len(self.halves) != 2 or not all(self.halves):
+                raise SourceError(f"halves takes two paths, A,B; got {','.join(self.halves)!r}")
+            for half in self.halves:
+                if _kind_of(half) not in ("mrc", "npy", "zarr"):
+                    raise SourceError(f"a half-volume is an MRC, .npy or OME-Zarr path; got {half!r}")
 
     @property
     def dataset_id(self) -> int:
@@ -277,9 +213,28 @@ class SourceSpec:
 
     def with_absolute_path(self) -> SourceSpec:
         """The same source with a local path made absolute (URLs, portal and synthetic sources unchanged)."""
+        halves = self.halves
+        if halves is not None:
+            base = "" if self.kind == "portal" or _is_url(self.location) else os.path.dirname(self.location)
+            halves = tuple(  # type: ignore[assignment]
+                half if _is_url(half) else os.path.abspath(os.path.join(base, os.path.expanduser(half)))
+                for half in halves
+            )
         if self.kind in ("synthetic", "portal") or _is_url(self.location):
-            return self
-        return replace(self, location=os.path.abspath(os.path.expanduser(self.location)))
+            return replace(self, halves=halves)
+        return replace(self, location=os.path.abspath(os.path.expanduser(self.location)), halves=halves)
+
+    def volume_only(self) -> SourceSpec:
+        """The same volume without its noise options (``halves``, ``sigma``): what is read and cached."""
+        return replace(self, halves=None, sigma=None)
+
+    def half(self, which: int) -> SourceSpec:
+        """Half-volume ``which`` (0 or 1) as a source of its own, read with this source's crop and dtype."""
+        if self.halves is None:
+            raise SourceError(f"{self} names no half-volumes")
+        return replace(
+            parse_source(self.halves[which]), crop=self.crop, dtype=self.dtype, level=self.level
+        ).with_absolute_path()
 
     def _options(self) -> list[tuple[str, str]]:
         pairs: list[tuple[str, str]] = []
@@ -299,6 +254,10 @@ class SourceSpec:
             pairs.append(("dtype", self.dtype))
         if self.lossy:
             pairs.append(("lossy", "yes"))
+        if self.halves is not None:
+            pairs.append(("halves", ",".join(self.halves)))
+        if self.sigma is not None:
+            pairs.append(("sigma", repr(self.sigma)))
         return pairs
 
     def __str__(self) -> str:
@@ -397,23 +356,35 @@ def parse_source(text: str) -> SourceSpec:
             voxel_spacing=voxel_spacing,
             processing=options.get("processing"),
             reconstruction_method=options.get("method"),
-            tomogram_id=None if "tomogram" not in options else _unsigned(options["tomogram"], "tomogram"),
+            tomogram_id=None if "tomogram" not in options else unsigned(options["tomogram"], "tomogram"),
         )
         if tomogram == TomogramFilter():
             tomogram = None
     crop_text = options.get("crop")
     if crop_text is not None:
-        crop = _parse_crop(crop_text)
+        crop = parse_crop(crop_text)
     else:
         crop = PORTAL_DEFAULT_CROP if kind == "portal" else None
     return SourceSpec(
         kind=kind,
         location=base[len("portal:") :] if kind == "portal" else ("" if kind == "synthetic" else base),
-        shape=_triple(options["shape"], "shape") if "shape" in options else None,
-        seed=_unsigned(options["seed"], "seed") if "seed" in options else None,
+        shape=triple(options["shape"], "shape") if "shape" in options else None,
+        seed=unsigned(options["seed"], "seed") if "seed" in options else None,
         tomogram=tomogram,
         crop=crop,
-        level=_unsigned(options["level"], "level") if "level" in options else None,
+        level=unsigned(options["level"], "level") if "level" in options else None,
         dtype=options.get("dtype"),
         lossy=_yes(options["lossy"], "lossy") if "lossy" in options else False,
+        halves=tuple(options["halves"].split(",")) if "halves" in options else None,  # type: ignore[arg-type]
+        sigma=_positive_number(options["sigma"], "sigma") if "sigma" in options else None,
     )
+
+
+def _positive_number(text: str, what: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not (np.isfinite(value) and value > 0):
+        raise SourceError(f"{what} must be a positive number, got {text!r}")
+    return value

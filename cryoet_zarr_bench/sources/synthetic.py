@@ -23,7 +23,7 @@ numpy, zarr and numcodecs and nothing else):
 
 Calibration
 -----------
-The reference is the seed report's real 128³ crop of a portal tomogram, written with 64³ chunks
+The reference is a real 128³ crop of a portal tomogram (TS_100_3, dataset 10445), written with 64³ chunks
 (compression ratio = raw bytes / summed compressed bytes of the eight C-order chunks, one Blosc thread):
 
 =============================  =========  ==========================  =================
@@ -274,6 +274,14 @@ class _Filter:
         for iz in range(len(lz)):
             spectrum[iz] *= (lz[iz] * lowpass_yx * self._wedge[iz]).astype(np.float32)
         spectrum[0, 0, 0] = 0
+
+    def transfer(self) -> np.ndarray:
+        """The low-pass and missing wedge as one multiplier on the whole half spectrum (mean removed), float64:
+        what :meth:`apply_lowpass` does to every particle."""
+        lz, ly, lx = self._lowpass
+        multiplier = lz[:, None, None] * np.outer(ly, lx)[None] * self._wedge[:, None, :]
+        multiplier[0, 0, 0] = 0.0
+        return multiplier
 
     def add_background(self, spectrum: np.ndarray, rng: np.random.Generator, std: float) -> None:
         """Add Gaussian random low-frequency components with standard deviation ``std``, in place.

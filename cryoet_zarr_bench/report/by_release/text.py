@@ -1,8 +1,7 @@
-"""The reports as text: values in display units, table cells, facts in words, the terminal reports.
+"""The by-release report as text: values in display units, table cells, facts in words, the terminal report.
 
-The cell helpers return ``(text cells, number cells)`` rows, which :func:`format_report` and
-:func:`format_engine_report` lay out for the terminal and :mod:`.by_release` and :mod:`.engines_page` put in
-html tables, so both show the same digits.
+The cell helpers return ``(text cells, number cells)`` rows, which :func:`format_report` lays out for the
+terminal and :mod:`.page` puts in html tables, so both show the same digits.
 """
 
 from __future__ import annotations
@@ -11,51 +10,29 @@ import math
 import textwrap
 from collections.abc import Callable, Iterable
 
-from .asv_results import Benchmark
-from .engines import BASELINE_ENGINE, ChunkDifference, EngineEnvironment, EngineReport
-from .model import (
-    CHUNK_BYTES,
-    LIBRARIES,
-    METADATA_BYTES,
-    STORED_BYTES,
-    Comparison,
-    Fact,
-    Release,
-    ReleaseReport,
-    ReleaseTable,
-)
-from .tables import format_table
+from ..asv_results import Benchmark
+from ..registry import CHUNK_BYTES, METADATA_BYTES, STORED_BYTES
+from ..runs import LIBRARIES, Release
+from ..sampling import single_sample_note
+from ..tables import format_table
+from .comparison import Comparison
+from .facts import Fact
+from .model import ReleaseReport
+from .table import ReleaseTable
 
 __all__ = [
     "COMPARISON_HEADER",
-    "ENGINE_HEADER",
     "comparison_cells",
     "comparison_summary",
-    "describe_chunk_difference",
     "describe_fact",
+    "describe_skipped",
     "display_scale",
-    "engine_cells",
-    "engine_summary",
-    "format_engine_report",
     "format_report",
     "format_value",
     "release_table_cells",
 ]
 
 COMPARISON_HEADER = ("benchmark", "case", "baseline", "contender", "ratio", "flag")
-ENGINE_HEADER = (
-    "codec",
-    "chunks",
-    "zarr_format",
-    "threads",
-    "engine",
-    "write ms",
-    f"/ {BASELINE_ENGINE}",
-    "read ms",
-    f"/ {BASELINE_ENGINE}",
-    "chunk bytes",
-    f"- {BASELINE_ENGINE}",
-)
 _QUANTITIES = {CHUNK_BYTES: "chunk bytes", METADATA_BYTES: "metadata bytes", STORED_BYTES: "stored bytes"}
 _LIBRARY_NAMES = {"python": "Python", "zarr": "zarr", "numcodecs": "numcodecs"}
 
@@ -151,6 +128,17 @@ def describe_fact(fact: Fact, *, arrow: str = "->") -> str:
     return f"{sentence}: {_spread(fact)}"
 
 
+def describe_skipped(names: Iterable[str]) -> str:
+    """Benchmarks by their class: ``study.LossyFidelity (13 benchmarks), write_read.Read.time_read_warm``."""
+    classes: dict[str, list[str]] = {}
+    for name in names:
+        classes.setdefault(name.rsplit(".", 1)[0], []).append(name)
+    return ", ".join(
+        members[0] if len(members) == 1 else f"{group} ({len(members)} benchmarks)"
+        for group, members in classes.items()
+    )
+
+
 def _spread(fact: Fact) -> str:
     """How much the values changed: ``-700,500 to -540,000 bytes (-8.76% to -7.3%)`` (facts count bytes)."""
     differences = _range(
@@ -180,8 +168,17 @@ def format_report(report: ReleaseReport) -> str:
     width = max(len(release.label) for release in report.runs)
     lines += [f"  {release.label:<{width}}  {run.env_name}" for release, run in report.runs.items()]
     lines += [f"  left out: {reason}" for reason in report.left_out]
-    lines += ["", *_alarm_lines(report), ""]
-    lines += ["columns are python/zarr/numcodecs releases; - = skipped, FAILED = no result", ""]
+    if report.single_environment:
+        lines += ["", "one environment only: no comparison was made (run the release matrix to compare)"]
+    note = single_sample_note(report.runs.values(), {table.benchmark.name for table in report.tables})
+    if note:
+        lines += ["", textwrap.fill(note, width=110)]
+    if not report.single_environment:
+        lines += ["", *_alarm_lines(report)]
+    if report.skipped:
+        skipped = f"not shown, skipped in every case by every environment: {describe_skipped(report.skipped)}"
+        lines += ["", textwrap.fill(skipped, width=110, subsequent_indent="  ")]
+    lines += ["", "columns are python/zarr/numcodecs releases; - = skipped, FAILED = no result", ""]
     for table in report.tables:
         header = [*table.benchmark.param_names, *map(_column_label, table.releases)]
         rows = [texts + numbers for texts, numbers in release_table_cells(table)]
@@ -190,9 +187,7 @@ def format_report(report: ReleaseReport) -> str:
             format_table(header, rows),
             "",
         ]
-    if report.comparison is None:
-        lines.append("one environment at this commit: nothing to compare it with")
-    else:
+    if report.comparison is not None:
         benchmarks = {table.benchmark.name: table.benchmark for table in report.tables}
         lines += [
             comparison_summary(report.comparison) + ":",
@@ -228,87 +223,3 @@ def _alarm_lines(report: ReleaseReport) -> list[str]:
 def _column_label(release: Release) -> str:
     """``3.11/3.1.6/0.16.6``: Python, zarr, numcodecs."""
     return "/".join(release.version(library) for library in LIBRARIES)
-
-
-# ----------------------------------------------------------------------------------------------------------
-# Engines
-
-
-def engine_summary(environment: EngineEnvironment) -> str:
-    """What the engines table of one environment holds, in a sentence."""
-    zarr = f"zarr-python {environment.release.zarr}" if environment.release else BASELINE_ENGINE
-    return (
-        f"{environment.label} (asv environment {environment.run.env_name}): times in ms; each ratio is the "
-        f"engine's time over {zarr}'s in this environment at the same codec, chunks, format and threads; "
-        f"chunk bytes are written at one thread and compared with {zarr}'s; n/a = skipped (engine missing, "
-        "or it cannot write the codec or format), FAILED = no result"
-    )
-
-
-def engine_cells(environment: EngineEnvironment) -> list[tuple[list[str], list[str]]]:
-    """Each engine at each setting as ([codec, chunks, zarr_format, threads, engine], [write ms, ratio, read
-    ms, ratio, chunk bytes, difference from zarr-python's]), in the digits of the by-release tables."""
-    cells = []
-    for table in environment.tables:
-        setting = table.setting
-        for row in table.rows:
-            cells.append(
-                (
-                    [setting.codec, setting.chunks, setting.zarr_format, setting.threads, row.engine],
-                    [
-                        _engine_value(row.write, 1e3, ".4g"),
-                        _ratio_text(row.write_ratio),
-                        _engine_value(row.read, 1e3, ".4g"),
-                        _ratio_text(row.read_ratio),
-                        _engine_value(row.chunk_bytes),
-                        f"{row.chunk_bytes_difference:+,.0f}" if row.chunk_bytes_differ else "",
-                    ],
-                )
-            )
-    return cells
-
-
-def describe_chunk_difference(difference: ChunkDifference) -> str:
-    """``tensorstore gzip-5 at chunks=64x64x64, zarr_format=2: 1,000,100 bytes, zarr-python 1,000,000
-    (+100, +0.01%)``."""
-    change = difference.chunk_bytes - difference.baseline
-    relative = f"{change / difference.baseline * 100:+.3g}%" if difference.baseline else "n/a"
-    return (
-        f"{difference.engine} {difference.codec} at chunks={difference.chunks}, "
-        f"zarr_format={difference.zarr_format}: {difference.chunk_bytes:,.0f} bytes, {BASELINE_ENGINE} "
-        f"{difference.baseline:,.0f} ({change:+,.0f}, {relative})"
-    )
-
-
-def format_engine_report(report: EngineReport) -> str:
-    """The engines report as plain text for the terminal: a table per environment, the chunk differences."""
-    lines = [f"engines: machine {report.machine}, commit {report.commit[:8]}", ""]
-    for environment in report.environments:
-        lines += [
-            textwrap.fill(engine_summary(environment) + ":", width=110),
-            format_table(
-                ENGINE_HEADER,
-                [texts + numbers for texts, numbers in engine_cells(environment)],
-            ),
-        ]
-        differences = environment.chunk_differences
-        if differences:
-            lines.append(f"chunk bytes that differ from {BASELINE_ENGINE}'s (at equal decoded data):")
-            lines += [f"  {describe_chunk_difference(difference)}" for difference in differences]
-        else:
-            lines.append(f"chunk bytes: every engine measured writes {BASELINE_ENGINE}'s")
-        lines.append("")
-    return "\n".join(lines).rstrip() + "\n"
-
-
-def _engine_value(value: float | None, scale: float = 1.0, digits: str = ",.0f") -> str:
-    """`value` times `scale`; ``n/a`` where the engine skipped the case, ``FAILED`` where it failed."""
-    if value is None:
-        return "FAILED"
-    if math.isnan(value):
-        return "n/a"
-    return format(value * scale, digits)
-
-
-def _ratio_text(ratio: float | None) -> str:
-    return "" if ratio is None else f"{ratio:.3f}"

@@ -6,7 +6,7 @@ counts the requests and bytes each read costs over S3, and records what each lay
 This module reads what :func:`~cryoet_zarr_bench.report.asv_results.read_results` returned and, for one
 machine and commit and each environment that ran those benchmarks, builds one :class:`CodecLayouts` per codec.
 
-Nothing here formats text or draws: :mod:`.layout_page` and :mod:`.figures` do.
+Nothing here formats text or draws: :mod:`.text`, :mod:`.figures` and :mod:`.page` do.
 """
 
 from __future__ import annotations
@@ -15,32 +15,18 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .asv_results import Case, EnvironmentRun, Results
-from .model import Release, ReportError, choose_runs, is_number, release_or_none
-
-__all__ = [
-    "ACCESS_TIME",
-    "BYTES_TRANSFERRED",
-    "REQUESTS",
-    "STORED_BYTES",
-    "STORED_OBJECTS",
-    "CodecLayouts",
-    "Grid",
-    "LayoutEnvironment",
-    "LayoutReport",
-    "build_layout_report",
-]
-
-ACCESS_TIME = "access.Access.time_read"
-REQUESTS = "access.Requests.track_requests"
-BYTES_TRANSFERRED = "access.Requests.track_bytes_transferred"
-STORED_OBJECTS = "access.Layout.track_stored_objects"
-STORED_BYTES = "access.Layout.track_stored_bytes"
-
-_HOW_TO_RUN = (
-    'run them in an environment with the bench extra: asv run -E existing:same --bench "^access\\." '
-    "--set-commit-hash $(git rev-parse HEAD)"
+from ..asv_results import Case, EnvironmentRun, Results
+from ..registry import (
+    ACCESS_TIME,
+    BYTES_TRANSFERRED,
+    LAYOUT_STORED_BYTES,
+    LAYOUT_STORED_OBJECTS,
+    REQUESTS,
+    RUN_LAYOUT_STUDY,
 )
+from ..runs import ReportError, ShownEnvironment, choose_runs, is_number, release_or_none
+
+__all__ = ["CodecLayouts", "Grid", "LayoutEnvironment", "LayoutReport", "build_layout_report"]
 
 
 def _lowest(named_values: Iterable[tuple[str, float | None]]) -> str | None:
@@ -92,18 +78,10 @@ class CodecLayouts:
 
 
 @dataclass(frozen=True)
-class LayoutEnvironment:
+class LayoutEnvironment(ShownEnvironment):
     """The layout benchmarks of one asv environment."""
 
-    run: EnvironmentRun
-    release: Release | None
-    """The Python, zarr and numcodecs releases it ran; None when the results do not say."""
     codecs: list[CodecLayouts]
-
-    @property
-    def label(self) -> str:
-        """``py3.11 zarr3.1.6 numcodecs0.16.6``, or the asv environment's name if its releases are unknown."""
-        return self.run.env_name if self.release is None else self.release.label
 
 
 @dataclass(frozen=True)
@@ -140,7 +118,9 @@ def build_layout_report(
         if any(case.benchmark == ACCESS_TIME and is_number(value) for case, value in run.values.items())
     ]
     if not runs:
-        raise ReportError(f"the results hold no measured {ACCESS_TIME}; {_HOW_TO_RUN}")
+        raise ReportError(
+            f"the results hold no measured {ACCESS_TIME}; run the layout study: {RUN_LAYOUT_STUDY}"
+        )
     machine, commit, chosen = choose_runs(results, runs, machine, commit)
     return LayoutReport(
         machine=machine,
@@ -196,8 +176,8 @@ def _codecs(run: EnvironmentRun) -> list[CodecLayouts]:
             times={store: grid(ACCESS_TIME, codec, store) for store in stores},
             requests={reader: grid(REQUESTS, codec, reader) for reader in readers},
             bytes_transferred={reader: grid(BYTES_TRANSFERRED, codec, reader) for reader in readers},
-            stored_objects=per_layout(STORED_OBJECTS, codec),
-            stored_bytes=per_layout(STORED_BYTES, codec),
+            stored_objects=per_layout(LAYOUT_STORED_OBJECTS, codec),
+            stored_bytes=per_layout(LAYOUT_STORED_BYTES, codec),
         )
         for codec in codecs
     ]

@@ -1,18 +1,21 @@
-"""The survey's page beside the asv dashboard: the summary, the outliers, the extrapolations and the figure."""
+"""The survey's page beside the asv dashboard: the summary, the outliers, the extrapolations and the figure.
+
+``cryoet-zarr-bench survey --publish`` and ``publish --survey TABLE`` write ``<html_dir>/survey/index.html``
+(:func:`survey_page`, published through :data:`~cryoet_zarr_bench.report.site.SURVEY`).  Its model is the
+survey's own summary (:mod:`cryoet_zarr_bench.survey.summary`), which also writes its terminal text.
+"""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
-from ..report.pages import Notice, Page, Paragraph, Plot, Section, Table
-from ..report.publishing import publish_page
-from .figure import ratio_figure
-from .summary import CodecSummary, Extrapolation
+from ...survey.summary import CodecSummary, Extrapolation
+from ..pages import Notice, Page, Paragraph, Plot, Section, Table
+from .figures import ratio_figure
 
-__all__ = ["PAGE_DIR", "publish_survey", "survey_page"]
+__all__ = ["PAGE_DIR", "survey_page"]
 
 #: Sub-directory of the dashboard's html directory that receives the page.
 PAGE_DIR = "survey"
@@ -25,7 +28,8 @@ def _interval(summary: CodecSummary) -> str:
 def survey_page(
     rows: Sequence[dict[str, Any]], summaries: Sequence[CodecSummary], extrapolations: Sequence[Extrapolation]
 ) -> Page:
-    """The page for a survey's rows and what :func:`summarise` and :func:`extrapolate` made of them."""
+    """The page for a survey's rows and what the survey's summary made of them
+    (:func:`~cryoet_zarr_bench.survey.summary.survey_report`)."""
     volumes = sorted({row["source"] for row in rows})
     summary_table = Table(
         id="survey-summary",
@@ -48,7 +52,11 @@ def survey_page(
             "Ratio across volumes",
             [
                 summary_table,
-                Plot("ratios.png", "compression ratio per codec across the surveyed volumes", lambda: ratio_figure(rows)),
+                Plot(
+                    "ratios.png",
+                    "compression ratio per codec across the surveyed volumes",
+                    lambda: ratio_figure(rows),
+                ),
                 Notice("note", "Outliers (outside Tukey's fences)", items=outliers)
                 if outliers
                 else Notice("ok", "No outliers", "every volume's ratio lies within Tukey's fences"),
@@ -77,13 +85,9 @@ def survey_page(
     sections.append(Section("Volumes", [Paragraph(source) for source in volumes]))
     blocks = [
         Paragraph(
-            f"{len(rows)} rows: {len(volumes)} volumes × {len(summaries)} codec settings, measured on Dask workers "
-            "with the project's runtime policy (threads per row in the table; releases and worker in each row)."
+            f"{len(rows)} rows: {len(volumes)} volumes × {len(summaries)} codec settings, measured on Dask "
+            "workers with the project's runtime policy (threads per row in the table; releases and worker in "
+            "each row)."
         )
     ]
     return Page(title="Survey: codecs across many tomograms", blocks=blocks, sections=sections)
-
-
-def publish_survey(page: Page, html_dir: Path) -> tuple[Path, bool]:
-    """Write ``page`` to ``<html_dir>/survey/`` and link it from the dashboard there, if one is published."""
-    return publish_page(page, Path(html_dir), PAGE_DIR, "Survey")

@@ -8,7 +8,7 @@ format, threads): every engine's times, their ratio to zarr-python's in the same
 its chunk bytes against zarr-python's (any difference is listed: different encoders may legitimately write
 other bytes for the same codec, see :mod:`cryoet_zarr_bench.engines.interop`).
 
-Nothing here formats text or draws: :mod:`.text`, :mod:`.figures` and :mod:`.engines_page` do.
+Nothing here formats text or draws: :mod:`.text`, :mod:`.figures` and :mod:`.page` do.
 """
 
 from __future__ import annotations
@@ -16,15 +16,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from .asv_results import Case, EnvironmentRun, Results
-from .model import Release, ReportError, choose_runs, is_number, release_or_none
+from ..asv_results import Case, EnvironmentRun, Results
+from ..registry import ENGINE_CHUNK_BYTES, ENGINE_READ_TIME, ENGINE_WRITE_TIME, RUN_ENGINES_STUDY
+from ..runs import ReportError, ShownEnvironment, choose_runs, is_number, release_or_none
 
 __all__ = [
     "BASELINE_ENGINE",
     "ENGINE_BENCHMARKS",
-    "ENGINE_CHUNK_BYTES",
-    "READ_TIME",
-    "WRITE_TIME",
     "ChunkDifference",
     "EngineEnvironment",
     "EngineReport",
@@ -34,18 +32,11 @@ __all__ = [
     "build_engine_report",
 ]
 
-WRITE_TIME = "engines.Write.time_write"
-READ_TIME = "engines.Read.time_read"
-#: Bytes of the chunk objects an engine writes (no ``threads`` parameter: measured at one thread).
-ENGINE_CHUNK_BYTES = "engines.ChunkBytes.track_chunk_bytes"
-ENGINE_BENCHMARKS = (WRITE_TIME, READ_TIME, ENGINE_CHUNK_BYTES)
+#: What each engine's row holds: its write and read times and its chunk bytes.
+ENGINE_BENCHMARKS = (ENGINE_WRITE_TIME, ENGINE_READ_TIME, ENGINE_CHUNK_BYTES)
+_TIMED = (ENGINE_WRITE_TIME, ENGINE_READ_TIME)
 #: The engine every other is compared with (``cryoet_zarr_bench.engines.zarr_python.NAME``).
 BASELINE_ENGINE = "zarr-python"
-
-_HOW_TO_RUN = (
-    'run them where the engines extra is installed: asv run -E existing:same --bench "engines|releases" '
-    "--set-commit-hash $(git rev-parse HEAD)"
-)
 
 
 @dataclass(frozen=True)
@@ -105,19 +96,10 @@ class ChunkDifference:
 
 
 @dataclass(frozen=True)
-class EngineEnvironment:
+class EngineEnvironment(ShownEnvironment):
     """The engines benchmarks of one asv environment."""
 
-    run: EnvironmentRun
-    release: Release | None
-    """The Python, zarr and numcodecs releases it ran; None when the results do not say (no pins and no
-    ``releases`` benchmarks)."""
     tables: list[EngineTable]
-
-    @property
-    def label(self) -> str:
-        """``py3.11 zarr3.1.6 numcodecs0.16.6``, or the asv environment's name if its releases are unknown."""
-        return self.run.env_name if self.release is None else self.release.label
 
     @property
     def engines(self) -> list[str]:
@@ -169,12 +151,11 @@ def build_engine_report(
     ReportError
         If no result holds the engines benchmarks, or the machine or commit is ambiguous or absent.
     """
-    runs = [
-        run for run in results.runs if any(case.benchmark in (WRITE_TIME, READ_TIME) for case in run.values)
-    ]
+    runs = [run for run in results.runs if any(case.benchmark in _TIMED for case in run.values)]
     if not runs:
         raise ReportError(
-            f"the results hold no engines benchmarks ({WRITE_TIME}, {READ_TIME}); {_HOW_TO_RUN}"
+            f"the results hold no engines benchmarks ({ENGINE_WRITE_TIME}, {ENGINE_READ_TIME}); run the "
+            f"engines study where the engines extra is installed: {RUN_ENGINES_STUDY}"
         )
     machine, commit, chosen = choose_runs(results, runs, machine, commit)
     return EngineReport(
@@ -188,7 +169,7 @@ def build_engine_report(
 
 def _tables(run: EnvironmentRun) -> list[EngineTable]:
     """One table per setting, in the suite's order; engines in the suite's order, zarr-python first."""
-    timed = [dict(case.params) for case in run.values if case.benchmark in (WRITE_TIME, READ_TIME)]
+    timed = [dict(case.params) for case in run.values if case.benchmark in _TIMED]
     settings = dict.fromkeys(
         EngineSetting(params["codec"], params["chunks"], params["zarr_format"], params["threads"])
         for params in timed
@@ -216,8 +197,8 @@ def _tables(run: EnvironmentRun) -> list[EngineTable]:
                     write=write,
                     read=read,
                     chunk_bytes=chunk_bytes,
-                    write_ratio=_ratio(write, baseline[WRITE_TIME]),
-                    read_ratio=_ratio(read, baseline[READ_TIME]),
+                    write_ratio=_ratio(write, baseline[ENGINE_WRITE_TIME]),
+                    read_ratio=_ratio(read, baseline[ENGINE_READ_TIME]),
                     chunk_bytes_difference=(
                         chunk_bytes - baseline[ENGINE_CHUNK_BYTES]
                         if is_number(chunk_bytes) and is_number(baseline[ENGINE_CHUNK_BYTES])

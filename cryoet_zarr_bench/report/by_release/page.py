@@ -1,37 +1,30 @@
 """The by-release page: the report of :mod:`.model` as a page next to the asv dashboard, linked from it.
 
-``cryoet-zarr-bench versions`` prints :func:`~cryoet_zarr_bench.report.text.format_report` and writes
-``<html_dir>/by-release/index.html`` with one figure per benchmark (:func:`publish_by_release`); ``publish``
-and ``bench`` write it too.
+``cryoet-zarr-bench versions`` prints :func:`~.text.format_report` and writes
+``<html_dir>/by-release/index.html`` with one figure per benchmark (:func:`release_page`, published through
+:data:`~cryoet_zarr_bench.report.site.BY_RELEASE`); ``publish`` and ``bench`` write it too.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from .figures import release_figure
-from .model import (
-    CHUNK_BYTES,
-    FLAG_CHANGED,
-    FLAG_CHUNKS,
-    FLAG_HIGHER,
-    FLAG_LOWER,
-    FLAG_METADATA,
-    ReleaseReport,
-    build_report,
-)
-from .pages import Notice, Page, Paragraph, Plot, Section, Table
-from .publishing import publish_page, read_config_results
+from ..pages import Notice, Page, Paragraph, Plot, Section, Table
+from ..registry import CHUNK_BYTES
+from ..sampling import single_sample_notices
+from .comparison import FLAG_CHANGED, FLAG_CHUNKS, FLAG_HIGHER, FLAG_LOWER, FLAG_METADATA
+from .figures import release_figure, release_figure_codecs
+from .model import ReleaseReport
+from .table import ReleaseTable
 from .text import (
     COMPARISON_HEADER,
     comparison_cells,
     comparison_summary,
     describe_fact,
+    describe_skipped,
     display_scale,
     release_table_cells,
 )
 
-__all__ = ["PAGE_DIR", "publish_by_release", "release_page"]
+__all__ = ["PAGE_DIR", "release_page"]
 
 #: Sub-directory of the dashboard's html directory that receives the page and its figures.
 PAGE_DIR = "by-release"
@@ -46,9 +39,11 @@ _FLAG_CLASSES = {
 
 
 def release_page(report: ReleaseReport) -> Page:
-    """The report as a page: environments, the chunk-bytes alarm, a figure and table per benchmark, and the
-    environment-versus-environment table."""
+    """The report as a page: what it cannot say (one environment, single samples), the environments, the
+    chunk-bytes alarm, figures and a table per benchmark with values, and the environment-versus-environment
+    table."""
     blocks = [
+        *_caveats(report),
         Paragraph(f"Machine {report.machine}, commit {report.commit}."),
         Table(
             id="environments",
@@ -59,18 +54,20 @@ def release_page(report: ReleaseReport) -> Page:
             ],
         ),
         *(Paragraph(f"Left out: {reason}") for reason in report.left_out),
-        *_alarm(report),
+        *([] if report.single_environment else _alarm(report)),
     ]
+    if report.skipped:
+        blocks.append(
+            Paragraph(
+                f"Not shown, skipped in every case by every environment: {describe_skipped(report.skipped)}."
+            )
+        )
     sections = [
         Section(
             heading=f"{table.benchmark.name} ({display_scale(table.benchmark)[1]})",
             id=table.benchmark.name,
             blocks=[
-                Plot(
-                    f"{table.benchmark.name}.png",
-                    f"{table.benchmark.name} by release",
-                    lambda table=table: release_figure(table, report.changed_cells),
-                ),
+                *_figures(table, report),
                 Table(
                     id=f"table-{table.benchmark.name}",
                     header=[*table.benchmark.param_names, *(release.label for release in table.releases)],
@@ -100,34 +97,40 @@ def release_page(report: ReleaseReport) -> Page:
     return Page(title="Results by Python / zarr / numcodecs release", blocks=blocks, sections=sections)
 
 
-def publish_by_release(config: Path, **options) -> tuple[ReleaseReport, Path, bool]:
-    """Build the report from the results of an asv configuration and write its page next to the dashboard.
+def _caveats(report: ReleaseReport) -> list[Notice]:
+    """What the page cannot say, at its top: a comparison (one environment), a ranking (single samples)."""
+    notices = []
+    if report.single_environment:
+        (release,) = report.runs
+        notices.append(
+            Notice(
+                "note",
+                "One environment only: no comparison was made",
+                f"These results come from one environment ({release.label}), so nothing on this page "
+                "compares releases: no chunk-bytes alarm, no figures along the releases, no environment "
+                "against environment. Run the release matrix (cryoet-zarr-bench bench --matrix) to compare "
+                "them.",
+                id="one-environment",
+            )
+        )
+    shown = {table.benchmark.name for table in report.tables}
+    return notices + single_sample_notices(report.runs.values(), shown)
 
-    Parameters
-    ----------
-    config : Path
-        The asv configuration; its ``results_dir`` is read and the page goes to its ``html_dir``.
-    **options
-        Passed to :func:`~cryoet_zarr_bench.report.model.build_report` (``machine``, ``commit``,
-        ``baseline`` ...).
 
-    Returns
-    -------
-    report : ReleaseReport
-    page : Path
-        ``<html_dir>/by-release/index.html``.
-    linked : bool
-        Whether the dashboard's navigation bar links the page (False when no dashboard is published).
-
-    Raises
-    ------
-    ReportError
-        If the configuration or the results are missing or unreadable, or ``build_report`` refuses.
-    """
-    html_dir, results = read_config_results(config)
-    report = build_report(results, **options)
-    page, linked = publish_page(release_page(report), html_dir, PAGE_DIR, "By release")
-    return report, page, linked
+def _figures(table: ReleaseTable, report: ReleaseReport) -> list[Plot]:
+    """The benchmark's figures: none with a single release (nothing runs along the x-axis), else one, or one
+    per codec when its settings would make one too wide."""
+    if len(table.releases) < 2:
+        return []
+    name = table.benchmark.name
+    return [
+        Plot(
+            f"{name}.png" if codec is None else f"{name}-{codec}.png",
+            f"{name} by release" + ("" if codec is None else f", codec {codec}"),
+            lambda codec=codec: release_figure(table, report.changed_cells, codec),
+        )
+        for codec in release_figure_codecs(table)
+    ]
 
 
 def _alarm(report: ReleaseReport) -> list[Notice]:

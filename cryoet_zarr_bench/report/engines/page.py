@@ -1,21 +1,21 @@
 """The engines page: the report of :mod:`.engines` as a page next to the asv dashboard, linked from it.
 
-``cryoet-zarr-bench versions --engines`` prints :func:`~cryoet_zarr_bench.report.text.format_engine_report`
-and writes ``<html_dir>/engines/index.html`` (:func:`publish_engines`); ``publish`` and ``bench`` write it too
-when the results hold the engines benchmarks.
+``cryoet-zarr-bench versions --engines`` prints :func:`~.text.format_engine_report` and writes
+``<html_dir>/engines/index.html`` (:func:`engine_page`, published through
+:data:`~cryoet_zarr_bench.report.site.ENGINES`); ``publish`` and ``bench`` write it too when the results hold
+the engines benchmarks.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from .engines import BASELINE_ENGINE, EngineReport, build_engine_report
+from ..pages import Notice, Page, Paragraph, Plot, Section, Table
+from ..registry import ENGINE_READ_TIME, ENGINE_WRITE_TIME
+from ..sampling import single_sample_notices
 from .figures import engine_figure
-from .pages import Notice, Page, Paragraph, Plot, Section, Table
-from .publishing import publish_page, read_config_results
+from .model import BASELINE_ENGINE, EngineReport
 from .text import ENGINE_HEADER, describe_chunk_difference, engine_cells, engine_summary
 
-__all__ = ["PAGE_DIR", "engine_page", "publish_engines"]
+__all__ = ["PAGE_DIR", "engine_page"]
 
 #: Sub-directory of the dashboard's html directory that receives the page and its figures.
 PAGE_DIR = "engines"
@@ -64,44 +64,17 @@ def engine_page(report: EngineReport) -> Page:
                 ],
             )
         )
+    runs = [environment.run for environment in report.environments]
     return Page(
         title="Engines side by side: zarr-python, TensorStore, zarrs",
         blocks=[
+            *single_sample_notices(runs, {ENGINE_WRITE_TIME, ENGINE_READ_TIME}),
             Paragraph(
                 f"Machine {report.machine}, commit {report.commit}. The same volume, codec, chunks, "
                 "Zarr format and thread count for every engine (benchmarks/engines.py); each ratio is the "
                 f"engine's time over {BASELINE_ENGINE}'s in the same environment and setting (below 1: "
                 "faster)."
-            )
+            ),
         ],
         sections=sections,
     )
-
-
-def publish_engines(config: Path, **options) -> tuple[EngineReport, Path, bool]:
-    """Build the engines report from the results of an asv configuration and write its page by the dashboard.
-
-    Parameters
-    ----------
-    config : Path
-        The asv configuration; its ``results_dir`` is read and the page goes to its ``html_dir``.
-    **options
-        Passed to :func:`~cryoet_zarr_bench.report.engines.build_engine_report` (``machine``, ``commit``).
-
-    Returns
-    -------
-    report : EngineReport
-    page : Path
-        ``<html_dir>/engines/index.html``.
-    linked : bool
-        Whether the dashboard's navigation bar links the page (False when no dashboard is published).
-
-    Raises
-    ------
-    ReportError
-        If the configuration or the results are missing or unreadable, or hold no engines benchmarks.
-    """
-    html_dir, results = read_config_results(config)
-    report = build_engine_report(results, **options)
-    page, linked = publish_page(engine_page(report), html_dir, PAGE_DIR, "Engines")
-    return report, page, linked

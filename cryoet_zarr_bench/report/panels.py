@@ -1,25 +1,21 @@
-"""Figures for the reports, drawn with matplotlib's object API (no pyplot, so no global backend state).
+"""The kinds of figure the pages draw, with matplotlib's object API (no pyplot, so no global backend state).
 
 :func:`line_panels` is the general figure: a grid of panels sharing one ordered, categorical x-axis, each with
-a few named lines, some points ringed in red.  :func:`release_figure` draws one benchmark of the by-release
-report with it: zarr releases on the x-axis, one line per Python and numcodecs release.  :func:`bar_panels` is
-its grouped-bar sibling; :func:`engine_figure` draws the engines of one environment with it.
-:func:`heat_maps` draws grids of numbers (the layout page's layout x access pattern grids) as coloured cells,
-each annotated.
+a few named lines, some points ringed in red (the by-release figures, :mod:`.by_release.figures`).
+:func:`bar_panels` is its grouped-bar sibling (the engines figure, :mod:`.engines.figures`).
+:func:`heat_maps` draws grids of numbers (the layout page's layout x access pattern grids,
+:mod:`.layout.figures`) as coloured cells, each annotated.  A page's own figures module says what its
+figures show and draws them with these.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ..releases import version_number
-from .asv_results import Case
-from .engines import EngineEnvironment
-from .model import Release, ReleaseTable, is_number
-from .text import display_scale
+from .runs import is_number
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -29,10 +25,8 @@ __all__ = [
     "Panel",
     "Series",
     "bar_panels",
-    "engine_figure",
     "heat_maps",
     "line_panels",
-    "release_figure",
 ]
 
 #: Above this many x positions the tick labels are turned so that they cannot overlap ...
@@ -62,7 +56,7 @@ class Panel:
 
 
 def line_panels(
-    rows: Sequence[Sequence[Panel]],
+    rows: Sequence[Sequence[Panel | None]],
     *,
     x_labels: Sequence[str],
     x_title: str,
@@ -70,13 +64,15 @@ def line_panels(
     title: str,
     legend_title: str,
     warning: str | None = None,
+    share_y: bool = True,
 ) -> Figure:
-    """A grid of panels (``rows`` of equally many panels) over the same categorical x positions.
+    """A grid of panels (``rows`` of equally many panels; None leaves a place empty) over the same
+    categorical x positions.
 
     Each series keeps its colour in every panel and is drawn slightly beside the others, so that equal values
-    stay visible; points measured at non-adjacent positions are joined.  The
-    legend sits below the panels, the tick labels are turned when there are many, and a `warning` is added to
-    the title in red.
+    stay visible; points measured at non-adjacent positions are joined.  The panels of a row share their
+    y-axis unless `share_y` is False (panels of unrelated settings).  The legend sits below the panels, the
+    tick labels are turned when there are many, and a `warning` is added to the title in red.
     """
     n_rows, n_cols = len(rows), len(rows[0])
     labels = _series_labels(rows)
@@ -87,9 +83,11 @@ def line_panels(
         0 if len(x_labels) <= _UPRIGHT_TICKS else 40 if max(map(len, x_labels)) <= _SLANTED_LENGTH else 90
     )
 
-    figure, axes, legend_columns = _figure(n_rows, n_cols, labels)
+    figure, axes, legend_columns = _figure(n_rows, n_cols, labels, share_y=share_y)
     for row, row_axes in zip(rows, axes):
         for ax, panel in zip(row_axes, row):
+            if panel is None:
+                continue
             for series in panel.series:
                 # Each series a little to the side of its position, so that equal values stay visible.
                 dodge = _DODGE * (labels.index(series.label) - (len(labels) - 1) / 2)
@@ -117,11 +115,18 @@ def line_panels(
             ax.set_title(panel.title, fontsize=9)
             ax.grid(True, alpha=0.3)
         row_axes[0].set_ylabel(y_title)
-    for ax in axes[-1]:
-        ax.set_xticks(
+    for column in range(n_cols):
+        # The tick labels under the lowest panel of each column, the places left empty hidden.
+        drawn = [row for row in range(n_rows) if rows[row][column] is not None]
+        for row in range(n_rows):
+            if row not in drawn:
+                axes[row][column].set_visible(False)
+        lowest = axes[drawn[-1] if drawn else n_rows - 1][column]
+        lowest.set_xticks(
             positions, x_labels, fontsize=8, rotation=rotation, ha="right" if rotation == 40 else "center"
         )
-        ax.set_xlabel(x_title)
+        lowest.tick_params(labelbottom=True)
+        lowest.set_xlabel(x_title)
     axes[0][0].set_xlim(-0.5, len(positions) - 0.5)
     handles = {
         line.get_label(): line for ax in axes.flat for line in ax.get_lines() if line.get_label() in colors
@@ -227,9 +232,11 @@ def heat_maps(panels: Sequence[HeatMap], *, columns: int, title: str) -> Figure:
     return figure
 
 
-def _series_labels(rows: Sequence[Sequence[Panel]]) -> list[str]:
+def _series_labels(rows: Sequence[Sequence[Panel | None]]) -> list[str]:
     """Every series' label once, in order of first appearance."""
-    return list(dict.fromkeys(series.label for row in rows for panel in row for series in panel.series))
+    return list(
+        dict.fromkeys(series.label for row in rows for panel in row if panel for series in panel.series)
+    )
 
 
 def _colors(labels: Sequence[str]) -> dict[str, str]:
@@ -240,9 +247,9 @@ def _colors(labels: Sequence[str]) -> dict[str, str]:
     return {label: palette[i % len(palette)] for i, label in enumerate(labels)}
 
 
-def _figure(n_rows: int, n_cols: int, labels: Sequence[str]):
+def _figure(n_rows: int, n_cols: int, labels: Sequence[str], *, share_y: bool = True):
     """A figure of ``n_rows`` x ``n_cols`` panels sized for them and a legend of `labels` below; its axes
-    (sharing x, and y along a row) and the legend's number of columns."""
+    (sharing x, and y along a row unless `share_y` is False) and the legend's number of columns."""
     from matplotlib.figure import Figure  # imported here: matplotlib is needed for figures only
 
     width = 1.5 + 3.8 * n_cols
@@ -253,7 +260,7 @@ def _figure(n_rows: int, n_cols: int, labels: Sequence[str]):
         figsize=(width, 1.8 + 2.6 * n_rows + 0.25 * math.ceil(len(labels) / legend_columns)),
         layout="constrained",
     )
-    axes = figure.subplots(n_rows, n_cols, squeeze=False, sharex=True, sharey="row")
+    axes = figure.subplots(n_rows, n_cols, squeeze=False, sharex=True, sharey="row" if share_y else False)
     return figure, axes, legend_columns
 
 
@@ -271,110 +278,3 @@ def _finish(figure, handles, labels, legend_columns, legend_title, title, warnin
         figure.suptitle(f"{title}: {warning}", color="red")
     else:
         figure.suptitle(title)
-
-
-def release_figure(
-    table: ReleaseTable, marked: Collection[tuple[tuple[tuple[str, str], ...], Release]] = ()
-) -> Figure:
-    """One benchmark by release: a row of panels per codec, a column per other setting (chunks, Zarr format).
-
-    zarr releases run along the x-axis in release order; each line is one Python and numcodecs release.
-    The values of `marked` (case parameters, release): those after a change of chunk bytes
-    (:attr:`~cryoet_zarr_bench.report.model.ReleaseReport.changed_cells`), are ringed in red and the title
-    says so.
-    """
-    zarr_releases = sorted({release.zarr for release in table.releases}, key=version_number)
-    lines = sorted(
-        {(release.python, release.numcodecs) for release in table.releases},
-        key=lambda line: (version_number(line[0]), version_number(line[1])),
-    )
-    codecs = list(dict.fromkeys(case.param("codec") for case in table.rows))
-    settings = list(dict.fromkeys(case.describe(skip=("codec",)) for case in table.rows))
-    cases = {(case.param("codec"), case.describe(skip=("codec",))): case for case in table.rows}
-    factor, unit = display_scale(table.benchmark)
-
-    def series(case: Case, python: str, numcodecs: str) -> Series:
-        releases = [Release(python, zarr, numcodecs) for zarr in zarr_releases]
-        values = [table.value(case, release) if release in table.releases else None for release in releases]
-        return Series(
-            label=releases[0].describe(("python", "numcodecs")),
-            values=[value * factor if is_number(value) else math.nan for value in values],
-            marked=frozenset(i for i, release in enumerate(releases) if (case.params, release) in marked),
-        )
-
-    rows = [
-        [
-            Panel(
-                title=f"{codec}\n{setting}",
-                series=[series(cases[codec, setting], *line) for line in lines]
-                if (codec, setting) in cases
-                else [],
-            )
-            for setting in settings
-        ]
-        for codec in codecs
-    ]
-    ringed = any(series.marked for row in rows for panel in row for series in panel.series)
-    return line_panels(
-        rows,
-        x_labels=zarr_releases,
-        x_title="zarr release",
-        y_title=unit,
-        title=table.benchmark.name,
-        legend_title="Python, numcodecs",
-        warning="chunk bytes changed between releases (red rings)" if ringed else None,
-    )
-
-
-def engine_figure(environment: EngineEnvironment) -> Figure:
-    """The engines of one environment as grouped bars: codecs on the x-axis, a bar per engine, in ms (``n/a``
-    where skipped, ``FAILED`` where the benchmark failed).
-
-    A row of panels per timing (write, read) and per chunk shape and Zarr format, a column per threads
-    setting; the engines share each panel's codecs and concurrency, so bars side by side compare engines.
-    """
-    settings = [table.setting for table in environment.tables]
-    codecs = list(dict.fromkeys(setting.codec for setting in settings))
-    layouts = list(dict.fromkeys((setting.chunks, setting.zarr_format) for setting in settings))
-    threads = list(dict.fromkeys(setting.threads for setting in settings))
-    rows_by_setting = {
-        (table.setting.codec, table.setting.chunks, table.setting.zarr_format, table.setting.threads): {
-            row.engine: row for row in table.rows
-        }
-        for table in environment.tables
-    }
-
-    def series(engine: str, attribute: str, chunks: str, zarr_format: str, thread_setting: str) -> Series:
-        rows = [
-            rows_by_setting.get((codec, chunks, zarr_format, thread_setting), {}).get(engine)
-            for codec in codecs
-        ]
-        values = [math.nan if row is None else getattr(row, attribute) for row in rows]
-        return Series(
-            label=engine,
-            values=[value * 1e3 if is_number(value) else math.nan for value in values],
-            notes={i: "FAILED" for i, value in enumerate(values) if value is None},
-        )
-
-    rows = [
-        [
-            Panel(
-                title=f"{attribute}, chunks={chunks}, zarr_format={zarr_format}, threads={thread_setting}",
-                series=[
-                    series(engine, attribute, chunks, zarr_format, thread_setting)
-                    for engine in environment.engines
-                ],
-            )
-            for thread_setting in threads
-        ]
-        for attribute in ("write", "read")
-        for chunks, zarr_format in layouts
-    ]
-    return bar_panels(
-        rows,
-        x_labels=codecs,
-        x_title="codec",
-        y_title="time (ms)",
-        title=f"Engines in {environment.label}: write and read time",
-        legend_title="engine",
-    )
