@@ -4,9 +4,8 @@ Portal users read tomograms from S3 over HTTP, one object per chunk (or shard) t
 This module reproduces that on 127.0.0.1 so it can be measured without a network:
 
 - :class:`MotoServer` runs moto's S3 server in this process; :func:`start_detached_server` runs one in a
-  process of its own that outlives its caller and exits when the run that started it ends (the ``asv``
-  process, see :mod:`._lifetime`), or after a quiet period (the asv suite starts one per run and every
-  benchmark process reuses it). :func:`anonymous_read_policy` is the bucket policy
+  process of its own that outlives its caller and ends with the ``asv`` run (the asv suite starts one per
+  run and every benchmark process reuses it). :func:`anonymous_read_policy` is the bucket policy
   that lets unsigned clients read, as the portal's public bucket does (moto checks policies on unsigned
   requests, and s3fs sends a HEAD before some GETs).
 - :class:`CountingProxy` forwards HTTP to the server and records each request's method, path, status and
@@ -139,12 +138,11 @@ def start_detached_server(idle_timeout: float = 1800.0, owner: Owner | None = No
     """Start moto's S3 server in a process of its own and return its endpoint (``http://127.0.0.1:PORT``).
 
     The process outlives this one (asv runs each benchmark in a process of its own, so a server in any of
-    them would die with it) and exits within a second of ``owner`` (default: :func:`._lifetime.run_owner`,
-    the ``asv`` run) ending however it ends, or once nothing has reached it for ``idle_timeout`` seconds.
+    them would die with it) and exits within a second of ``owner`` ending (default: the ``asv`` run, see
+    :func:`._lifetime.run_owner`), however it ends, or once nothing reached it for ``idle_timeout`` seconds.
     """
-    owner = owner or run_owner()
     process = subprocess.Popen(
-        [sys.executable, "-m", __name__, "--idle-timeout", str(idle_timeout), "--owner", str(owner)],
+        [sys.executable, "-m", __name__, f"--idle-timeout={idle_timeout}", f"--owner={owner or run_owner()}"],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         stdin=subprocess.DEVNULL,
@@ -390,13 +388,12 @@ class S3Store(ZarrStore):
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``python -m cryoet_zarr_bench.s3``: serve S3 on 127.0.0.1 (printing the endpoint) until idle, or until
-    the ``--owner`` process (``PID:START``) ends."""
+    """``python -m cryoet_zarr_bench.s3``: serve S3 on 127.0.0.1 (printing the endpoint) until idle or the end
+    of the ``--owner`` process (``PID:START``)."""
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("--idle-timeout", type=float, default=1800.0, help="seconds without a request")
     parser.add_argument("--owner", type=Owner.parse, help="the process whose end ends the server")
-    args = parser.parse_args(argv)
-    _serve_until_idle(args.idle_timeout, args.owner)
+    _serve_until_idle(**vars(parser.parse_args(argv)))
 
 
 if __name__ == "__main__":
