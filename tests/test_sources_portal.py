@@ -286,7 +286,7 @@ def test_a_read_only_cache_is_found_before_fetching(portal: Portal) -> None:
     assert portal.cache_files() == []
 
 
-# Soak test (issue 8): 50 fetches through an S3 connection that drops, delays or fails 20% of requests. Every
+# Soak test: 50 fetches through an S3 connection that drops, delays or fails 20% of requests. Every
 # fetch either completes with exactly the stored data or fails with a SourceError; the cache holds only complete
 # entries afterwards, and no temporary or partial file.
 FETCHES = 50
