@@ -222,7 +222,8 @@ class LossyFidelity(_StudyBase):
     track_criterion_signal_kept.unit = "1 = FSC(original, decoded) >= 0.99 up to the half-map resolution"
 
     def track_fraction_of_gaussian_reference(self, study, codec, chunks, zarr_format):
-        return self._ratio / study.reference.ratio(fidelity.mse(self._original(), self.decoded))
+        fraction = study.reference.fraction(self._ratio, fidelity.mse(self._original(), self.decoded))
+        return math.nan if fraction is None else fraction  # n/a: the setting was exact on these data
 
     track_fraction_of_gaussian_reference.unit = (
         "ratio / the Gaussian reference's at the same MSE (reverse water-filling over the measured spectrum; "

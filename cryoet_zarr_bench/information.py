@@ -123,6 +123,13 @@ class GaussianReference:
         rate = self.rate(distortion)
         return math.inf if rate == 0 else self.bits_per_value / rate
 
+    def fraction(self, ratio: float, distortion: float) -> float | None:
+        """``ratio`` as a share of the reference's at the same distortion (it may exceed 1); None for a
+        setting that was exact on the data (e.g. ``bitround-16`` on integer counts stored as float32): at zero
+        distortion the reference needs unbounded bits."""
+        reference = self.ratio(distortion)
+        return ratio / reference if reference else None
+
 
 def noise_step(sigma: float, added_noise_fraction: float) -> float:
     """The uniform quantisation step that adds ``added_noise_fraction · σ²`` of variance: Δ²/12 = f·σ²."""

@@ -93,8 +93,10 @@ class Measurement:
 
     @property
     def fraction_of_reference(self) -> float | None:
-        """The ratio as a share of the Gaussian reference's at the same distortion (may exceed 1)."""
-        return None if self.reference_ratio is None else self.ratio / self.reference_ratio
+        """The ratio as a share of the Gaussian reference's at the same distortion (may exceed 1); None when
+        there is no reference, or when the lossy setting was exact on these data (e.g. ``bitround-16`` on
+        integer counts stored as float32): at zero distortion the reference needs unbounded bits."""
+        return self.ratio / self.reference_ratio if self.reference_ratio else None
 
     def as_row(self) -> dict[str, object]:
         figures = self.fidelity

@@ -103,20 +103,9 @@ class ZarrStore(ABC):
         stored objects (chunks, or shards) write each object once.
         """
         codec = parse_codec(codec)
-        layout = parse_layout(chunks)
         nbytes = int(np.prod(shape)) * np.dtype(dtype).itemsize
         with self.staged(nbytes=nbytes) as staging:
-            array = _compat.create_array(
-                staging,
-                shape=tuple(shape),
-                chunks=layout.chunks,
-                shards=layout.shards,
-                write_empty_chunks=layout.write_empty_chunks,
-                dtype=np.dtype(dtype),
-                codec=codec,
-                zarr_format=zarr_format,
-                storage_options=self._storage_options(writing=True),
-            )
+            array = self._create_at(staging, shape, dtype, codec, chunks, zarr_format)
             for region, values in blocks:
                 codec.check_values(values)
                 _compat.write_region(array, region, values)
@@ -138,15 +127,18 @@ class ZarrStore(ABC):
         an interrupt (through zarr-python internals), which the command line needs and a timing must not
         measure.
         """
+        return self._create_at(self._fresh_location(), shape, dtype, parse_codec(codec), chunks, zarr_format)
+
+    def _create_at(self, location: Any, shape, dtype, codec: CodecSpec, chunks, zarr_format: int) -> Any:
         layout = parse_layout(chunks)
         return _compat.create_array(
-            self._fresh_location(),
+            location,
             shape=tuple(shape),
             chunks=layout.chunks,
             shards=layout.shards,
             write_empty_chunks=layout.write_empty_chunks,
             dtype=np.dtype(dtype),
-            codec=parse_codec(codec),
+            codec=codec,
             zarr_format=zarr_format,
             storage_options=self._storage_options(writing=True),
         )

@@ -196,10 +196,7 @@ def _studies(text: str) -> tuple[str, ...]:
     names = _items(text.lower())
     if names == ["all"]:
         return _STUDY_NAMES
-    unknown = [name for name in names if name not in _STUDY_NAMES]
-    if unknown:
-        raise ValueError(f"no study named {', '.join(unknown)}; give some of {', '.join(_STUDY_NAMES)}, or all")
-    return tuple(name for name in _STUDY_NAMES if name in names)
+    return _known(names, _STUDY_NAMES, "study", or_all=True)
 
 
 def _layouts(text: str) -> tuple[str, ...]:
@@ -210,11 +207,17 @@ def _layouts(text: str) -> tuple[str, ...]:
 
 
 def _stores(text: str) -> tuple[str, ...]:
-    names = _items(text.lower())
-    unknown = [name for name in names if name not in STORES]
-    if unknown or not names:
-        raise ValueError(f"no store named {', '.join(unknown) or 'at all'}; give some of {', '.join(STORES)}")
-    return tuple(dict.fromkeys(names))
+    return _known(_items(text.lower()), STORES, "store")
+
+
+def _known(names: list[str], valid: tuple[str, ...], what: str, or_all: bool = False) -> tuple[str, ...]:
+    """``names`` in ``valid``'s order, each once; a name not in ``valid`` (or none at all, unless ``or_all``
+    allows the empty default) is an error listing the valid ones."""
+    unknown = [name for name in names if name not in valid]
+    if unknown or (not names and not or_all):
+        choices = f"{', '.join(valid)}, or all" if or_all else ", ".join(valid)
+        raise ValueError(f"no {what} named {', '.join(unknown) or 'at all'}; give some of {choices}")
+    return tuple(name for name in valid if name in names)
 
 
 def _checksum(text: str) -> str:

@@ -201,6 +201,9 @@ def test_float_and_step_spellings_are_canonical():
         ("zfp-reversible-3", "unknown ZFP mode or missing setting"),
         ("zfp-precision-40", "zfp precision level must be 1-32, got 40"),
         ("pcodec-13", "pcodec level must be 0-12, got 13"),
+        ("pcodec-8-pages-0", "pcodec pages must be a whole number 1-16777216, got '0'"),
+        ("pcodec-8-pages", "pcodec takes a level and optionally -pages-<n>"),
+        ("pcodec-8-sheets-4096", "pcodec takes a level and optionally -pages-<n>"),
         ("bitround-53+zstd-5", "bitround level must be 0-52"),
         ("step-nan+zstd-5", "is not a positive number"),
     ],
@@ -208,6 +211,34 @@ def test_float_and_step_spellings_are_canonical():
 def test_bad_pipelines_say_what_is_wrong(text, message):
     with pytest.raises(CodecSpecError, match=re.escape(message)):
         parse_codec(text)
+
+
+def test_pcodec_pages_name_and_translate_to_numcodecs_equal_pages_up_to():
+    spec = parse_codec("step-1e-6+PCODEC-8-pages-16384")
+    assert str(spec) == "step-1e-6+pcodec-8-pages-16384" and parse_codec(str(spec)) == spec
+    assert spec.zarr_v2("<f4")[1] == {"id": "pcodec", "level": 8, "equal_pages_up_to": 16384}
+    assert spec.zarr_v3("<f4")["serializer"] == {
+        "name": "numcodecs.pcodec",
+        "configuration": {"level": 8, "equal_pages_up_to": 16384},
+    }
+    # Without pages the configuration is numcodecs' own default, as before.
+    assert parse_codec("pcodec-8").zarr_v2("<f4")[1] == {"id": "pcodec", "level": 8}
+    assert parse_codec("pcodec-8") != parse_codec("pcodec-8-pages-262144")
+
+
+@pytest.mark.parametrize("zarr_format", [2, 3])
+def test_pcodec_with_many_pages_per_chunk_round_trips_exactly(zarr_format):
+    if zarr_format not in _compat.SUPPORTED_FORMATS:
+        pytest.skip(f"zarr {_compat.library_versions()['zarr']} cannot write format {zarr_format}")
+    spec = parse_codec("pcodec-8-pages-500")  # 16³ chunks: 9 pages each, the last one short
+    _require_packages(spec)
+    data = synthetic_volume(24).data
+    store = MemoryStore()
+    try:
+        store.write(data, codec=spec, chunks=(16, 16, 16), zarr_format=zarr_format)
+    except CodecCannotExpress as error:
+        pytest.skip(str(error))
+    assert same_bits(store.read(), data)
 
 
 def test_lossless_is_true_only_when_every_stage_is():

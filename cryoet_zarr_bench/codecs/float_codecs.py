@@ -28,9 +28,11 @@ from .grammar import (
     require_float,
 )
 
-__all__ = ["PCODEC_LEVELS", "ZFP_MODES", "ZFP_PRECISIONS", "PCodec", "Zfp"]
+__all__ = ["PCODEC_LEVELS", "PCODEC_PAGES", "ZFP_MODES", "ZFP_PRECISIONS", "PCodec", "Zfp"]
 
 PCODEC_LEVELS = range(0, 13)
+#: Values per pcodec page: pcodec's own limit on a chunk's length is 2^24.
+PCODEC_PAGES = range(1, 2**24 + 1)
 ZFP_MODES = ("reversible", "accuracy", "precision")
 ZFP_PRECISIONS = range(1, 33)
 # zfpy.mode_fixed_precision, zfpy.mode_fixed_accuracy
@@ -45,26 +47,47 @@ def _require_package(module: str, install: str, family: str) -> None:
 @register
 @dataclass(frozen=True)
 class PCodec(NumcodecsStage):
-    """pcodec (Pco): numerical compression that learns the distribution of the values; lossless."""
+    """pcodec (Pco): numerical compression that learns the distribution of the values; lossless.
+
+    ``pages``: pcodec splits a Zarr chunk into equal pages of at most this many values and fits its value
+    distribution to each page on its own (numcodecs' ``equal_pages_up_to``; None keeps numcodecs' default,
+    2^18 = one 64³ chunk).  Smaller pages cost about 60 bytes each but let an all-zero page cost almost
+    nothing: Zarr pads an edge chunk with the fill value, and in one page with the data those zeros cost
+    about a bit each (measured: a 41-image tilt stack at 64³ chunks, step-1%: 6.8× with one page per chunk,
+    8.4× with pages of 16384 values).
+    """
 
     level: int
+    pages: int | None = None
 
     family: ClassVar[str] = "pcodec"
     role: ClassVar[str] = "array_bytes"
-    syntax: ClassVar[str] = "pcodec-<level 0-12>"
+    syntax: ClassVar[str] = "pcodec-<level 0-12>[-pages-<values per page, 1-2^24>]"
 
     @classmethod
     def parse(cls, arguments: str) -> PCodec:
-        return cls(level=parse_level(cls.family, arguments, PCODEC_LEVELS))
+        level, _, paging = arguments.partition("-")
+        if not paging:
+            return cls(level=parse_level(cls.family, level, PCODEC_LEVELS))
+        word, _, size = paging.partition("-")
+        if word != "pages" or not size:
+            raise CodecSpecError(f"pcodec takes a level and optionally -pages-<n>, got {arguments!r}")
+        if not size.isdigit() or int(size) not in PCODEC_PAGES:
+            largest = PCODEC_PAGES.stop - 1
+            raise CodecSpecError(f"pcodec pages must be a whole number 1-{largest}, got {size!r}")
+        return cls(level=parse_level(cls.family, level, PCODEC_LEVELS), pages=int(size))
 
     def __str__(self) -> str:
-        return f"pcodec-{self.level}"
+        return f"pcodec-{self.level}" + (f"-pages-{self.pages}" if self.pages is not None else "")
 
     def require(self) -> None:
         _require_package("pcodec", "numcodecs[pcodec]", self.family)
 
     def numcodecs_config(self, dtype: np.dtype) -> dict[str, Any]:
-        return {"id": "pcodec", "level": self.level}
+        config: dict[str, Any] = {"id": "pcodec", "level": self.level}
+        if self.pages is not None:
+            config["equal_pages_up_to"] = self.pages
+        return config
 
 
 @register
