@@ -21,6 +21,8 @@ ASV_OUTPUT = """\
 [ 0.00%] ·· Building for existing-py_work_venv_bin_python
 [ 0.00%] ·· Benchmarking existing-py_work_venv_bin_python
 [ 5.00%] ··· ...ing up /work/main/benchmarks/__init__.py:155                 ok
+[ 5.00%] ··· ... up …/benchmarks/__init__.py:174                             ok
+[ 5.00%] ··· Setting up write_read:48                                        ok
 [ 5.00%] ··· compression.Compression.track_compression_ratio                 ok
 [ 5.00%] ··· ======== ========== ============= =====================
               codec     chunks    zarr_format
