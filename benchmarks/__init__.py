@@ -3,7 +3,7 @@
 The suite is configured through environment variables, so ``asv run`` itself needs no extra arguments
 (:class:`cryoet_zarr_bench.suite.SuiteSettings` reads them all):
 
-``CRYOET_ZARR_BENCH_SOURCE``    volume to benchmark (default ``synthetic``; see the README's source syntax)
+``CRYOET_ZARR_BENCH_SOURCE``    volume to benchmark (default ``synthetic``; the source syntax: docs/data.md)
 ``CRYOET_ZARR_BENCH_CODECS``    a codec set (``baseline``, ``shuffles``, ``all``, ``float``, ``lossy``, ``study``) or
                                 comma-separated codec names (default ``baseline``: the portal's codec and three others;
                                 the codec study's default is ``study``)
@@ -13,7 +13,7 @@ The suite is configured through environment variables, so ``asv run`` itself nee
 ``CRYOET_ZARR_BENCH_CHECKSUM``  the volume's expected ``sha256:...`` (default: the first environment records it)
 ``CRYOET_ZARR_BENCH_STUDIES``   opt-in studies, comma-separated, or ``all`` (default: none, the core alone):
                                 ``codec`` (study.py), ``layout`` (access.py), ``engines``, ``full-size``
-                                (full_size.py), ``parallel``
+                                (full_size.py), ``parallel``, ``repeatability``
 ``CRYOET_ZARR_BENCH_LAYOUTS``, ``CRYOET_ZARR_BENCH_STORES``, ``CRYOET_ZARR_BENCH_FULL_SIZES``: the layout and
                                 full-size studies' layouts, stores and volume shapes
 

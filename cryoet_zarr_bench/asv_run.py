@@ -41,7 +41,9 @@ __all__ = [
 ]
 
 _PROGRESS_LINE = re.compile(r"^\[\s*(?P<percent>\d+(?:\.\d+)?)%\] (?P<depth>·+) (?P<text>.*)$")
-_SETUP_LINE = re.compile(r"^(?:\S*ing up \S+:\d+|\S*\.py:\d+)\s+ok$")
+#: ``Setting up write_read:48  ok`` and ``….py:155  ok`` for the shared setup_cache, also as asv shortens them
+#: (``...ing up /…/__init__.py:155``, ``... up …/__init__.py:174``).
+_SETUP_LINE = re.compile(r"^.*(?:\bup \S+:\d+|\.py:\d+)\s+ok$")
 _RESULT_LINE = re.compile(r"^(?P<name>[\w.]+)\s{2,}(?P<status>\S.*)$")
 #: asv's top-level lines that ``bench`` replaces with its own header.
 _DROPPED_HEADERS = ("Discovering benchmarks", "Running ", "For ", "Building for ")

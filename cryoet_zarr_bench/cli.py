@@ -268,6 +268,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 130
+    if len(failed) == len(modules):
+        raise CommandError(f"asv failed in every module ({', '.join(failed)}): see its output above")
     _publish(config)
     if failed:
         raise CommandError(

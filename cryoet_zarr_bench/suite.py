@@ -68,10 +68,10 @@ FULL_SIZES_ENV = "CRYOET_ZARR_BENCH_FULL_SIZES"
 
 @dataclass(frozen=True)
 class Study:
-    """An opt-in part of the suite: its name in ``CRYOET_ZARR_BENCH_STUDIES`` and its benchmark module."""
+    """An opt-in part of the suite: its name in ``CRYOET_ZARR_BENCH_STUDIES`` and its benchmark modules."""
 
     name: str
-    module: str
+    modules: tuple[str, ...]
     subject: str
 
 
@@ -79,12 +79,12 @@ class Study:
 CORE_MODULES = ("compression", "write_read", "overhead", "recorded", "releases")
 #: The opt-in studies, in the order a run takes them.
 STUDIES = (
-    Study("codec", "study", "lossy and float-aware codecs judged by fidelity, beside the lossless limits"),
-    Study("layout", "access", "chunk and shard layouts read as people read (slices, subvolumes) from disk and S3"),
-    Study("engines", "engines", "zarr-python, TensorStore and zarrs writing and reading the same arrays"),
-    Study("full-size", "full_size", "recompressing portal-sized tomograms in bounded memory"),
-    Study("parallel", "parallel", "the same write and read at one thread and at every core"),
-    Study("repeatability", "repeatability", "how repeatable a warm read's time is on this machine"),
+    Study("codec", ("study", "study_use"), "lossy and float-aware codecs judged by fidelity and by use"),
+    Study("layout", ("access",), "chunk and shard layouts read as people read (slices, subvolumes), disk and S3"),
+    Study("engines", ("engines",), "zarr-python, TensorStore and zarrs writing and reading the same arrays"),
+    Study("full-size", ("full_size",), "recompressing portal-sized tomograms in bounded memory"),
+    Study("parallel", ("parallel",), "the same write and read at one thread and at every core"),
+    Study("repeatability", ("repeatability",), "how repeatable a warm read's time is on this machine"),
 )
 _STUDY_NAMES = tuple(study.name for study in STUDIES)
 #: The codec study's codecs unless ``CRYOET_ZARR_BENCH_CODECS`` names others.
@@ -142,7 +142,9 @@ class SuiteSettings:
 
     def modules(self) -> tuple[str, ...]:
         """The benchmark modules these settings define benchmarks in: the core, then each selected study's."""
-        return CORE_MODULES + tuple(study.module for study in STUDIES if study.name in self.studies)
+        return CORE_MODULES + tuple(
+            module for study in STUDIES if study.name in self.studies for module in study.modules
+        )
 
 
 def _checked(environ: Mapping[str, str], name: str, default: str, parse):

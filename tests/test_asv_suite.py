@@ -146,8 +146,8 @@ USE_STUDY = {
     "CRYOET_ZARR_BENCH_CODECS": "step-2e-6+pcodec-8",
 }
 USE_BENCHMARKS = {
-    f"study.UseFidelity.track_{name}"
-    for name in ("picking_recall", "picking_precision", "average_resolution", "safe_for_use")
+    f"study_use.UseFidelity.track_{name}"
+    for name in ("picking_recall", "picking_precision", "average_resolution", "criterion_use")
 }
 
 
@@ -177,8 +177,8 @@ def test_use_fidelity_records_a_verdict_for_every_lossy_setting(tmp_path):
     assert completed.returncode == 0, completed.stdout[-5000:] + completed.stderr[-5000:]
     values = results(tmp_path)
     assert set(values) == USE_BENCHMARKS
-    assert all(0 < v <= 1 for v in values["study.UseFidelity.track_picking_recall"])
-    assert all(0 < v <= 1 for v in values["study.UseFidelity.track_picking_precision"])
-    assert all(20 <= v < 200 for v in values["study.UseFidelity.track_average_resolution"])  # Å; Nyquist 20
+    assert all(0 < v <= 1 for v in values["study_use.UseFidelity.track_picking_recall"])
+    assert all(0 < v <= 1 for v in values["study_use.UseFidelity.track_picking_precision"])
+    assert all(20 <= v < 200 for v in values["study_use.UseFidelity.track_average_resolution"])  # Å; Nyquist 20
     # A step of 2e-6 (about 0.5 % added noise) and the noise-tied settings change neither picking nor averaging.
-    assert values["study.UseFidelity.track_safe_for_use"] == [1] * 7
+    assert values["study_use.UseFidelity.track_criterion_use"] == [1] * 7

@@ -183,3 +183,23 @@ def test_central_slices_through_the_store(tmp_path):
     page = write_page(study_page(build_study(_results()), slices), tmp_path / PAGE_DIR)
     assert "Central slices: bitround-6+zstd-5" in page.read_text()
     assert (page.parent / "central-slices.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_the_use_test_gets_its_own_best_setting_per_family_beside_the_noise_verdict(tmp_path):
+    """``study.UseFidelity.track_criterion_use`` joins each setting's row; per family the highest-ratio setting
+    safe for use is named apart from the highest-ratio setting safe by noise."""
+    run = _results().runs[0]
+    values = dict(run.values)
+    for codec, passed in (("bitround-2+blosc-zstd-5-shuffle", 1), ("bitround-4+blosc-zstd-5-shuffle", 1)):
+        params = (("codec", codec), ("chunks", "64x64x64"), ("zarr_format", "3"))
+        values[Case("study.UseFidelity.track_criterion_use", params)] = float(passed)
+    report = build_study(Results(benchmarks={}, runs=[replace(run, values=values)]))
+    assert {name: row.codec for name, row in report.best_passing("use").items()} == {
+        "bitround": "bitround-2+blosc-zstd-5-shuffle"  # 5.0x, not safe by noise (2% added), safe for use
+    }
+    assert report.best_safe()["bitround"].codec == "bitround-4+blosc-zstd-5-shuffle"
+    text = format_study(report)
+    assert "safe for use (picking and averaging unchanged):" in text
+    page = write_page(study_page(report), tmp_path / PAGE_DIR).read_text()
+    use_table = page.split('<table id="best-for-use">', 1)[1].split("</table>", 1)[0]
+    assert "bitround-2+blosc-zstd-5-shuffle" in use_table and "bitround-4" not in use_table

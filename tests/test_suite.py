@@ -71,7 +71,7 @@ def test_studies_are_opt_in_and_each_adds_its_module():
     settings = SuiteSettings.from_env({STUDIES_ENV: "parallel, CODEC"})
     assert settings.studies == ("codec", "parallel")
     assert settings.runs("codec") and not settings.runs("layout")
-    assert settings.modules() == (*CORE_MODULES, "study", "parallel")
+    assert settings.modules() == (*CORE_MODULES, "study", "study_use", "parallel")
     assert SuiteSettings.from_env({STUDIES_ENV: "all"}).studies == (
         "codec", "layout", "engines", "full-size", "parallel", "repeatability",
     )

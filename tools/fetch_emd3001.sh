@@ -5,7 +5,7 @@
 #   tools/fetch_emd3001.sh [DIR]      (DIR defaults to data/, which git ignores)
 #
 # Prints the map's path; its sha256 is checked, so a changed file stops the script instead of being used.
-# The file's 25 z-planes are 12 distinct ones repeated: benchmark the crop `?crop=0:12,0:43,0:73` (README).
+# The file's 25 z-planes are 12 distinct ones repeated: benchmark the crop `?crop=0:12,0:43,0:73` (docs/codec-study.md).
 set -euo pipefail
 
 dir=${1:-data}

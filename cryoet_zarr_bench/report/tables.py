@@ -40,7 +40,7 @@ def format_table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
 
 
 def seed_table(measurements: Iterable[Measurement]) -> str:
-    """The seed report's table: one row per codec, sizes in MB (10^6 bytes); the ratio is raw ÷ chunk bytes.
+    """The table ``cryoet-zarr-bench quick`` prints: one row per codec, sizes in MB (10^6 bytes); the ratio is raw ÷ chunk bytes.
 
     If any codec is lossy, "within bound" replaces "round trip ok" (a lossless codec's bound is exactness) and
     fidelity columns follow, blank for lossless codecs.

@@ -114,6 +114,15 @@ class StudyReport:
             names.extend(name for name in row.criteria if name not in names)
         return names
 
+    def best_passing(self, criterion: str) -> dict[str, StudyRow]:
+        """The highest-ratio setting of every family that passed ``criterion`` (e.g. ``use``: picking and
+        averaging unchanged)."""
+        best: dict[str, StudyRow] = {}
+        for row in self.rows:
+            if row.criteria.get(criterion) and (row.family not in best or row.ratio > best[row.family].ratio):
+                best[row.family] = row
+        return best
+
     def best_safe(self) -> dict[str, StudyRow]:
         """The highest-ratio safe setting of every family that has one; without half-volumes, the
         highest-ratio setting at ≤ 1% added noise (the one criterion that can be judged)."""

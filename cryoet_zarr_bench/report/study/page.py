@@ -15,7 +15,17 @@ from ..pages import Page, Paragraph, Plot, Section, Table
 from .figures import plot_ratio, plot_slices, plot_throughput
 from .model import StudyReport, StudyRow
 from .slices import CentralSlices
-from .text import SAFE_DEFINITION, best_heading, lossless_line, noise_line, study_cells, study_columns
+from .text import (
+    SAFE_DEFINITION,
+    USE,
+    USE_DEFINITION,
+    best_heading,
+    lossless_line,
+    noise_line,
+    study_cells,
+    study_columns,
+    use_heading,
+)
 
 __all__ = ["PAGE_DIR", "study_page"]
 
@@ -64,8 +74,18 @@ def study_page(report: StudyReport, slices: CentralSlices | None = None) -> Page
             [table("best-safe", list(best.values()))] if best else [Paragraph("(none safe)")],
             id="best-safe",
         ),
-        Section("Rate and distortion", figures, id="figures"),
     ]
+    if USE in report.criterion_names:
+        by_use = report.best_passing(USE)
+        sections.append(
+            Section(
+                use_heading()[:1].upper() + use_heading()[1:],
+                [Paragraph(USE_DEFINITION + ".")]
+                + ([table("best-for-use", list(by_use.values()))] if by_use else [Paragraph("(none)")]),
+                id="best-for-use",
+            )
+        )
+    sections.append(Section("Rate and distortion", figures, id="figures"))
     if slices is not None:
         sections.append(
             Section(
