@@ -165,8 +165,8 @@ def _serve_until_idle(idle_timeout: float, owner: Owner | None) -> None:
     print(f"http://127.0.0.1:{server.server_address[1]}", flush=True)
     sys.stdout.close()
     while time.monotonic() - last_request[0] < idle_timeout and (owner is None or is_running(owner)):
-        time.sleep(min(idle_timeout, 0.5))
-    server.shutdown()
+        time.sleep(min(idle_timeout, 0.25))
+    # returning ends the process, and the server's daemon thread with it
 
 
 # --------------------------------------------------------------------------- counting proxy
