@@ -21,6 +21,7 @@ import numpy as np
 import zarr
 
 from .codecs import CodecCannotExpress, CodecSpec
+from .errors import UserError
 
 __all__ = [
     "SUPPORTED_FORMATS",
@@ -50,15 +51,15 @@ StoreLike = str | Path | MutableMapping
 warnings.filterwarnings("ignore", message="Numcodecs codecs are not in the Zarr version 3 specification")
 
 
-class UnsupportedFormatError(NotImplementedError):
+class UnsupportedFormatError(UserError, NotImplementedError):
     """The installed zarr-python cannot write the requested Zarr format."""
 
 
-class UnsupportedLayoutError(NotImplementedError):
+class UnsupportedLayoutError(UserError, NotImplementedError):
     """The installed zarr-python, or the requested Zarr format, cannot store the requested layout."""
 
 
-class UnsupportedReaderError(NotImplementedError):
+class UnsupportedReaderError(UserError, NotImplementedError):
     """The installed packages cannot read a store the requested way."""
 
 

@@ -7,12 +7,14 @@ overhead); they only need to catch sizes that cannot possibly fit.
 
 from __future__ import annotations
 
+from .errors import UserError
+
 __all__ = ["NotEnoughMemoryError", "available_memory", "format_bytes", "require_memory"]
 
 _MEMINFO = "/proc/meminfo"
 
 
-class NotEnoughMemoryError(ValueError):
+class NotEnoughMemoryError(UserError, ValueError):
     """A step would need more memory than the machine has available; the message gives both figures."""
 
 

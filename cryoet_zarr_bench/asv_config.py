@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from .errors import UserError
+
 __all__ = ["AsvConfig", "AsvConfigError", "parse_settings", "read_settings"]
 
 
-class AsvConfigError(ValueError):
+class AsvConfigError(UserError, ValueError):
     """An asv configuration file that is missing or unreadable."""
 
 

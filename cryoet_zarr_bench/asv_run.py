@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from .errors import UserError
+
 __all__ = [
     "OutputSummary",
     "PlanError",
@@ -75,7 +77,7 @@ class PlannedBenchmark:
         return self.name.split(".", 1)[0]
 
 
-class PlanError(RuntimeError):
+class PlanError(UserError, RuntimeError):
     """asv's discovery failed on the suite with these settings; the message says why."""
 
 

@@ -14,21 +14,18 @@ from dataclasses import replace
 from pathlib import Path
 
 from . import _compat, asv_run, dashboard, progress
-from ._memory import NotEnoughMemoryError
-from .asv_config import AsvConfig, AsvConfigError
+from .asv_config import AsvConfig
 from .codecs import (
     CODEC_SETS,
-    CodecCannotExpress,
-    CodecSpecError,
-    CodecUnavailable,
     codec_set,
     is_noise_tied,
     parse_codec,
     resolve_noise_tied,
 )
+from .errors import UserError
 from .information import GaussianReference
-from .interpreters import InterpreterNotFound, find_python, how_to_get, interpreters_on_path
-from .matrix import MatrixError, format_matrix, read_environments, refresh
+from .interpreters import find_python, how_to_get, interpreters_on_path
+from .matrix import format_matrix, read_environments, refresh
 from .measure import check_memory, measure_codec
 from .report.answer import page as answer_page
 from .report.answer.model import build_answer
@@ -48,17 +45,17 @@ from .report.study.slices import central_slices, slices_setting
 from .report.study.text import format_study
 from .report.tables import seed_table
 from .runtime import Runtime, parse_threads
-from .sources import SourceError, SourceSpec, acquire, describe_cache_entry, parse_source
+from .sources import SourceSpec, acquire, describe_cache_entry, parse_source
 from .sources.halves import is_image_stack, noise_estimate
 from .sources.local import MRC_IMAGE_2D
 from .sources.spec import CentreCrop
-from .stores import NoSpaceError, format_chunks, parse_chunks
+from .stores import format_chunks, parse_chunks
 from .suite import SOURCE_ENV, STUDIES, STUDIES_ENV, SuiteSettings, SuiteSettingsError
 
 __all__ = ["main"]
 
 
-class CommandError(Exception):
+class CommandError(UserError):
     """A problem the user can fix, reported as one line."""
 
 
@@ -95,6 +92,25 @@ def _threads(text: str) -> int:
         return parse_threads(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _port(text: str) -> int:
+    port = int(text)
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 0 (any free one) to 65535, got {port}")
+    return port
+
+
+def _terabytes(text: str) -> float:
+    value = float(text)
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"a size in TB must be a positive number, got {text!r}")
+    return value
+
+
+def _print_notes(notes: list[str]) -> None:
+    for note in notes:
+        print(f"note: {note}")
 
 
 def _sized_source(source: str, size: int | None) -> SourceSpec:
@@ -143,6 +159,7 @@ def cmd_quick(args: argparse.Namespace) -> int:
         "store": "memory" if args.memory else "directory",
         "repeats": args.repeats,
         "threads": args.threads,
+        "notes": volume.provenance.get("notes", []),
         **_compat.library_versions(),
     }
     if noise is not None:
@@ -161,6 +178,7 @@ def cmd_quick(args: argparse.Namespace) -> int:
     print(f"source: {volume.describe()}")
     if volume.provenance.get("mrc_layout") == MRC_IMAGE_2D:
         print(f"note: the source is a {MRC_IMAGE_2D}")
+    _print_notes(context["notes"])
     print(
         f"chunks {chunks}, Zarr format {args.zarr_format}, {context['store']} store; {versions}"
     )
@@ -185,6 +203,7 @@ def cmd_quick(args: argparse.Namespace) -> int:
 def cmd_fetch(args: argparse.Namespace) -> int:
     volume = acquire(args.source, cache=not args.no_cache, progress=True)
     print(volume.describe())
+    _print_notes(volume.provenance.get("notes", []))
     if args.no_cache:
         print("read without the cache (--no-cache); nothing was stored")
     else:
@@ -242,8 +261,6 @@ def cmd_bench(args: argparse.Namespace) -> int:
             # --yes takes this machine's details without asking; its questionnaire is shown only on failure.
             _run_quietly([*asv, "machine", "--yes", "--config", str(config)], run_environ)
             failed = asv_run.run_by_module(run, modules, summary, environ=run_environ)
-    except InterpreterNotFound as exc:
-        raise CommandError(str(exc)) from None
     except KeyboardInterrupt:
         print(
             f"\ninterrupted: the modules that finished are saved in {settings.results_dir}; "
@@ -404,21 +421,18 @@ def cmd_survey(args: argparse.Namespace) -> int:
             raise CommandError("give the volumes to survey: sources, portal:DATASET or folders (see --help)")
         codecs = codec_set(args.codecs)
         sources = survey.expand_inputs(args.inputs)
+        table.check_writable()
         tasks = run.survey_tasks(
             sources, codecs, chunks=args.chunks, zarr_format=args.zarr_format, threads=args.threads,
             repeats=args.repeats,
         )  # fmt: skip
+        # An existing cluster answers (or is refused) now; a local one starts when entered.
+        client_context = run.connect(args.scheduler) if args.scheduler else run.local_client(args.workers)
         where = f"on {args.scheduler}" if args.scheduler else f"on a local cluster of {args.workers} worker(s)"
         print(
             f"survey: {len(tasks)} rows ({len(sources)} volumes x {len(codecs)} codecs) into {table.path}, {where}",
             file=sys.stderr,
         )
-        if args.scheduler:
-            from dask.distributed import Client
-
-            client_context = Client(args.scheduler)
-        else:
-            client_context = run.local_client(args.workers)
         with client_context as client:
             outcome = run.run_survey(tasks, table, client, on_row=run.print_progress())
         print(f"{outcome.written} row(s) written, {outcome.already_done} already in the table", file=sys.stderr)
@@ -426,8 +440,11 @@ def cmd_survey(args: argparse.Namespace) -> int:
             print(f"failed: {task.source} {task.codec}: {message}", file=sys.stderr)
         failed = outcome.failed
     rows = table.rows()
+    for note in survey.volume_notes(rows):
+        print(f"note: {note}", file=sys.stderr)
     if not rows:
-        raise CommandError(f"{table.path} holds no survey rows yet")
+        reason = " (every task failed)" if failed else ""
+        raise CommandError(f"{table.path} holds no survey rows yet{reason}")
     portal_bytes = None if args.portal_tb is None else int(args.portal_tb * 1e12)
     summaries, extrapolations = survey.survey_report(rows, portal_bytes=portal_bytes)
     print(survey.format_summary(summaries, extrapolations))
@@ -437,7 +454,12 @@ def cmd_survey(args: argparse.Namespace) -> int:
         )
         note = "" if linked else " (no dashboard there yet: `cryoet-zarr-bench publish --survey TABLE` links it)"
         print(f"survey page: {index}{note}")
-    return 1 if failed else 0
+    if failed:
+        raise CommandError(
+            f"{len(failed)} task(s) failed (listed above); the table keeps the other rows: run the same "
+            "survey again to retry the failed ones"
+        )
+    return 0
 
 
 def cmd_matrix(args: argparse.Namespace) -> int:
@@ -448,25 +470,22 @@ def cmd_matrix(args: argparse.Namespace) -> int:
         *(option for place in args.find_links for option in ("--find-links", place)),
         *(["--no-index"] if args.no_index else []),
     ]
-    try:
-        if not args.refresh:
-            matrix = read_environments(config)
+    if not args.refresh:
+        matrix = read_environments(config)
+    else:
+        result = refresh(config, pip_options)
+        matrix = result.environments
+        for change in result.changes:
+            print(f"{change.library} {change.old} -> {change.new} ({change.environments} environment(s))")
+        if result.changes:
+            print(f"rewrote the pins in {config}")
         else:
-            result = refresh(config, pip_options)
-            matrix = result.environments
-            for change in result.changes:
-                print(f"{change.library} {change.old} -> {change.new} ({change.environments} environment(s))")
-            if result.changes:
-                print(f"rewrote the pins in {config}")
-            else:
-                print("every pin is at the latest patch of its minor line; nothing to change")
-            for line in result.new_lines:
-                print(
-                    f"note: {line.library} {line.latest} starts a minor line newer than any in the matrix; "
-                    f"add environments for it to {config.name} by hand"
-                )
-    except MatrixError as exc:
-        raise CommandError(str(exc)) from None
+            print("every pin is at the latest patch of its minor line; nothing to change")
+        for line in result.new_lines:
+            print(
+                f"note: {line.library} {line.latest} starts a minor line newer than any in the matrix; "
+                f"add environments for it to {config.name} by hand"
+            )
     print(format_matrix(matrix))
     for python in sorted({env.python for env in matrix}):
         print(f"python{python}: {find_python(python) or how_to_get(python)}")
@@ -671,7 +690,9 @@ def build_parser() -> argparse.ArgumentParser:
         "like `asv preview`.",
     )
     _add_config_option(preview)
-    preview.add_argument("--port", type=int, default=8080, help="port to listen on; 0 picks a free one (default 8080)")
+    preview.add_argument(
+        "--port", type=_port, default=8080, help="port to listen on; 0 picks a free one (default 8080)"
+    )
     preview.set_defaults(run=cmd_preview)
 
     versions = commands.add_parser(
@@ -723,14 +744,16 @@ def build_parser() -> argparse.ArgumentParser:
         "?processing=raw&crop=centre:128 to apply to each) or a folder of .mrc/.npy/.zarr tomograms",
     )
     _add_array_options(survey)
-    survey.add_argument("--threads", type=_positive, default=1, help="threads per task (default 1)")
+    survey.add_argument("--threads", type=_threads, default=1, help="threads per task (N or all; default 1)")
     survey.add_argument("--repeats", type=_positive, default=3, help="timed repeats per row; median (default 3)")
     survey.add_argument("--table", default="survey.parquet", help="the Parquet table directory (default survey.parquet)")
     where = survey.add_mutually_exclusive_group()
     where.add_argument("--workers", type=_positive, default=2, help="workers of the local cluster (default 2)")
     where.add_argument("--scheduler", help="address of an existing Dask scheduler, e.g. tcp://10.0.0.5:8786")
     survey.add_argument("--summary-only", action="store_true", help="summarise the table; run nothing")
-    survey.add_argument("--portal-tb", type=float, help="the portal's raw size in TB, to extrapolate the saving to it")
+    survey.add_argument(
+        "--portal-tb", type=_terabytes, help="the portal's raw size in TB, to extrapolate the saving to it"
+    )
     survey.add_argument(
         "--publish", action="store_true", help="write the survey page beside the dashboard (<html_dir>/survey/)"
     )
@@ -794,19 +817,7 @@ def main(argv: list[str] | None = None) -> int:
         previous_handler = signal.signal(signal.SIGTERM, _interrupt_on_sigterm)
     try:
         return args.run(args)
-    except (
-        CommandError,
-        AsvConfigError,
-        CodecSpecError,
-        CodecUnavailable,
-        CodecCannotExpress,
-        SourceError,
-        NoSpaceError,
-        NotEnoughMemoryError,
-        _compat.UnsupportedFormatError,
-        dashboard.DashboardError,
-        ReportError,
-    ) as exc:
+    except UserError as exc:
         print(f"cryoet-zarr-bench: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -33,6 +33,7 @@ from urllib.parse import urlsplit
 from . import _atomic
 from .asv_config import AsvConfig
 from .dashboard_data import drop_empty_benchmarks, name_environments, write_json_scripts
+from .errors import UserError
 
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
@@ -71,7 +72,7 @@ _INTEGRITY_ATTRIBUTE = re.compile(
 )
 
 
-class DashboardError(RuntimeError):
+class DashboardError(UserError, RuntimeError):
     """The dashboard could not be published or made to work offline."""
 
 

@@ -16,10 +16,17 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
+from ._orphans import owner_tag, remove_orphans
+from .errors import UserError
+
 __all__ = ["InterpreterNotFound", "find_python", "how_to_get", "interpreters_on_path"]
 
 
-class InterpreterNotFound(LookupError):
+#: Name prefix of the directory of interpreter links (with the owner's process id, see ``_orphans``).
+PYTHONS_PREFIX = "cryoet-zarr-bench-pythons-"
+
+
+class InterpreterNotFound(UserError, LookupError):
     """A Python version the matrix needs is not installed anywhere this module looks."""
 
 
@@ -79,7 +86,8 @@ def interpreters_on_path(
     """A copy of ``environ`` whose PATH finds ``pythonX.Y`` for every version, working ones first.
 
     Each interpreter is linked by its versioned name alone into a temporary directory put in front of PATH, so
-    that nothing else (``python3``, ``pip``) changes meaning.
+    that nothing else (``python3``, ``pip``) changes meaning.  The directory's name carries this process's id,
+    so one left by a run killed outright is removed by the next.
 
     Raises
     ------
@@ -92,7 +100,9 @@ def interpreters_on_path(
         if executable is None:
             raise InterpreterNotFound(how_to_get(version))
         found[version] = executable
-    with tempfile.TemporaryDirectory(prefix="cryoet-zarr-bench-pythons-") as directory:
+    temporary = tempfile.gettempdir()
+    remove_orphans(Path(temporary), PYTHONS_PREFIX)  # those of runs killed outright
+    with tempfile.TemporaryDirectory(prefix=f"{PYTHONS_PREFIX}{owner_tag()}", dir=temporary) as directory:
         for version, executable in found.items():
             (Path(directory) / f"python{version}").symlink_to(executable)
         path = environ.get("PATH", os.defpath)

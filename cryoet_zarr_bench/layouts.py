@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .errors import UserError
+
 __all__ = ["Layout", "LayoutSpecError", "format_chunks", "parse_chunks", "parse_layout"]
 
 SHARD_PREFIX = "shard"
@@ -30,7 +32,7 @@ _GRAMMAR = (
 )
 
 
-class LayoutSpecError(ValueError):
+class LayoutSpecError(UserError, ValueError):
     """A layout string that does not describe a valid layout."""
 
 

@@ -24,6 +24,7 @@ from types import SimpleNamespace
 
 from ._atomic import write_file
 from .asv_config import parse_settings, read_settings
+from .errors import UserError
 from .interpreters import find_python, how_to_get
 from .releases import PINNED, TRACKED
 
@@ -41,7 +42,7 @@ __all__ = [
 
 
 
-class MatrixError(RuntimeError):
+class MatrixError(UserError, RuntimeError):
     """The matrix cannot be read or refreshed; the message says why in one line."""
 
 
@@ -147,9 +148,11 @@ def refresh(
     Raises
     ------
     MatrixError
-        If an interpreter of the matrix is missing, pip cannot answer, a pair does not resolve (naming the
-        environment and pip's reason), or a pin cannot be rewritten in place.
+        If ``config`` cannot be rewritten (checked before pip is asked anything), an interpreter of the
+        matrix is missing, pip cannot answer, a pair does not resolve (naming the environment and pip's
+        reason), or a pin cannot be rewritten in place.
     """
+    _check_rewritable(config)
     text = config.read_text(encoding="utf-8")
     matrix = environments(parse_settings(text, config))
     pythons = {version: _interpreter(version, environ) for version in sorted({env.python for env in matrix})}
@@ -192,6 +195,19 @@ def refresh(
             )
         write_file(config, lambda stream: stream.write(new_text.encode("utf-8")))
     return Refresh(changes, _new_lines(pinned_on, available), refreshed)
+
+
+def _check_rewritable(config: Path) -> None:
+    """Refuse, before any pip query, a configuration that could not be rewritten afterwards."""
+    hint = "make it writable, or run `cryoet-zarr-bench matrix` without --refresh"
+    if not os.access(config, os.W_OK):
+        raise MatrixError(f"cannot rewrite {config}: the file is read-only; {hint}")
+    try:
+        tempfile.TemporaryFile(dir=config.parent).close()
+    except OSError as error:
+        raise MatrixError(
+            f"cannot rewrite {config}: no file can be written beside it ({error.strerror or error}); {hint}"
+        ) from None
 
 
 def _interpreter(version: str, environ: Mapping[str, str]) -> list[str]:

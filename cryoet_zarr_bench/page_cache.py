@@ -16,10 +16,12 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
+from .errors import UserError
+
 __all__ = ["EvictionUnavailable", "evict", "resident_bytes"]
 
 
-class EvictionUnavailable(NotImplementedError):
+class EvictionUnavailable(UserError, NotImplementedError):
     """The system cannot drop a file's pages from its page cache (or cannot say whether it did)."""
 
 

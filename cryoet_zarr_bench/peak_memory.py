@@ -24,13 +24,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .errors import UserError
+
 __all__ = ["PeakMemoryUnavailable", "added_peak_bytes"]
 
 _CLEAR_REFS = Path("/proc/self/clear_refs")
 _STATUS = Path("/proc/self/status")
 
 
-class PeakMemoryUnavailable(NotImplementedError):
+class PeakMemoryUnavailable(UserError, NotImplementedError):
     """This system cannot reset a process's peak resident set (only Linux can)."""
 
 

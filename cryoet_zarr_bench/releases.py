@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from ._compat import library_versions
+from .errors import UserError
 
 __all__ = [
     "PINNED",
@@ -37,7 +38,7 @@ PINNED = (*TRACKED, "numpy")
 RELEASE_BENCHMARKS = {name: f"releases.Releases.track_{name}_release" for name in TRACKED}
 
 
-class PinMismatchError(RuntimeError):
+class PinMismatchError(UserError, RuntimeError):
     """An asv environment imports a release other than the one its matrix entry pins."""
 
 

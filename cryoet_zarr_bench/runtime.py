@@ -24,7 +24,7 @@ from typing import Any
 
 from . import _compat
 
-__all__ = ["THREADS_ENV", "Runtime", "available_cores", "parse_threads"]
+__all__ = ["MAX_THREADS", "THREADS_ENV", "Runtime", "available_cores", "parse_threads"]
 
 THREADS_ENV = "CRYOET_ZARR_BENCH_THREADS"
 
@@ -37,8 +37,12 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
+#: The most threads a read or write may be given: Blosc's own limit (BLOSC_MAX_THREADS); more is a typo.
+MAX_THREADS = 256
+
+
 def parse_threads(text: str | int) -> int:
-    """A thread count from ``"1"``, ``"4"`` or ``"all"`` (every available core)."""
+    """A thread count from ``"1"``, ``"4"`` or ``"all"`` (every available core), at most :data:`MAX_THREADS`."""
     if isinstance(text, int):
         value = text
     elif str(text).strip().lower() == "all":
@@ -50,6 +54,11 @@ def parse_threads(text: str | int) -> int:
             raise ValueError(f"threads must be a whole number of at least 1 or 'all', got {text!r}") from None
     if value < 1:
         raise ValueError(f"threads must be at least 1 (or 'all'), got {value}")
+    if value > MAX_THREADS:
+        raise ValueError(
+            f"threads must be at most {MAX_THREADS} (Blosc's limit), got {value}; this machine has "
+            f"{available_cores()} core(s), and 'all' uses every one"
+        )
     return value
 
 

@@ -4,8 +4,8 @@ Portal users read tomograms from S3 over HTTP, one object per chunk (or shard) t
 This module reproduces that on 127.0.0.1 so it can be measured without a network:
 
 - :class:`MotoServer` runs moto's S3 server in this process; :func:`start_detached_server` runs one in a
-  process of its own that outlives its caller and exits after a quiet period (the asv suite starts one
-  per run and every benchmark process reuses it). :func:`anonymous_read_policy` is the bucket policy
+  process of its own that outlives its caller and ends with the ``asv`` run (the asv suite starts one per
+  run and every benchmark process reuses it). :func:`anonymous_read_policy` is the bucket policy
   that lets unsigned clients read, as the portal's public bucket does (moto checks policies on unsigned
   requests, and s3fs sends a HEAD before some GETs).
 - :class:`CountingProxy` forwards HTTP to the server and records each request's method, path, status and
@@ -34,6 +34,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from . import _compat
+from ._lifetime import Owner, is_running, run_owner
 from .stores import ZarrStore
 
 __all__ = [
@@ -133,14 +134,15 @@ def create_public_bucket(client: Any, bucket: str, region: str = DEFAULT_REGION)
     client.put_bucket_policy(Bucket=bucket, Policy=json.dumps(anonymous_read_policy(bucket)))
 
 
-def start_detached_server(idle_timeout: float = 1800.0) -> str:
+def start_detached_server(idle_timeout: float = 1800.0, owner: Owner | None = None) -> str:
     """Start moto's S3 server in a process of its own and return its endpoint (``http://127.0.0.1:PORT``).
 
     The process outlives this one (asv runs each benchmark in a process of its own, so a server in any of
-    them would die with it) and exits once nothing has reached it for ``idle_timeout`` seconds.
+    them would die with it) and exits within a second of ``owner`` ending (default: the ``asv`` run, see
+    :func:`._lifetime.run_owner`), however it ends, or once nothing reached it for ``idle_timeout`` seconds.
     """
     process = subprocess.Popen(
-        [sys.executable, "-m", __name__, "--idle-timeout", str(idle_timeout)],
+        [sys.executable, "-m", __name__, f"--idle-timeout={idle_timeout}", f"--owner={owner or run_owner()}"],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         stdin=subprocess.DEVNULL,
@@ -156,15 +158,15 @@ def start_detached_server(idle_timeout: float = 1800.0) -> str:
     return endpoint
 
 
-def _serve_until_idle(idle_timeout: float) -> None:
+def _serve_until_idle(idle_timeout: float, owner: Owner | None) -> None:
     last_request = [time.monotonic()]
     server = _moto_wsgi_server(on_request=lambda: last_request.__setitem__(0, time.monotonic()))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     print(f"http://127.0.0.1:{server.server_address[1]}", flush=True)
     sys.stdout.close()
-    while time.monotonic() - last_request[0] < idle_timeout:
-        time.sleep(min(idle_timeout, 5.0))
-    server.shutdown()
+    while time.monotonic() - last_request[0] < idle_timeout and (owner is None or is_running(owner)):
+        time.sleep(min(idle_timeout, 0.25))
+    # returning ends the process, and the server's daemon thread with it
 
 
 # --------------------------------------------------------------------------- counting proxy
@@ -386,10 +388,12 @@ class S3Store(ZarrStore):
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``python -m cryoet_zarr_bench.s3``: serve S3 on 127.0.0.1 (printing the endpoint) until idle."""
+    """``python -m cryoet_zarr_bench.s3``: serve S3 on 127.0.0.1 (printing the endpoint) until idle or the end
+    of the ``--owner`` process (``PID:START``)."""
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("--idle-timeout", type=float, default=1800.0, help="seconds without a request")
-    _serve_until_idle(parser.parse_args(argv).idle_timeout)
+    parser.add_argument("--owner", type=Owner.parse, help="the process whose end ends the server")
+    _serve_until_idle(**vars(parser.parse_args(argv)))
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ from . import _compat
 from ._atomic import replace_directory
 from ._orphans import owner_tag, remove_orphans
 from .codecs import CodecSpec, parse_codec
+from .errors import UserError
 from .layouts import Layout, format_chunks, parse_chunks, parse_layout
 
 __all__ = [
@@ -45,7 +46,7 @@ METADATA_NAMES = frozenset({".zarray", ".zattrs", ".zgroup", ".zmetadata", "zarr
 _CHUNK_KEY = re.compile(r"^(?:c/)?(\d+(?:[./]\d+)*)$")
 
 
-class NoSpaceError(OSError):
+class NoSpaceError(UserError, OSError):
     """A store could not be written for lack of disk space; nothing of it was left behind."""
 
 

@@ -444,7 +444,7 @@ def portal(
     """Production code pointed at the fixture portal through its configuration, with fast-failing retries."""
     import s3fs
 
-    from cryoet_zarr_bench.sources import local
+    from cryoet_zarr_bench.sources import network
 
     proxy = CountingProxy(s3_portal.endpoint)
     cache_dir = tmp_path / "cache"
@@ -453,7 +453,7 @@ def portal(
     monkeypatch.setenv("CRYOET_ZARR_BENCH_CACHE", str(cache_dir))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     monkeypatch.setattr(
-        local, "NETWORK", local.NetworkSettings(attempts=2, connect_timeout=2.0, read_timeout=10.0)
+        network, "NETWORK", network.NetworkSettings(attempts=2, connect_timeout=2.0, read_timeout=10.0)
     )
     graphql_portal.queries.clear()
     s3fs.S3FileSystem.clear_instance_cache()

@@ -1,4 +1,5 @@
-"""Helpers for tests that need something outside Python (a browser, virtualenvs) or leave artifacts."""
+"""Helpers shared by test modules: asv results and configurations, skips, tmpfs mounts, the command run in a
+process of its own or in this one, and servers on 127.0.0.1 that misbehave."""
 
 from __future__ import annotations
 
@@ -221,3 +222,160 @@ def remount(directory: Path, *, read_only: bool) -> None:
 
     mode = "ro" if read_only else "rw"
     subprocess.run(["mount", "-o", f"remount,{mode}", str(directory)], check=True)
+
+
+# --------------------------------------------------------------------------- the command, and what it leaves
+
+#: Small retries and timeouts, so that a server that never answers fails a command within seconds.
+FAST_NETWORK = {
+    "CRYOET_ZARR_BENCH_NETWORK_ATTEMPTS": "2",
+    "CRYOET_ZARR_BENCH_CONNECT_TIMEOUT": "0.5",
+    "CRYOET_ZARR_BENCH_READ_TIMEOUT": "0.5",
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
+_ERROR_PREFIX = "cryoet-zarr-bench: error: "
+
+
+def cli_command(*argv: str) -> list[str]:
+    """The command line that runs ``cryoet-zarr-bench ARGV`` with this interpreter."""
+    import sys
+
+    return [sys.executable, "-m", "cryoet_zarr_bench.cli", *argv]
+
+
+def run_cli(*argv: str, env: dict[str, str] | None = None, timeout: float = 120):
+    """``cryoet-zarr-bench ARGV`` in a process of its own, its output captured."""
+    import subprocess
+
+    return subprocess.run(
+        cli_command(*argv),
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def the_error_line(status: int, stderr: str) -> str:
+    """The single error line of a failed command, asserting exit status 2, one error line and no traceback
+    (progress lines such as ``quick: 1/4 none`` or a chunk progress bar may come before it)."""
+    import re
+
+    assert status == 2, stderr
+    assert "Traceback" not in stderr, stderr
+    progress = re.compile(r"quick: \d+/\d+ |.*\| *\d+/\d+ \[")
+    lines = [line for line in stderr.splitlines() if line.strip() and not progress.match(line)]
+    assert len(lines) == 1 and lines[0].startswith(_ERROR_PREFIX), stderr
+    return lines[0].removeprefix(_ERROR_PREFIX)
+
+
+def one_error_line(result) -> str:
+    """:func:`the_error_line` of a finished ``subprocess.run``."""
+    return the_error_line(result.returncode, result.stderr)
+
+
+def main_error(capsys: pytest.CaptureFixture, *argv: str) -> str:
+    """:func:`the_error_line` of ``cryoet-zarr-bench ARGV`` run in this process (fast: no interpreter start)."""
+    from cryoet_zarr_bench.cli import main
+
+    status = main(list(argv))
+    return the_error_line(status, capsys.readouterr().err)
+
+
+def usage_error(capsys: pytest.CaptureFixture, *argv: str) -> str:
+    """The line argparse ends with when it refuses an option's value (exit status 2, no traceback)."""
+    from cryoet_zarr_bench.cli import main
+
+    with pytest.raises(SystemExit) as stopped:
+        main(list(argv))
+    err = capsys.readouterr().err
+    assert stopped.value.code == 2 and "Traceback" not in err, err
+    return err.strip().splitlines()[-1]
+
+
+def everything_in(directory: Path) -> list[Path]:
+    return sorted(directory.rglob("*")) if directory.exists() else []
+
+
+def write_mrc(path: Path, data=None) -> Path:
+    """An MRC file holding ``data`` (default: a 4x6x8 float32 ramp)."""
+    import mrcfile
+    import numpy as np
+
+    with mrcfile.new(path, overwrite=True) as mrc:
+        mrc.set_data(np.arange(4 * 6 * 8, dtype=np.float32).reshape(4, 6, 8) if data is None else data)
+    return path
+
+
+# --------------------------------------------------------------------------- servers on 127.0.0.1 that misbehave
+
+
+class SilentServer:
+    """A TCP server on 127.0.0.1 that accepts every connection and never answers."""
+
+    def __init__(self) -> None:
+        import socket
+        import threading
+
+        self._socket = socket.create_server(("127.0.0.1", 0))
+        self.port = self._socket.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._connections: list = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _ = self._socket.accept()
+            except OSError:
+                return
+            self._connections.append(connection)
+
+    def stop(self) -> None:
+        self._socket.close()
+        for connection in self._connections:
+            connection.close()
+
+
+@pytest.fixture
+def silent_server() -> Iterator[SilentServer]:
+    server = SilentServer()
+    yield server
+    server.stop()
+
+
+def answering_server(status: int, content_type: str, body: bytes, *, cut_to: int | None = None):
+    """An HTTP server on 127.0.0.1 answering every request with the same response; with ``cut_to``, the body
+    stops after that many bytes and the connection closes (the announced length is the whole body's).
+    ``server_url(server)`` is its address; ``server.shutdown()`` stops it."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def _answer(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body if cut_to is None else body[:cut_to])
+            if cut_to is not None:
+                self.close_connection = True
+
+        do_GET = do_HEAD = do_POST = _answer
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def server_url(server) -> str:
+    return f"http://127.0.0.1:{server.server_address[1]}"

@@ -25,7 +25,7 @@ from portal_fixtures import (
 )
 from support import mounted_tmpfs
 
-from cryoet_zarr_bench.sources import SourceError, acquire, describe_cache_entry, local
+from cryoet_zarr_bench.sources import SourceError, acquire, describe_cache_entry, network
 from cryoet_zarr_bench.sources.spec import CentreCrop
 
 SOURCE = "portal:10445/TS_100_3?crop=centre:32"
@@ -286,7 +286,7 @@ def test_a_read_only_cache_is_found_before_fetching(portal: Portal) -> None:
     assert portal.cache_files() == []
 
 
-# Soak test (issue 8): 50 fetches through an S3 connection that drops, delays or fails 20% of requests. Every
+# Soak test: 50 fetches through an S3 connection that drops, delays or fails 20% of requests. Every
 # fetch either completes with exactly the stored data or fails with a SourceError; the cache holds only complete
 # entries afterwards, and no temporary or partial file.
 FETCHES = 50
@@ -303,7 +303,7 @@ def test_fetches_through_a_flaky_connection_are_exact_or_fail_cleanly(
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     monkeypatch.setenv("CRYOET_ZARR_BENCH_CACHE", str(cache))
     monkeypatch.setattr(
-        local, "NETWORK", local.NetworkSettings(attempts=3, connect_timeout=1.0, read_timeout=1.0)
+        network, "NETWORK", network.NetworkSettings(attempts=3, connect_timeout=1.0, read_timeout=1.0)
     )
     record = tomogram(14101)
     completed = failed = 0

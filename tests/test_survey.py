@@ -193,10 +193,11 @@ def test_the_survey_command_over_a_portal_dataset_on_loopback(portal, tmp_path, 
          "--publish", "--config", str(config)]  # fmt: skip
     )
     out, err = capsys.readouterr()
-    assert status == 1  # two runs cannot be read: reported, the rest surveyed
+    assert status == 2  # two runs cannot be read: reported, the rest surveyed
     failures = [line for line in err.splitlines() if line.startswith("failed:")]
     assert len(failures) == 6 and all("TS_100_4" in line or "TS_99_9" in line for line in failures)
     assert "Traceback" not in err
+    assert err.splitlines()[-1].startswith("cryoet-zarr-bench: error: 6 task(s) failed (listed above)")
     rows = SurveyTable(tmp_path / "t").rows()
     assert {row["source"] for row in rows} == {"portal:10445/TS_100_3?crop=centre:32&level=0"}
     assert {row["codec"] for row in rows} == {"none", "zstd-5", "blosc-lz4-5-shuffle"}

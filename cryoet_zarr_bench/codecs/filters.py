@@ -67,6 +67,10 @@ class BitRound(_LossyFilter):
             raise CodecCannotExpress(f"{self}: {np.dtype(dtype)} has only {bits} mantissa bits")
         return {"id": "bitround", "keepbits": self.keepbits}
 
+    def encoded_dtype(self, dtype: np.dtype) -> np.dtype:
+        # numcodecs' BitRound hands on the rounded floats' bits, as integers of the same size.
+        return np.dtype(f"<i{np.dtype(dtype).itemsize}")
+
     def error_bound(self, original: np.ndarray) -> np.ndarray:
         return np.abs(original.astype(np.float64)) * 2.0 ** -(self.keepbits + 1)
 

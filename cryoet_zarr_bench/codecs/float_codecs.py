@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .grammar import (
+    CodecCannotExpress,
     CodecSpecError,
     CodecUnavailable,
     NumcodecsStage,
@@ -84,6 +85,9 @@ class PCodec(NumcodecsStage):
         _require_package("pcodec", "numcodecs[pcodec]", self.family)
 
     def numcodecs_config(self, dtype: np.dtype) -> dict[str, Any]:
+        dtype = np.dtype(dtype)
+        if dtype.kind not in "iuf" or dtype.itemsize < 2:
+            raise CodecCannotExpress(f"{self} compresses 16-, 32- or 64-bit numbers, not {dtype}")
         config: dict[str, Any] = {"id": "pcodec", "level": self.level}
         if self.pages is not None:
             config["equal_pages_up_to"] = self.pages
@@ -146,6 +150,8 @@ class Zfp(NumcodecsStage):
 
     def numcodecs_config(self, dtype: np.dtype) -> dict[str, Any]:
         require_float(str(self), dtype)
+        if np.dtype(dtype).itemsize < 4:
+            raise CodecCannotExpress(f"{self} compresses float32 or float64 data; it would receive {dtype}")
         return {
             "id": "zfpy",
             "mode": _ZFPY_MODE[self.mode],

@@ -21,6 +21,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from ..errors import UserError
+
 __all__ = [
     "CodecCannotExpress",
     "CodecSpec",
@@ -37,15 +39,15 @@ __all__ = [
 ]
 
 
-class CodecSpecError(ValueError):
+class CodecSpecError(UserError, ValueError):
     """A codec name that does not describe a known configuration."""
 
 
-class CodecUnavailable(NotImplementedError):
+class CodecUnavailable(UserError, NotImplementedError):
     """The package a codec needs is not installed (asv records the case as skipped, with this reason)."""
 
 
-class CodecCannotExpress(NotImplementedError):
+class CodecCannotExpress(UserError, NotImplementedError):
     """A valid pipeline that this data type, Zarr format or zarr-python release cannot store."""
 
 

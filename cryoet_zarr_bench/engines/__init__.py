@@ -34,6 +34,7 @@ from collections.abc import Callable, Collection, Mapping
 from types import ModuleType
 
 from ..codecs import CodecSpec, parse_codec
+from ..errors import UserError
 
 __all__ = [
     "ENGINE_NAMES",
@@ -51,11 +52,11 @@ _MODULES = {"zarr-python": "zarr_python", "tensorstore": "tensorstore", "zarrs":
 ENGINE_NAMES: tuple[str, ...] = tuple(_MODULES)
 
 
-class EngineUnavailable(NotImplementedError):
+class EngineUnavailable(UserError, NotImplementedError):
     """The engine cannot run in this environment (asv records a skip, with this reason)."""
 
 
-class UnsupportedByEngine(NotImplementedError):
+class UnsupportedByEngine(UserError, NotImplementedError):
     """The engine cannot write this codec or Zarr format (asv records a skip, with this reason)."""
 
 

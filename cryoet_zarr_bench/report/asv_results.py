@@ -22,13 +22,15 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..errors import UserError
+
 __all__ = ["RESULTS_FORMAT", "Benchmark", "Case", "EnvironmentRun", "Results", "ResultsError", "read_results"]
 
 #: The ``version`` of asv result files this module reads (asv 0.5 and 0.6 write it).
 RESULTS_FORMAT = 2
 
 
-class ResultsError(ValueError):
+class ResultsError(UserError, ValueError):
     """An asv results directory is missing or holds something this reader does not understand."""
 
 

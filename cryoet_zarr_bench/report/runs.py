@@ -12,6 +12,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from ..errors import UserError
 from ..releases import TRACKED, version_number
 from .asv_results import Case, EnvironmentRun, Results
 from .registry import RELEASE_BENCHMARKS
@@ -37,7 +38,7 @@ LIBRARIES = ("python", *TRACKED)
 _LABEL_PREFIX = {"python": "py", "zarr": "zarr", "numcodecs": "numcodecs"}
 
 
-class ReportError(RuntimeError):
+class ReportError(UserError, RuntimeError):
     """A report cannot be made from the given results or options; the message says why in one line."""
 
 

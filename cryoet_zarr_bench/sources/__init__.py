@@ -15,10 +15,12 @@ Only this module and :mod:`.cache` are imported up front; ``mrcfile``, ``s3fs``,
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from .._memory import require_memory
+import numpy as np
+
+from .._memory import format_bytes, require_memory
 from ..volume import Volume
 from . import cache as volume_cache
 from .errors import SourceError, one_line
@@ -47,7 +49,10 @@ def _fingerprint(spec: SourceSpec) -> str | None:
     return file_fingerprint(spec.location)
 
 
-def _read(spec: SourceSpec, progress: bool) -> Volume:
+BeforeReading = Callable[[tuple[int, ...], np.dtype], None] | None
+
+
+def _read(spec: SourceSpec, progress: bool, before_reading: BeforeReading = None) -> Volume:
     if spec.kind == "synthetic":
         from .synthetic import synthetic_volume
 
@@ -75,19 +80,42 @@ def _read(spec: SourceSpec, progress: bool) -> Volume:
     if spec.kind == "portal":
         from .portal import read_portal
 
-        return read_portal(spec, progress=progress)
+        return read_portal(spec, progress=progress, before_reading=before_reading)
     from .local import read_local
 
-    return read_local(spec, progress=progress)
+    return read_local(spec, progress=progress, before_reading=before_reading)
 
 
 def _converted(volume: Volume, spec: SourceSpec) -> Volume:
-    """``volume`` under its canonical source string, converted to the spec's dtype if it names one."""
-    data = volume.data
+    """``volume`` under its canonical source string, converted to the spec's dtype if it names one (a
+    conversion that changes values only with ``lossy=yes``, noted; see :mod:`.convert`)."""
+    data, notes = volume.data, list(volume.provenance.get("notes", []))
     if spec.dtype is not None and data.dtype != spec.dtype:
-        data = data.astype(spec.dtype)
+        from .convert import convert
+
+        data, note = convert(data, spec.dtype, lossy=spec.lossy, source=str(spec))
+        notes += [note] if note else []
     provenance = {**volume.provenance, "dtype": data.dtype.name}
+    if notes:
+        provenance["notes"] = notes
     return Volume(data, volume.voxel_spacing, str(spec), provenance)
+
+
+def _check_room(spec: SourceSpec) -> Callable[[tuple[int, ...], np.dtype], None]:
+    """A ``before_reading`` callback that refuses a volume the cache has no room for."""
+
+    def check(shape: tuple[int, ...], dtype: np.dtype) -> None:
+        itemsize = np.dtype(spec.dtype or dtype).itemsize
+        needed = math.prod(shape) * itemsize + volume_cache.ENTRY_OVERHEAD
+        free = volume_cache.free_bytes()
+        if free is not None and free < needed:
+            raise SourceError(
+                f"the cache in {volume_cache.cache_dir()} has {format_bytes(free)} free but {spec} needs "
+                f"about {format_bytes(needed)}; free some space, set {volume_cache.CACHE_ENV} to a larger "
+                "disk, or read without the cache (--no-cache)"
+            )
+
+    return check
 
 
 def acquire(source: str | SourceSpec, *, cache: bool = True, progress: bool = False) -> Volume:
@@ -100,8 +128,8 @@ def acquire(source: str | SourceSpec, *, cache: bool = True, progress: bool = Fa
         Local paths are made absolute; ``Volume.source`` is the canonical string.
     cache
         Read from and write to the on-disk cache (for the sources that are cached; see the module docstring).
-        False reads the source and leaves the cache untouched. With True, a cache that cannot be written is
-        reported before anything is fetched.
+        False reads the source and leaves the cache untouched. With True, a cache that cannot be written, or
+        has no room for the volume, is reported before anything is fetched.
     progress
         Show a progress bar while OME-Zarr chunks are fetched.
 
@@ -128,7 +156,7 @@ def _acquire(spec: SourceSpec, *, cache: bool, progress: bool) -> Volume:
     if volume is None:
         with _cache_write_errors(key):
             volume_cache.check_writable()
-        volume = _converted(_read(spec, progress), spec)
+        volume = _converted(_read(spec, progress, _check_room(spec)), spec)
         with _cache_write_errors(key):
             volume_cache.save(volume, fingerprint=fingerprint)
     return volume
@@ -154,7 +182,8 @@ def acquire_shared(source: str | SourceSpec) -> Volume:
     volume = volume_cache.load(str(spec))
     if volume is None:
         volume = acquire(spec)
-        volume_cache.save(volume)
+        with _cache_write_errors(str(spec)):
+            volume_cache.save(volume)
     return volume
 
 

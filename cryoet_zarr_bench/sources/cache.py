@@ -1,14 +1,15 @@
 """On-disk cache of acquired volumes, readable with numpy alone.
 
 Each entry is two files under ``<cache dir>/volumes/``, named from the canonical source string:
-``<name>.json`` (the sidecar: source, checksum, voxel spacing, provenance, and for local files the size and
-modification time they had) and ``<name>.<checksum prefix>.npy`` (the array). Both are written to a temporary
-file and renamed into place, the array first, so an entry exists only once it is complete. A data file is named
-by its content and never rewritten with other bytes, so a reader that meets a writer halfway sees either the
-old entry, the new one, or none, and never mistakes a fresh entry for a corrupt one. Loading recomputes the
-checksum; an entry that does not match (corrupt, truncated) is deleted and reported as missing, so the caller
-fetches again. A cache that cannot be written (read-only) is detected before anything is fetched
-(:func:`check_writable`).
+``<name>.json`` (the sidecar: source, checksum, voxel spacing, provenance, and for local files what identifies
+the version read: size, modification and status-change times, inode) and ``<name>.<checksum prefix>.npy``
+(the array). Both are written to a temporary file and renamed into place, the array first, so an entry exists
+only once it is complete. A data file is named by its content and never rewritten with other bytes, so a
+reader that meets a writer halfway sees either the old entry, the new one, or none, and never mistakes a fresh
+entry for a corrupt one. Loading recomputes the checksum; an entry that does not match (corrupt, truncated)
+is deleted and reported as missing, so the caller fetches again. A cache that cannot be written (read-only) is
+detected before anything is fetched (:func:`check_writable`), and one without room for a volume as soon as
+its size is known, before its data is fetched (:func:`free_bytes`).
 
 The cache directory is ``$CRYOET_ZARR_BENCH_CACHE`` if set, else ``$XDG_CACHE_HOME/cryoet-zarr-bench``, else
 ``~/.cache/cryoet-zarr-bench``.
@@ -20,6 +21,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,10 +33,22 @@ from .._atomic import write_file
 from .._orphans import owner_tag, remove_orphans
 from ..volume import Volume, checksum
 
-__all__ = ["CACHE_ENV", "CacheEntry", "cache_dir", "check_writable", "find_entry", "load", "save"]
+__all__ = [
+    "CACHE_ENV",
+    "ENTRY_OVERHEAD",
+    "CacheEntry",
+    "cache_dir",
+    "check_writable",
+    "find_entry",
+    "free_bytes",
+    "load",
+    "save",
+]
 
 CACHE_ENV = "CRYOET_ZARR_BENCH_CACHE"
 _SIDECAR_VERSION = 2
+#: Bytes an entry takes besides its array: the ``.npy`` header and the sidecar, generously.
+ENTRY_OVERHEAD = 64 * 1024
 
 
 def cache_dir() -> Path:
@@ -122,6 +136,17 @@ def check_writable(root: Path | None = None) -> None:
     probe.unlink()
 
 
+def free_bytes(root: Path | None = None) -> int | None:
+    """Bytes free for new entries on the cache's disk (None if the system cannot say)."""
+    directory = _volumes_dir(root)
+    while not directory.exists() and directory != directory.parent:
+        directory = directory.parent
+    try:
+        return shutil.disk_usage(directory).free
+    except OSError:
+        return None
+
+
 def find_entry(source: str, *, root: Path | None = None) -> CacheEntry | None:
     """The entry recorded for ``source`` (canonical string), without reading or verifying its data."""
     sidecar_path = _sidecar_path(source, root)
@@ -144,8 +169,9 @@ def load(source: str, *, fingerprint: str | None = None, root: Path | None = Non
     source
         Canonical source string (the cache key).
     fingerprint
-        What the source file looks like now (size and modification time); an entry recorded with another
-        fingerprint is stale and ignored. None for sources that do not change (the portal, URLs).
+        What identifies the source file's current version (see
+        :func:`~cryoet_zarr_bench.sources.local.file_fingerprint`); an entry recorded with another fingerprint
+        is stale and ignored. None for sources that do not change (the portal, URLs).
     root
         Cache directory; defaults to :func:`cache_dir`.
     """

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from ..errors import UserError
+
 __all__ = ["SourceError", "one_line"]
 
 
-class SourceError(ValueError):
+class SourceError(UserError, ValueError):
     """A volume could not be acquired; the message says what was wrong and what to do, on one line."""
 
 

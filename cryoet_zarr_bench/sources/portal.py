@@ -20,8 +20,9 @@ Configuration
 -------------
 ``CRYOET_ZARR_BENCH_PORTAL_URL`` replaces the portal's GraphQL endpoint, and botocore's
 ``AWS_ENDPOINT_URL_S3`` the S3 endpoint (both for mirrors and tests). Retries and timeouts are those of
-:func:`cryoet_zarr_bench.sources.local.network_settings` (environment variables
-``CRYOET_ZARR_BENCH_NETWORK_ATTEMPTS``, ``..._CONNECT_TIMEOUT``, ``..._READ_TIMEOUT``).
+:func:`cryoet_zarr_bench.sources.network.network_settings` (environment variables
+``CRYOET_ZARR_BENCH_NETWORK_ATTEMPTS``, ``..._CONNECT_TIMEOUT``, ``..._READ_TIMEOUT``), and a read that
+receives nothing for ``CRYOET_ZARR_BENCH_NETWORK_DEADLINE`` seconds gives up.
 """
 
 from __future__ import annotations
@@ -29,12 +30,15 @@ from __future__ import annotations
 import difflib
 import functools
 import os
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Callable, Iterator, Sequence
+from http import HTTPStatus
 from typing import Any, TypeVar
 
 from ..volume import Volume
-from . import local
+from . import network
 from .errors import SourceError, one_line
+from .ome_zarr import read_ome_zarr
 from .spec import SourceSpec, TomogramFilter
 
 __all__ = ["PORTAL_API_ENV", "PORTAL_REGION", "choose_tomogram", "read_portal"]
@@ -46,6 +50,7 @@ _PORTAL_WEBSITE = "https://cryoetdataportal.czscience.com"
 _SPACING_TOLERANCE = 5e-4  # the portal writes voxel spacings with three decimals
 
 T = TypeVar("T")
+_TOO_MANY_ERRORS = re.compile(r"too many (\d{3}) error responses")
 
 
 def _import_portal_client(source: str) -> Any:
@@ -62,7 +67,7 @@ def _import_portal_client(source: str) -> Any:
 
 @functools.lru_cache(maxsize=4)
 def _client(url: str | None) -> Any:
-    """A portal client for ``url`` (None: the portal's own) whose requests use ``local.network_settings()``.
+    """A portal client for ``url`` (None: the portal's own) whose requests use ``network.network_settings()``.
 
     Kept per URL: building one parses the client's GraphQL schema, which takes about half a second.
     """
@@ -74,7 +79,7 @@ def _client(url: str | None) -> Any:
     def get_client_with_timeouts() -> Any:
         # The client builds a new transport for every query, with 3 retries and no timeout.
         gql_client = make_gql_client()
-        settings = local.network_settings()
+        settings = network.network_settings()
         gql_client.transport.default_timeout = (settings.connect_timeout, settings.read_timeout)
         gql_client.transport.retries = settings.attempts - 1
         return gql_client
@@ -83,10 +88,8 @@ def _client(url: str | None) -> Any:
     return client
 
 
-def _timed_out(error: BaseException) -> bool:
-    """Whether a failed request ended in a timeout, however deep the client library wrapped it."""
-    import urllib3.exceptions
-
+def _causes(error: BaseException) -> Iterator[BaseException]:
+    """``error`` and every exception it wraps, however deep the client libraries wrapped it."""
     seen: set[int] = set()
     pending: list[object] = [error]
     while pending:
@@ -94,13 +97,35 @@ def _timed_out(error: BaseException) -> bool:
         if not isinstance(current, BaseException) or id(current) in seen:
             continue
         seen.add(id(current))
-        if isinstance(current, (TimeoutError, urllib3.exceptions.TimeoutError)) and not isinstance(
-            current,
-            urllib3.exceptions.NewConnectionError,  # a refused connection, a subclass for history's sake
-        ):
-            return True
+        yield current
         pending += [current.__cause__, current.__context__, getattr(current, "reason", None), *current.args]
-    return False
+
+
+def _timed_out(error: BaseException) -> bool:
+    """Whether a failed request ended in a timeout."""
+    import urllib3.exceptions
+
+    return any(
+        isinstance(cause, (TimeoutError, urllib3.exceptions.TimeoutError))
+        # a refused connection is a NewConnectionError, a subclass of TimeoutError for history's sake
+        and not isinstance(cause, urllib3.exceptions.NewConnectionError)
+        for cause in _causes(error)
+    )
+
+
+def _http_status(error: BaseException) -> int | None:
+    """The HTTP status the server answered a failed request with (the last try's), if it answered."""
+    for cause in _causes(error):
+        code = getattr(cause, "code", None)
+        if isinstance(code, int) and 100 <= code < 600:
+            return code
+        status = getattr(getattr(cause, "response", None), "status_code", None)
+        if isinstance(status, int):
+            return status
+        too_many = _TOO_MANY_ERRORS.search(str(cause))  # urllib3 gave up retrying these statuses
+        if too_many:
+            return int(too_many.group(1))
+    return None
 
 
 def _query(client: Any, run_query: Callable[[], T]) -> T:
@@ -122,6 +147,17 @@ def _query(client: Any, run_query: Callable[[], T]) -> T:
             f"check that {PORTAL_API_ENV} (if set) names the portal's GraphQL endpoint"
         ) from error
     except (requests.RequestException, TransportError) as error:
+        status = _http_status(error)
+        if status is not None:
+            try:
+                phrase = HTTPStatus(status).phrase
+            except ValueError:
+                phrase = "a status HTTP does not define"
+            raise SourceError(
+                f"the CryoET Data Portal API at {client.url} answered HTTP {status} ({phrase}) after "
+                f"{network.network_settings().attempts} attempt(s); the server has a problem: retry later, or "
+                f"check {PORTAL_API_ENV} if it is set"
+            ) from error
         if not _timed_out(error):
             raise SourceError(
                 f"cannot reach the CryoET Data Portal API at {client.url} ({one_line(error)}); check the network "
@@ -129,8 +165,8 @@ def _query(client: Any, run_query: Callable[[], T]) -> T:
             ) from error
         raise SourceError(
             f"no answer from the CryoET Data Portal API at {client.url} ({one_line(error)}) with "
-            f"{local.network_settings().describe()}; retry later, or allow more with "
-            f"{local.NETWORK_ENV['read_timeout']} and {local.NETWORK_ENV['attempts']}"
+            f"{network.network_settings().describe()}; retry later, or allow more with "
+            f"{network.NETWORK_ENV['read_timeout']} and {network.NETWORK_ENV['attempts']}"
         ) from error
 
 
@@ -212,15 +248,28 @@ def choose_tomogram(tomograms: Sequence[Any], wanted: TomogramFilter, *, where: 
     return min(matching, key=_rank)
 
 
-def read_portal(spec: SourceSpec, *, progress: bool = False) -> Volume:
-    """Resolve a ``portal:`` source to one tomogram and read its crop (see the module docstring)."""
+def read_portal(
+    spec: SourceSpec,
+    *,
+    progress: bool = False,
+    before_reading: Callable[[tuple[int, ...], Any], None] | None = None,
+) -> Volume:
+    """Resolve a ``portal:`` source to one tomogram and read its crop (see the module docstring).
+
+    ``before_reading`` is called with the crop's shape and data type before any chunk is fetched.
+    """
     source = str(spec)
     portal = _import_portal_client(source)
     client = _client(os.environ.get(PORTAL_API_ENV) or None)
     Tomogram = portal.Tomogram
-    with local.waiting_notice(f"the CryoET Data Portal API at {client.url}", progress):
+
+    def find_tomograms(heard: Callable[[], None]) -> tuple[Any, list[Any]]:
         run = _find_run(client, portal, spec.dataset_id, spec.run_name)
-        tomograms = _query(client, lambda: Tomogram.find(client, [Tomogram.run_id == run.id]))
+        heard()
+        return run, _query(client, lambda: Tomogram.find(client, [Tomogram.run_id == run.id]))
+
+    what = f"the CryoET Data Portal API at {client.url}"
+    run, tomograms = network.run_with_deadline(what, find_tomograms, notices=progress)
     where = f"run {run.name} of dataset {spec.dataset_id}"
     tomogram = choose_tomogram(tomograms, spec.tomogram or TomogramFilter(), where=where)
     if not tomogram.s3_omezarr_dir:
@@ -228,13 +277,14 @@ def read_portal(spec: SourceSpec, *, progress: bool = False) -> Volume:
             f"tomogram {tomogram.id} of {where} has no OME-Zarr on the portal; pick another with ?tomogram=ID"
         )
     assert spec.level is not None  # portal sources always have a level
-    volume = local.read_ome_zarr(
+    volume = read_ome_zarr(
         tomogram.s3_omezarr_dir,
         level=spec.level,
         crop=spec.crop,
         source=source,
-        storage_options=local.s3_storage_options(region=PORTAL_REGION),
+        storage_options=network.s3_storage_options(region=PORTAL_REGION),
         progress=progress,
+        before_reading=before_reading,
     )
     provenance = {
         **volume.provenance,
@@ -260,7 +310,12 @@ def list_runs(dataset_id: int) -> list[str]:
     portal = _import_portal_client(f"portal:{dataset_id}")
     client = _client(os.environ.get(PORTAL_API_ENV) or None)
     Run = portal.Run
-    names = sorted({run.name for run in _query(client, lambda: Run.find(client, [Run.dataset_id == dataset_id]))})
+    runs = network.run_with_deadline(
+        f"the CryoET Data Portal API at {client.url}",
+        lambda heard: _query(client, lambda: Run.find(client, [Run.dataset_id == dataset_id])),
+        notices=False,
+    )
+    names = sorted({run.name for run in runs})
     if not names:
         raise SourceError(
             f"the CryoET Data Portal lists no runs for dataset {dataset_id}; check the id on {_PORTAL_WEBSITE}"

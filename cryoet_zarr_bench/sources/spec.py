@@ -10,6 +10,7 @@ A source is a base, optionally followed by ``?`` and ``&``-separated options::
                                                 micrograph is a one-slice volume; .gz/.bz2-compressed too)
     path/to/tomo.zarr?level=1                   OME-Zarr directory, or an s3:// / https:// URL
     path/to/vol.npy?dtype=float32               NumPy .npy file
+    vol.npy?dtype=int16&lossy=yes               a conversion that changes values, asked for explicitly
 
 Options, and the kinds of source that accept them:
 
@@ -23,6 +24,7 @@ Options, and the kinds of source that accept them:
 ``level=N``         portal, zarr    OME-Zarr multiscale level (default 0)
 ``crop=C``          all             ``centre:N``, ``centre:Z,Y,X``, ``z0:z1,y0:y1,x0:x1`` or ``full``
 ``dtype=D``         all             convert to this numpy dtype (default: keep the stored dtype)
+``lossy=yes``       all             with ``dtype``: convert even if values change (see :mod:`.convert`)
 ``halves=A,B``      all but synth.  two half-volumes (odd/even tomograms) of the same geometry, for the
                                     noise σ and the half-map FSC; a relative path is taken from the
                                     volume's own directory (the working directory for the portal)
@@ -66,11 +68,13 @@ MRC_SUFFIXES = (".mrc", ".rec", ".map", ".mrcs")
 COMPRESSED_SUFFIXES = (".gz", ".bz2")
 
 _OPTIONS_BY_KIND = {
-    "synthetic": ("shape", "seed", "crop", "dtype", "sigma"),
-    "portal": ("spacing", "processing", "method", "tomogram", "crop", "level", "dtype", "halves", "sigma"),
-    "zarr": ("crop", "level", "dtype", "halves", "sigma"),
-    "mrc": ("crop", "dtype", "halves", "sigma"),
-    "npy": ("crop", "dtype", "halves", "sigma"),
+    "synthetic": ("shape", "seed", "crop", "dtype", "lossy", "sigma"),
+    "portal": (
+        "spacing", "processing", "method", "tomogram", "crop", "level", "dtype", "lossy", "halves", "sigma"
+    ),  # fmt: skip
+    "zarr": ("crop", "level", "dtype", "lossy", "halves", "sigma"),
+    "mrc": ("crop", "dtype", "lossy", "halves", "sigma"),
+    "npy": ("crop", "dtype", "lossy", "halves", "sigma"),
 }
 _PORTAL_LOCATION = re.compile(r"(\d+)/([^/]+)")
 
@@ -126,6 +130,9 @@ class SourceSpec:
         OME-Zarr multiscale level (portal and zarr, default 0; else None).
     dtype
         Numpy dtype name to convert to, or None to keep the stored dtype.
+    lossy
+        Convert to ``dtype`` even where values change (NaN into integers, rounding, clipping); without it
+        such a conversion is refused.
     halves
         Paths (or URLs) of two half-volumes of the same geometry, or None; they are read with the same crop,
         level and dtype as the volume.
@@ -141,6 +148,7 @@ class SourceSpec:
     crop: Crop | None = None
     level: int | None = None
     dtype: str | None = None
+    lossy: bool = False
     halves: tuple[str, str] | None = None
     sigma: float | None = None
 
@@ -177,6 +185,8 @@ class SourceSpec:
             raise SourceError(f"level must be a non-negative integer, got {self.level}")
         if self.dtype is not None:
             object.__setattr__(self, "dtype", _dtype_name(self.dtype))
+        elif self.lossy:
+            raise SourceError("lossy=yes allows a lossy dtype conversion: give it with dtype=, or leave it")
         if self.sigma is not None and not (np.isfinite(self.sigma) and self.sigma > 0):
             raise SourceError(f"sigma must be a positive number (the noise σ in data units), got {self.sigma}")
         if self.halves is not None:
@@ -242,6 +252,8 @@ class SourceSpec:
             pairs.append(("level", str(self.level)))
         if self.dtype is not None:
             pairs.append(("dtype", self.dtype))
+        if self.lossy:
+            pairs.append(("lossy", "yes"))
         if self.halves is not None:
             pairs.append(("halves", ",".join(self.halves)))
         if self.sigma is not None:
@@ -262,6 +274,24 @@ def _dtype_name(text: str) -> str:
     if dtype is None or dtype.kind not in "iuf":
         raise SourceError(f"dtype must name an integer or float numpy dtype (e.g. float32), got {text!r}")
     return dtype.name
+
+
+def _yes(text: str, what: str) -> bool:
+    if text != "yes":
+        raise SourceError(f"{what} takes only yes (leave it out for no), got {text!r}")
+    return True
+
+
+def _check_encodable(base: str) -> None:
+    """Refuse a path that holds bytes that are not UTF-8 (Python keeps them as lone surrogates), which no
+    cache sidecar, store path or table could record."""
+    try:
+        base.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = base.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        raise SourceError(
+            f"the path {shown} holds bytes that are not UTF-8; rename the file, or link it under a UTF-8 name"
+        ) from None
 
 
 def _kind_of(base: str) -> str:
@@ -312,6 +342,7 @@ def parse_source(text: str) -> SourceSpec:
     base, _, query = text.strip().partition("?")
     if not base:
         raise SourceError("empty source: give synthetic, portal:DATASET/RUN, or a .mrc/.npy/.zarr path")
+    _check_encodable(base)
     kind = _kind_of(base)
     options = _split_options(query, kind)
     tomogram = None
@@ -343,6 +374,7 @@ def parse_source(text: str) -> SourceSpec:
         crop=crop,
         level=unsigned(options["level"], "level") if "level" in options else None,
         dtype=options.get("dtype"),
+        lossy=_yes(options["lossy"], "lossy") if "lossy" in options else False,
         halves=tuple(options["halves"].split(",")) if "halves" in options else None,  # type: ignore[arg-type]
         sigma=_positive_number(options["sigma"], "sigma") if "sigma" in options else None,
     )

@@ -10,13 +10,22 @@ Dask, pyarrow and matplotlib are needed only here (the ``survey`` extra).
 """
 
 from .inputs import expand_inputs
-from .summary import CodecSummary, Extrapolation, extrapolate, format_summary, summarise, survey_report
-from .table import SurveyTable
+from .summary import (
+    CodecSummary,
+    Extrapolation,
+    extrapolate,
+    format_summary,
+    summarise,
+    survey_report,
+    volume_notes,
+)
+from .table import SurveyError, SurveyTable
 from .tasks import SurveyTask, run_task
 
 __all__ = [
     "CodecSummary",
     "Extrapolation",
+    "SurveyError",
     "SurveyTable",
     "SurveyTask",
     "expand_inputs",
@@ -25,4 +34,5 @@ __all__ = [
     "run_task",
     "summarise",
     "survey_report",
+    "volume_notes",
 ]

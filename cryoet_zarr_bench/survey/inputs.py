@@ -25,6 +25,12 @@ def _with_options(base: str, options: str) -> str:
 
 def _folder_sources(folder: Path, options: str) -> list[str]:
     found = sorted(path for path in folder.iterdir() if path.name.lower().endswith(_TOMOGRAM_SUFFIXES))
+    for path in found:
+        if path.is_symlink() and not path.exists():
+            raise SourceError(
+                f"{path} is a symbolic link that leads nowhere (a loop, or a missing target); remove it, or "
+                "survey the other files by name"
+            )
     if not found:
         raise SourceError(
             f"the folder {folder} holds no tomograms (files or directories ending in "

@@ -6,26 +6,50 @@ tasks depend on it and check that they read the same bytes.  The client writes e
 submits only the rows the table lacks.  A task whose worker dies is run again on another worker by the
 scheduler (``distributed.scheduler.allowed-failures`` times); a task that raises is tried again up to
 ``RETRIES`` times and then reported as failed, without stopping the others, except when it raised a
-:class:`~cryoet_zarr_bench.sources.SourceError` (a volume that cannot be read: trying again would not help).
+:class:`~cryoet_zarr_bench.errors.UserError` (a volume that cannot be read, a codec that cannot store it:
+trying again would not help).
+
+A local cluster's workers run in a directory of the survey's own (their temporary files and Dask's scratch
+space), removed once they are closed, and outside the terminal's process group (:mod:`.worker_setup`), so
+Ctrl-C or SIGTERM stops the survey in order and leaves nothing behind.  An existing cluster
+(``--scheduler``) is checked to answer within Dask's connect timeout before anything is submitted.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import logging
+import shutil
+import signal
 import sys
+import tempfile
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from ..sources.errors import SourceError, one_line
-from .table import SurveyTable
+from .._orphans import owner_tag, remove_orphans
+from ..errors import UserError
+from ..sources.errors import one_line
+from .table import SurveyError, SurveyTable
 from .tasks import SurveyTask, acquire_checksum, run_task
 
-__all__ = ["RETRIES", "SurveyOutcome", "local_client", "print_progress", "run_survey", "survey_tasks"]
+__all__ = [
+    "RETRIES",
+    "SurveyOutcome",
+    "connect",
+    "local_client",
+    "print_progress",
+    "run_survey",
+    "survey_tasks",
+]
 
 #: How often a task that raised is tried again before it is reported as failed.
 RETRIES = 2
+#: Name prefix of a local cluster's working directory (with the owner's process id, see ``_orphans``).
+WORKDIR_PREFIX = "cryoet-zarr-bench-survey-"
 
 
 def survey_tasks(
@@ -51,20 +75,86 @@ class SurveyOutcome:
 
 
 @contextlib.contextmanager
+def _interrupts_ignored() -> Iterator[None]:
+    """Ctrl-C ignored in this process meanwhile, so the worker processes it starts inherit that (until their
+    :mod:`.worker_setup` takes them out of the process group)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@contextlib.contextmanager
 def local_client(workers: int, *, memory_limit: str = "auto") -> Iterator[object]:
-    """A client of a new ``LocalCluster`` of ``workers`` single-threaded worker processes."""
+    """A client of a new ``LocalCluster`` of ``workers`` single-threaded worker processes (see the module
+    docstring for their directory and process group)."""
+    import dask.config
     from dask.distributed import Client, LocalCluster
 
-    # The survey reports each failed task in one line; the workers' own logs would repeat it as tracebacks.
-    with LocalCluster(
-        n_workers=workers,
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=None,
-        memory_limit=memory_limit,
-        silence_logs=logging.CRITICAL,
-    ) as cluster, Client(cluster) as client:
-        yield client
+    temporary = Path(tempfile.gettempdir())
+    remove_orphans(temporary, WORKDIR_PREFIX)
+    workdir = Path(tempfile.mkdtemp(prefix=f"{WORKDIR_PREFIX}{owner_tag()}", dir=temporary))
+    try:
+        with contextlib.ExitStack() as stack:
+            stack.enter_context(dask.config.set({"temporary-directory": str(workdir)}))  # Dask's scratch
+            with _interrupts_ignored():
+                # The survey reports each failed task in one line; workers' logs would repeat it.
+                cluster = stack.enter_context(
+                    LocalCluster(
+                        n_workers=workers,
+                        threads_per_worker=1,
+                        processes=True,
+                        dashboard_address=None,
+                        memory_limit=memory_limit,
+                        silence_logs=logging.CRITICAL,
+                        env={"TMPDIR": str(workdir)},
+                        preload=[f"{__package__}.worker_setup"],
+                    )
+                )
+            yield stack.enter_context(Client(cluster))
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def connect(address: str, *, timeout: float | None = None) -> object:
+    """A client of the existing Dask scheduler at ``address``, once it has answered a handshake.
+
+    ``timeout`` (default: Dask's ``distributed.comm.timeouts.connect``) bounds the whole check, the
+    handshake included, which Dask's own client would wait for forever.
+
+    Raises
+    ------
+    SurveyError
+        If the address is malformed, or nothing there answers as a Dask scheduler in time.
+    """
+    import dask.config
+    from dask.distributed import Client
+    from dask.utils import parse_timedelta
+    from distributed.comm import connect as open_comm
+
+    if timeout is None:
+        timeout = parse_timedelta(dask.config.get("distributed.comm.timeouts.connect"), default="seconds")
+
+    async def handshake() -> None:
+        comm = await asyncio.wait_for(open_comm(address, timeout=timeout), timeout)
+        await comm.close()
+
+    try:
+        asyncio.run(handshake())
+    except (ValueError, TypeError) as error:
+        raise SurveyError(
+            f"--scheduler {address!r} is not a Dask address ({one_line(error)}); write tcp://HOST:PORT"
+        ) from None
+    except (OSError, TimeoutError) as error:
+        raise SurveyError(
+            f"no Dask scheduler answered at {address} within {timeout:g} s ({one_line(error)}); check the "
+            "address and that the scheduler runs (DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT waits longer)"
+        ) from None
+    return Client(address, timeout=timeout)
 
 
 def _dask_key(prefix: str, text: str) -> str:
@@ -105,7 +195,7 @@ def run_survey(
         task, attempt = attempts.pop(future)
         if future.status != "finished":
             error = future.exception()
-            if attempt < RETRIES and not isinstance(error, SourceError):
+            if attempt < RETRIES and not isinstance(error, UserError):
                 retry = submit(task, attempt + 1)
                 attempts[retry] = (task, attempt + 1)
                 pending.add(retry)
@@ -121,12 +211,14 @@ def run_survey(
     return outcome
 
 
-def print_progress(stream=sys.stderr) -> Callable[[dict, int, int], None]:
-    """An ``on_row`` callback: a tqdm bar on a terminal, one plain line per row otherwise."""
+def print_progress(stream=None) -> Callable[[dict, int, int], None]:
+    """An ``on_row`` callback: a tqdm bar on a terminal, one plain line per row otherwise (on ``stream``,
+    by default the standard error of the moment)."""
     bar = None
 
     def report(row: dict, finished: int, total: int) -> None:
-        nonlocal bar
+        nonlocal bar, stream
+        stream = stream or sys.stderr
         if stream.isatty():
             if bar is None:
                 from tqdm import tqdm

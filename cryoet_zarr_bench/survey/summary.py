@@ -34,6 +34,7 @@ __all__ = [
     "summarise",
     "survey_report",
     "t_quantile_975",
+    "volume_notes",
 ]
 
 #: How the portal stores tomograms today: the baseline a saving is measured against.
@@ -199,6 +200,17 @@ def survey_report(
     if portal_bytes is not None:
         extrapolations += extrapolate(rows, scope="the portal", raw_bytes=portal_bytes)
     return summarise(rows), extrapolations
+
+
+def volume_notes(rows: Iterable[dict[str, Any]]) -> list[str]:
+    """What the volumes' provenance notes (missing chunks, a lossy conversion, bytes a header leaves out),
+    once per volume, as ``source: note`` lines."""
+    notes: dict[str, None] = {}
+    for row in rows:
+        provenance = json.loads(row.get("provenance") or "{}")
+        for note in provenance.get("notes", []):
+            notes[f"{row['source']}: {note}"] = None
+    return list(notes)
 
 
 def _gigabytes(value: float) -> str:

@@ -9,12 +9,18 @@ which skip the hidden temporary files.
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 from typing import Any
 
 from .._atomic import write_file
+from ..errors import UserError
 
-__all__ = ["SurveyTable"]
+__all__ = ["SurveyError", "SurveyTable"]
+
+
+class SurveyError(UserError):
+    """A survey cannot run as asked (its table, its cluster); the message says why and what to do."""
 
 
 class SurveyTable:
@@ -29,6 +35,22 @@ class SurveyTable:
     def _parts(self) -> list[Path]:
         return sorted(self.path.glob("[!._]*.parquet")) if self.path.is_dir() else []
 
+    def check_writable(self) -> None:
+        """Raise :class:`SurveyError` unless rows can be written (checked before any task runs)."""
+        if self.path.exists() and not self.path.is_dir():
+            raise SurveyError(
+                f"{self.path} is a file, not a survey table (a directory of Parquet files); choose another "
+                "--table"
+            )
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            tempfile.TemporaryFile(dir=self.path).close()
+        except OSError as error:
+            raise SurveyError(
+                f"cannot write the survey table {self.path} ({error.strerror or error}); choose another "
+                "--table"
+            ) from None
+
     def done_keys(self) -> set[str]:
         """Keys of the rows already in the table."""
         return {part.stem for part in self._parts()}
@@ -39,7 +61,13 @@ class SurveyTable:
         import pyarrow.parquet as pq
 
         table = pa.Table.from_pylist([row])
-        write_file(self.path / f"{row['key']}.parquet", lambda stream: pq.write_table(table, stream))
+        try:
+            write_file(self.path / f"{row['key']}.parquet", lambda stream: pq.write_table(table, stream))
+        except OSError as error:
+            raise SurveyError(
+                f"cannot write a row to the survey table {self.path} ({error.strerror or error}); the rows "
+                "written so far are kept: make room and run the survey again to add the others"
+            ) from None
 
     def rows(self) -> list[dict[str, Any]]:
         """Every row, ordered by source, codec and the remaining settings."""
