@@ -235,6 +235,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     ).stdout.strip()
     if not commit:
         raise CommandError(f"{settings.repo} is not a git checkout with a commit; asv records results per commit")
+    asv_run.stop_orphaned_forkservers(settings.benchmark_dir)  # left by a bench killed outright
     benchmarks = asv_run.plan_suite(settings.benchmark_dir, environ)
     modules = [module for module in suite.modules() if any(b.module == module for b in benchmarks)]
     environments = read_environments(config) if args.matrix else []

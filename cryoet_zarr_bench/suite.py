@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ._atomic import write_file
+from .errors import UserError
 from .access import STORES
 from .codecs import CODEC_SETS, CodecSpecError, codec_set, is_noise_tied
 from .layouts import parse_layout
@@ -91,11 +92,11 @@ _STUDY_NAMES = tuple(study.name for study in STUDIES)
 STUDY_CODEC_SET = "study"
 
 
-class SuiteSettingsError(ValueError):
+class SuiteSettingsError(UserError, ValueError):
     """A suite setting (an environment variable) that cannot be used; the message is one line."""
 
 
-class ChecksumMismatchError(RuntimeError):
+class ChecksumMismatchError(UserError, RuntimeError):
     """This environment reads other bytes than the suite's expected volume."""
 
 

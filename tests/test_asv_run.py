@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 from support import REPO_ROOT, SUITE_VARIABLES
 
-from cryoet_zarr_bench.asv_run import OutputSummary, PlanError, estimate_seconds, format_duration, plan_suite
+from cryoet_zarr_bench.asv_run import (
+    OutputSummary,
+    PlanError,
+    estimate_seconds,
+    format_duration,
+    plan_suite,
+    stop_orphaned_forkservers,
+)
 from cryoet_zarr_bench.suite import CORE_MODULES, STUDIES, STUDIES_ENV
 
 pytest.importorskip("asv")
@@ -139,3 +146,38 @@ def test_the_estimate_grows_with_sampling_environments_and_studies() -> None:
 @pytest.mark.parametrize(("seconds", "text"), [(0.2, "1 s"), (42, "42 s"), (600, "10 min"), (7260, "2 h 1 min")])
 def test_durations_read_naturally(seconds, text) -> None:
     assert format_duration(seconds) == text
+
+
+def test_a_forkserver_left_by_a_killed_run_is_stopped_and_its_folder_removed(tmp_path) -> None:
+    """asv starts its forkserver in a process group of its own, so a bench killed outright leaves it running;
+    the next bench ends it (its parent is no asv process) and removes its socket folder, and leaves another
+    suite's alone."""
+    import subprocess
+    import sys
+    import time
+
+    sockets = tmp_path / "asv-forkserver-abc"
+    sockets.mkdir()
+    other = tmp_path / "elsewhere"
+    sleeper = "import time; time.sleep(60)"
+
+    def orphan(benchmark_dir):
+        # The shell starts the server and exits at once: the server's parent is then no asv process.
+        server = f"{sys.executable} -c '{sleeper}' run_server {benchmark_dir} {sockets / 'socket'}"
+        command = f"{server} >/dev/null 2>&1 & echo $!"
+        return int(subprocess.run(["sh", "-c", command], capture_output=True, text=True, check=True).stdout)
+
+    ours, theirs = orphan(BENCHMARKS.resolve()), orphan(other)
+    try:
+        time.sleep(0.3)
+        assert stop_orphaned_forkservers(BENCHMARKS) == [ours]
+        assert not sockets.exists()
+        for _ in range(50):
+            if subprocess.run(["kill", "-0", str(ours)], capture_output=True).returncode != 0:
+                break
+            time.sleep(0.1)
+        else:
+            raise AssertionError("the orphaned forkserver is still running")
+        assert subprocess.run(["kill", "-0", str(theirs)], capture_output=True).returncode == 0
+    finally:
+        subprocess.run(["kill", str(ours), str(theirs)], capture_output=True)
