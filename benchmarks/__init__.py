@@ -59,6 +59,10 @@ RUNTIME = SETTINGS.runtime
 ZARR_FORMATS = [2, 3]
 PARAMS = [CODECS, CHUNKS, ZARR_FORMATS]
 PARAM_NAMES = ["codec", "chunks", "zarr_format"]
+#: Rounds of the core's timings: asv takes a timing's samples in this many rounds, each a pass over the whole
+#: run, so they spread over it and a comparison sees the machine's drift (±10-20% over seconds on a shared
+#: 2-core virtual machine) in both of its sides alike.
+ROUNDS = 12
 
 
 def only_if(selected):
@@ -184,3 +188,14 @@ class VolumeBenchmark:
         # asv calls teardown even when setup skipped the case (before making a workdir).
         if hasattr(self, "workdir"):
             shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+class StoreRead(VolumeBenchmark):
+    """Reads of the whole array from the case's read store, whose files ``page_cache_state`` sets up (in or out
+    of the page cache) before every sample."""
+
+    def setup(self, volume, codec, chunks, zarr_format):
+        super().setup(volume, codec, chunks, zarr_format)
+        self.store = read_store(volume, codec, chunks, zarr_format)
+        self.array = self.store.open()
+        self.page_cache_state(self.store)

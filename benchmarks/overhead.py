@@ -13,16 +13,17 @@ from cryoet_zarr_bench.measure import same_bits
 from cryoet_zarr_bench.runtime import Runtime
 from cryoet_zarr_bench.stores import decode_chunks, parse_chunks
 
-from . import CHUNKS, LOSSLESS_CODECS, ZARR_FORMATS, VolumeBenchmark, memory_store, only_if
+from . import CHUNKS, LOSSLESS_CODECS, ROUNDS, ZARR_FORMATS, VolumeBenchmark, memory_store, only_if
 
 
 @only_if(LOSSLESS_CODECS)
 class ZarrOverhead(VolumeBenchmark):
-    version = "3"
+    version = "4"
     params = [LOSSLESS_CODECS, CHUNKS, ZARR_FORMATS]
     runtime = Runtime(threads=1)
-    # Reading is idempotent: many samples, each cheap to set up (the store is written once per process).
-    repeat = (10, 30, 5.0)
+    # Idempotent and cheap to set up (the store is written once per process): samples in many short rounds.
+    rounds = ROUNDS
+    repeat = 3
 
     def setup(self, volume, codec, chunks, zarr_format):
         super().setup(volume, codec, chunks, zarr_format)

@@ -67,7 +67,7 @@ _SECONDS_PER_CASE = {
     "engines": (0.26, 0.55),
     "full_size": (8.2, 7.8),
     "parallel": (0.11, 0.31),
-    "repeatability": (0.32, 0.41),
+    "machine": (0.2, 0.5),
 }
 _DEFAULT_SECONDS_PER_CASE = (0.1, 0.5)
 #: What one ``asv run`` costs besides its benchmarks (start-up, discovery, the forkserver's imports).

@@ -7,7 +7,7 @@ what it accepts.
 **Tiers.** By default the suite is its release-tracking core (:data:`CORE_MODULES`: ratios, chunk and metadata
 bytes, writes and reads, zarr's overhead, what each environment ran with), short enough to run in every
 environment of the release matrix. The studies (:data:`STUDIES`: the codec study, layouts and access, engines,
-full-size recompression, parallel speed-up, timing repeatability) are opt-in, by ``CRYOET_ZARR_BENCH_STUDIES=codec,layout`` (or
+full-size recompression, parallel speed-up, what depends on the machine) are opt-in, by ``CRYOET_ZARR_BENCH_STUDIES=codec,layout`` (or
 ``all``); a study that is not selected defines no benchmarks at all.
 
 Environments of a release matrix differ in numpy as well as zarr and numcodecs, and the synthetic volume is
@@ -85,7 +85,7 @@ STUDIES = (
     Study("engines", ("engines",), "zarr-python, TensorStore and zarrs writing and reading the same arrays"),
     Study("full-size", ("full_size",), "recompressing portal-sized tomograms in bounded memory"),
     Study("parallel", ("parallel",), "the same write and read at one thread and at every core"),
-    Study("repeatability", ("repeatability",), "how repeatable a warm read's time is on this machine"),
+    Study("machine", ("machine",), "cold (disk) reads, the memory an operation adds, a read's repeatability"),
 )
 _STUDY_NAMES = tuple(study.name for study in STUDIES)
 #: The codec study's codecs unless ``CRYOET_ZARR_BENCH_CODECS`` names others.

@@ -41,7 +41,7 @@ BAD_SETTINGS = [
     (SOURCE_ENV, "/nowhere/tomo.mrc", "no such file or directory: /nowhere/tomo.mrc"),
     (CHECKSUM_ENV, "abc", "sha256:<64 hex digits>"),
     (CODECS_ENV, "step-1%+pcodec-8", "every codec named is tied to the noise"),
-    (STUDIES_ENV, "codecs", "no study named codecs; give some of codec, layout, engines, full-size, parallel, repeatability"),
+    (STUDIES_ENV, "codecs", "no study named codecs; give some of codec, layout, engines, full-size, parallel, machine"),
     (LAYOUTS_ENV, "shard7", "cannot parse layout 'shard7'"),
     (STORES_ENV, "memroy,ftp", "no store named memroy, ftp; give some of local, memory, s3, s3+latency"),
     (FULL_SIZES_ENV, "huge", "give comma-separated volume shapes, each one edge (512) or three (184x630x630)"),
@@ -73,7 +73,7 @@ def test_studies_are_opt_in_and_each_adds_its_module():
     assert settings.runs("codec") and not settings.runs("layout")
     assert settings.modules() == (*CORE_MODULES, "study", "study_use", "parallel")
     assert SuiteSettings.from_env({STUDIES_ENV: "all"}).studies == (
-        "codec", "layout", "engines", "full-size", "parallel", "repeatability",
+        "codec", "layout", "engines", "full-size", "parallel", "machine",
     )
     with pytest.raises(ValueError, match="no study named 'layouts'"):
         settings.runs("layouts")
