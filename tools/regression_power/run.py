@@ -13,7 +13,9 @@ between the two commits), at the suite's default sampling, and counts:
 - A/A: runs where asv reports any benchmark changed, worse or better (a false alarm).
 
 It prints each run's verdict as it goes and a summary at the end, and writes every run's flagged rows to
-``<workdir>/runs.json``.  A run takes a few minutes on a 2-core machine; run it on a quiet one.
+``<workdir>/runs.json``; each run's results are kept in ``<workdir>/kept/<kind>-<n>/``, so that
+``asv compare --factor F`` can judge them again at another factor (``--results-dir``).  A run takes a few
+minutes on a 2-core machine; run it on a quiet one.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from cryoet_zarr_bench.asv_config import read_settings  # noqa: E402
 #: numcodecs classes by this project's codec family (the slowdown applies to every codec using the class).
 CODEC_CLASSES = {"zstd": "numcodecs.zstd:Zstd", "blosc": "numcodecs.blosc:Blosc", "gzip": "numcodecs.gzip:GZip"}
 MACHINE = "regression-power"
-_ROW = re.compile(r"^\|\s*(?P<mark>[+\-!])\s*\|(?P<before>[^|]*)\|(?P<after>[^|]*)\|(?P<ratio>[^|]*)\|(?P<name>[^|]*)\|")
+_ROW = re.compile(r"^\|\s*(?P<mark>[+\-!~x ]?)\s*\|(?P<before>[^|]*)\|(?P<after>[^|]*)\|(?P<ratio>[^|]*)\|(?P<name>[^|]*)\|")
 
 
 def git(repo: Path, *args: str) -> str:
@@ -86,9 +88,11 @@ def write_config(workdir: Path, repo: Path, environment: str) -> Path:
 
 
 def continuous(config: Path, base: str, tip: str, factor: float, bench: str | None, log: Path) -> list[dict]:
-    """``asv continuous`` of ``tip`` against ``base``: the rows it reports changed."""
-    command = [sys.executable, "-m", "asv", "continuous", "--config", str(config), "--machine", MACHINE,
-               "--factor", str(factor), *(["--bench", bench] if bench else []), base, tip]  # fmt: skip
+    """``asv continuous`` of ``tip`` against ``base``: every row of its table (changed ones marked + or -)."""
+    command = [
+        sys.executable, "-m", "asv", "continuous", "--config", str(config), "--machine", MACHINE,
+        "--factor", str(factor), "--no-only-changed", *(["--bench", bench] if bench else []), base, tip,
+    ]  # fmt: skip
     completed = subprocess.run(command, cwd=config.parent, capture_output=True, text=True, check=False)
     with log.open("a", encoding="utf-8") as stream:
         stream.write(f"$ {' '.join(command)}\n{completed.stdout}{completed.stderr}\n")
@@ -97,7 +101,7 @@ def continuous(config: Path, base: str, tip: str, factor: float, bench: str | No
     return [
         {key: match[key].strip() for key in ("mark", "before", "after", "ratio", "name")}
         for match in map(_ROW.match, completed.stdout.splitlines())
-        if match
+        if match and not match["name"].strip().startswith("Benchmark")
     ]
 
 
@@ -131,12 +135,14 @@ def main() -> None:
             start = time.monotonic()
             rows = continuous(config, base, tip, args.factor, args.bench, log)
             seconds = time.monotonic() - start
+            shutil.copytree(args.workdir / "results", args.workdir / "kept" / f"{kind.replace('/', '')}-{number}")
+            changed = [row for row in rows if row["mark"] in "+-" and row["mark"]]
             if kind == "A/B":
-                hit = any(row["mark"] == "+" and f"'{args.codec}'" in row["name"] for row in rows)
+                hit = any(row["mark"] == "+" and f"'{args.codec}'" in row["name"] for row in changed)
             else:
-                hit = bool(rows)
+                hit = bool(changed)
             runs.append({"kind": kind, "run": number, "flagged": hit, "rows": rows, "seconds": round(seconds)})
-            names = "; ".join(f"{row['mark']} {row['ratio']} {row['name']}" for row in rows) or "nothing"
+            names = "; ".join(f"{row['mark']} {row['ratio']} {row['name']}" for row in changed) or "nothing"
             print(f"{kind} {number}: {'FLAGGED' if hit else 'not flagged'} in {seconds:.0f} s: {names}", flush=True)
             (args.workdir / "runs.json").write_text(json.dumps(runs, indent=2), encoding="utf-8")
 
