@@ -4,9 +4,9 @@
 
 In a scratch clone of this checkout's HEAD (commit A) the tool makes two commits on top: A2, empty (the same
 tree: any change asv reports between A and A2 is a false alarm), and B, which slows one numcodecs codec's
-``encode`` and ``decode`` by ``--slowdown`` of their own time (``slowdown.py``, imported by the package in that
-commit only).  It then alternates ``asv continuous --factor F A A2`` and ``asv continuous --factor F A B``
-in one virtualenv environment of the release matrix (asv builds and installs each commit; rounds interleave
+``encode`` and ``decode`` by ``--slowdown`` of their own time (``slowdown.py``, imported by the package in
+that commit only).  It then alternates ``asv continuous --factor F A A2`` and ``asv continuous --factor F A
+B`` in one virtualenv environment of the release matrix (asv builds and installs each commit; rounds interleave
 between the two commits), at the suite's default sampling, and counts:
 
 - A/B: runs where asv reports a benchmark of the slowed codec worse (the regression was seen);
@@ -35,13 +35,21 @@ sys.path.insert(0, str(REPO))
 from cryoet_zarr_bench.asv_config import read_settings  # noqa: E402
 
 #: numcodecs classes by this project's codec family (the slowdown applies to every codec using the class).
-CODEC_CLASSES = {"zstd": "numcodecs.zstd:Zstd", "blosc": "numcodecs.blosc:Blosc", "gzip": "numcodecs.gzip:GZip"}
+CODEC_CLASSES = {
+    "zstd": "numcodecs.zstd:Zstd",
+    "blosc": "numcodecs.blosc:Blosc",
+    "gzip": "numcodecs.gzip:GZip",
+}
 MACHINE = "regression-power"
-_ROW = re.compile(r"^\|\s*(?P<mark>[+\-!~x ]?)\s*\|(?P<before>[^|]*)\|(?P<after>[^|]*)\|(?P<ratio>[^|]*)\|(?P<name>[^|]*)\|")
+#: A row of asv compare's table: | mark | before | after | ratio | benchmark (parameters) |
+_ROW = re.compile(
+    r"^\|\s*(?P<mark>[+\-!~x ]?)\s*\|(?P<before>[^|]*)\|(?P<after>[^|]*)\|(?P<ratio>[^|]*)\|(?P<name>[^|]*)\|"
+)
 
 
 def git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=True).stdout.strip()
+    ran = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=True)
+    return ran.stdout.strip()
 
 
 def make_commits(repo: Path, family: str, fraction: float) -> tuple[str, str, str]:
@@ -106,14 +114,18 @@ def continuous(config: Path, base: str, tip: str, factor: float, bench: str | No
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--runs", type=int, default=10, help="A/B runs, and as many A/A runs (default 10)")
     parser.add_argument("--workdir", type=Path, required=True, help="scratch directory (made anew)")
     parser.add_argument("--codec", default="zstd-5", help="the codec whose family is slowed (default zstd-5)")
     parser.add_argument("--slowdown", type=float, default=0.10, help="fraction added (default 0.10)")
     parser.add_argument("--factor", type=float, default=1.05, help="asv continuous --factor (default 1.05)")
     parser.add_argument("--bench", help="asv's --bench regular expression (default: the whole default suite)")
-    parser.add_argument("--environment", default="3.11 3.1.6 0.16.6", help="'python zarr numcodecs' of the matrix")
+    parser.add_argument(
+        "--environment", default="3.11 3.1.6 0.16.6", help="'python zarr numcodecs' of the matrix"
+    )
     args = parser.parse_args()
 
     family = args.codec.split("-")[0]
@@ -135,21 +147,26 @@ def main() -> None:
             start = time.monotonic()
             rows = continuous(config, base, tip, args.factor, args.bench, log)
             seconds = time.monotonic() - start
-            shutil.copytree(args.workdir / "results", args.workdir / "kept" / f"{kind.replace('/', '')}-{number}")
+            kept = args.workdir / "kept" / f"{kind.replace('/', '')}-{number}"
+            shutil.copytree(args.workdir / "results", kept)
             changed = [row for row in rows if row["mark"] in "+-" and row["mark"]]
             if kind == "A/B":
                 hit = any(row["mark"] == "+" and f"'{args.codec}'" in row["name"] for row in changed)
             else:
                 hit = bool(changed)
-            runs.append({"kind": kind, "run": number, "flagged": hit, "rows": rows, "seconds": round(seconds)})
+            runs.append(
+                {"kind": kind, "run": number, "flagged": hit, "rows": rows, "seconds": round(seconds)}
+            )
             names = "; ".join(f"{row['mark']} {row['ratio']} {row['name']}" for row in changed) or "nothing"
-            print(f"{kind} {number}: {'FLAGGED' if hit else 'not flagged'} in {seconds:.0f} s: {names}", flush=True)
+            verdict = "FLAGGED" if hit else "not flagged"
+            print(f"{kind} {number}: {verdict} in {seconds:.0f} s: {names}", flush=True)
             (args.workdir / "runs.json").write_text(json.dumps(runs, indent=2), encoding="utf-8")
 
     seen = sum(run["flagged"] for run in runs if run["kind"] == "A/B")
     alarms = sum(run["flagged"] for run in runs if run["kind"] == "A/A")
     print(
-        f"{args.codec} {args.slowdown:.0%} slower, asv continuous --factor {args.factor}, {args.environment}: "
+        f"{args.codec} {args.slowdown:.0%} slower, asv continuous --factor {args.factor}, "
+        f"{args.environment}: "
         f"seen in {seen}/{args.runs} A/B runs; false alarms in {alarms}/{args.runs} A/A runs"
     )
 
