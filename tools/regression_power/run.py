@@ -5,9 +5,9 @@
 In a scratch clone of this checkout's HEAD (commit A) the tool makes two commits on top: A2, empty (the same
 tree: any change asv reports between A and A2 is a false alarm), and B, which slows one numcodecs codec's
 ``encode`` and ``decode`` by ``--slowdown`` of their own time (``slowdown.py``, imported by the package in
-that commit only).  It then alternates ``asv continuous --factor F A A2`` and ``asv continuous --factor F A
-B`` in one virtualenv environment of the release matrix (asv builds and installs each commit; rounds interleave
-between the two commits), at the suite's default sampling, and counts:
+that commit only).  It then alternates ``asv continuous --factor F A A2`` and ``asv continuous --factor F
+A B`` in one virtualenv environment of the release matrix (asv builds and installs each commit; rounds
+interleave between the two commits), at the suite's default sampling, and counts:
 
 - A/B: runs where asv reports a benchmark of the slowed codec worse (the regression was seen);
 - A/A: runs where asv reports any benchmark changed, worse or better (a false alarm).
