@@ -188,14 +188,3 @@ class VolumeBenchmark:
         # asv calls teardown even when setup skipped the case (before making a workdir).
         if hasattr(self, "workdir"):
             shutil.rmtree(self.workdir, ignore_errors=True)
-
-
-class StoreRead(VolumeBenchmark):
-    """Reads of the whole array from the case's read store, whose files ``page_cache_state`` sets up (in or out
-    of the page cache) before every sample."""
-
-    def setup(self, volume, codec, chunks, zarr_format):
-        super().setup(volume, codec, chunks, zarr_format)
-        self.store = read_store(volume, codec, chunks, zarr_format)
-        self.array = self.store.open()
-        self.page_cache_state(self.store)

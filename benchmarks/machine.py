@@ -21,7 +21,6 @@ from cryoet_zarr_bench.stores import DirectoryStore
 
 from . import (
     SETTINGS,
-    StoreRead,
     VolumeBenchmark,
     check_round_trip,
     evict_page_cache,
@@ -35,8 +34,19 @@ from . import (
 SELECTED = SETTINGS.runs("machine")
 
 
+class _LocalRead(VolumeBenchmark):
+    """Reads of the whole array from the case's read store, whose files ``page_cache_state`` sets up (in or out
+    of the page cache) before every sample."""
+
+    def setup(self, volume, codec, chunks, zarr_format):
+        super().setup(volume, codec, chunks, zarr_format)
+        self.store = read_store(volume, codec, chunks, zarr_format)
+        self.array = self.store.open()
+        self.page_cache_state(self.store)
+
+
 @only_if(SELECTED)
-class ColdRead(StoreRead):
+class ColdRead(_LocalRead):
     """The same read from the disk: the store's files are evicted from the page cache before every sample."""
 
     version = "3"

@@ -1,5 +1,5 @@
-"""Parallel speed-up, on purpose: the same write and warm read at one thread and at every core (the parallel
-study, ``CRYOET_ZARR_BENCH_STUDIES=parallel``).
+"""Parallel speed-up, on purpose: the core's write and read (in memory) at one thread and at every core (the
+parallel study, ``CRYOET_ZARR_BENCH_STUDIES=parallel``).
 
 ``threads`` is a parameter here (``1`` or ``all``: every core the process may run on; asv's machine
 information records how many), given to Blosc and to zarr 3's chunk concurrency alike. Everywhere else the
@@ -8,7 +8,7 @@ zarr 2.18 works chunk by chunk, so there only Blosc's own threads can run in par
 """
 
 from cryoet_zarr_bench.runtime import Runtime, parse_threads
-from cryoet_zarr_bench.stores import DirectoryStore
+from cryoet_zarr_bench.stores import MemoryStore
 
 from . import (
     PARAM_NAMES,
@@ -16,10 +16,9 @@ from . import (
     SETTINGS,
     VolumeBenchmark,
     check_round_trip,
+    memory_store,
     new_array,
     only_if,
-    read_store,
-    warm_page_cache,
 )
 
 SELECTED = SETTINGS.runs("parallel")
@@ -42,17 +41,17 @@ class _Parallel(VolumeBenchmark):
 
 @only_if(SELECTED)
 class Write(_Parallel):
-    """The whole volume written on ``threads`` threads, into a fresh empty array before every sample."""
+    """``write_read.Write`` on ``threads`` threads: the volume into a fresh, empty in-memory array."""
 
-    version = "2"
+    version = "3"
 
     def setup(self, volume, codec, chunks, zarr_format, threads):
         super().setup(volume, codec, chunks, zarr_format, threads)
-        self.store = DirectoryStore(self.workdir / "written.zarr")
+        self.store = MemoryStore()
         self.array = new_array(self.store, volume, codec, chunks, zarr_format)
 
     def time_write(self, volume, codec, chunks, zarr_format, threads):
-        """``array[...] = volume`` into an empty local array on ``threads`` threads."""
+        """``array[...] = volume`` on ``threads`` threads."""
         self.array[...] = volume.data
 
     def teardown(self, volume, codec, chunks, zarr_format, threads):
@@ -63,16 +62,14 @@ class Write(_Parallel):
 
 @only_if(SELECTED)
 class Read(_Parallel):
-    """The whole array read on ``threads`` threads from a local store whose files are in the page cache."""
+    """``write_read.Read`` on ``threads`` threads: the whole array from an in-memory store."""
 
-    version = "2"
+    version = "3"
 
     def setup(self, volume, codec, chunks, zarr_format, threads):
         super().setup(volume, codec, chunks, zarr_format, threads)
-        store = read_store(volume, codec, chunks, zarr_format)
-        self.array = store.open()
-        warm_page_cache(store)
+        self.array = memory_store(volume, codec, chunks, zarr_format).open()
 
-    def time_read_warm(self, volume, codec, chunks, zarr_format, threads):
+    def time_read(self, volume, codec, chunks, zarr_format, threads):
         """``array[...]`` on ``threads`` threads (the array opened in setup)."""
         self.array[...]

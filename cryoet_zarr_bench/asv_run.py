@@ -59,8 +59,8 @@ _NOT_RUN = "n/a"
 #: recompress a portal-sized tomogram.
 _SECONDS_PER_CASE = {
     "compression": (0.11, 0.15),
-    "write_read": (0.11, 0.68),
-    "overhead": (0.12, 0.86),
+    "write_read": (0.15, 1.4),
+    "overhead": (0.15, 1.35),
     "study": (0.61, 0.78),
     "study_use": (0.20, 0.28),
     "access": (0.53, 1.76),
@@ -69,9 +69,9 @@ _SECONDS_PER_CASE = {
     "parallel": (0.11, 0.31),
     "machine": (0.2, 0.5),
 }
-_DEFAULT_SECONDS_PER_CASE = (0.1, 0.5)
+_DEFAULT_SECONDS_PER_CASE = (0.1, 0.2)
 #: What one ``asv run`` costs besides its benchmarks (start-up, discovery, the forkserver's imports).
-_SECONDS_PER_MODULE_RUN = 4.0
+_SECONDS_PER_MODULE_RUN = 1.5
 #: Creating and installing one virtualenv environment (a warm pip cache).
 _SECONDS_PER_ENVIRONMENT = 30.0
 

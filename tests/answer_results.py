@@ -78,7 +78,7 @@ class Recorded:
         found = {
             registry.COMPRESSION_RATIO: (*codec_setting, lambda c, ch, f: self.ratio[c], "track"),
             registry.CHUNK_BYTES: (*codec_setting, lambda c, ch, f: RAW_BYTES / self.ratio[c], "track"),
-            registry.READ_WARM: (
+            registry.READ_TIME: (
                 *codec_setting,
                 lambda c, ch, f: self.read[c] * (1.05 if f == 3 else 1),
                 "time",

@@ -23,7 +23,7 @@ from cryoet_zarr_bench.report.registry import (
     COMPRESSION_RATIO,
     METADATA_BYTES,
     NUMCODECS_RELEASE,
-    READ_WARM,
+    READ_TIME,
     STORED_BYTES,
     ZARR_RELEASE,
 )
@@ -40,7 +40,7 @@ BENCHMARKS = {
     CHUNK_BYTES: {"type": "track", "unit": "bytes", **CODEC_PARAMS},
     METADATA_BYTES: {"type": "track", "unit": "bytes", **CODEC_PARAMS},
     STORED_BYTES: {"type": "track", "unit": "bytes", **CODEC_PARAMS},
-    READ_WARM: {"type": "time", "unit": "seconds", **CODEC_PARAMS},
+    READ_TIME: {"type": "time", "unit": "seconds", **CODEC_PARAMS},
     ZARR_RELEASE: {"type": "track", "unit": "release", "param_names": []},
     NUMCODECS_RELEASE: {"type": "track", "unit": "release", "param_names": []},
 }
@@ -108,7 +108,7 @@ def measured(release: Release) -> dict[str, list[float | None]]:
         CHUNK_BYTES: chunks,
         METADATA_BYTES: metadata,
         STORED_BYTES: [size + extra for size, extra in zip(chunks, metadata)],
-        READ_WARM: [read_time(release, *case) for case in cases],
+        READ_TIME: [read_time(release, *case) for case in cases],
     }
 
 

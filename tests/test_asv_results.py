@@ -18,7 +18,7 @@ from release_results import (
     METADATA_BYTES,
     NONE,
     RAW_BYTES,
-    READ_WARM,
+    READ_TIME,
     ZARR_RELEASE,
     ZSTD,
     case,
@@ -51,11 +51,11 @@ def test_reader_unflattens_values_in_parameter_product_order(results_dir: Path) 
     assert run.values[case(CHUNK_BYTES, LZ4, 3)] == 8_000_500
     assert run.values[case(METADATA_BYTES, ZSTD, 2)] == 410
     assert run.values[case(COMPRESSION_RATIO, ZSTD, 2)] == RAW_BYTES / 6_860_000
-    assert run.values[case(READ_WARM, ZSTD, 3)] is None  # failed
-    assert math.isnan(results.runs[0].values[case(READ_WARM, NONE, 3)])  # skipped (zarr 2.18.7)
+    assert run.values[case(READ_TIME, ZSTD, 3)] is None  # failed
+    assert math.isnan(results.runs[0].values[case(READ_TIME, NONE, 3)])  # skipped (zarr 2.18.7)
     assert run.values[Case(ZARR_RELEASE, ())] == 30010
-    assert results.benchmarks[READ_WARM].unit == "seconds"
-    assert results.benchmarks[READ_WARM].param_names == ("codec", "zarr_format")
+    assert results.benchmarks[READ_TIME].unit == "seconds"
+    assert results.benchmarks[READ_TIME].param_names == ("codec", "zarr_format")
 
 
 def test_reader_leaves_unpinned_matrix_entries_out_of_the_requirements(tmp_path: Path) -> None:
@@ -106,13 +106,13 @@ def test_a_benchmark_whose_setup_cache_failed_reads_as_every_case_failed(results
     path = next(results_dir.glob("box/*zarr3.1.6.json"))
     document = json.loads(path.read_text())
     columns = document["result_columns"]
-    row = dict(zip(columns, document["results"][READ_WARM]))
+    row = dict(zip(columns, document["results"][READ_TIME]))
     row["result"] = None  # what asv 0.6 records when the benchmark's setup_cache raised
-    document["results"][READ_WARM] = [row.get(column) for column in columns]
+    document["results"][READ_TIME] = [row.get(column) for column in columns]
     path.write_text(json.dumps(document))
 
     run = next(run for run in read_results(results_dir).runs if run.path == path)
-    cases = [value for case, value in run.values.items() if case.benchmark == READ_WARM]
+    cases = [value for case, value in run.values.items() if case.benchmark == READ_TIME]
     assert cases and all(value is None for value in cases)
 
 
@@ -126,10 +126,10 @@ def test_reader_errors_name_the_problem(tmp_path: Path, results_dir: Path) -> No
 
     path = next(results_dir.glob("box/*py3.11*zarr3.1.6.json"))
     document = json.loads(path.read_text())
-    document["results"][READ_WARM][0] = [1.0]
+    document["results"][READ_TIME][0] = [1.0]
     path.write_text(json.dumps(document))
     with pytest.raises(
-        ResultsError, match=f"{re.escape(READ_WARM)} has 1 results for 6 parameter combinations"
+        ResultsError, match=f"{re.escape(READ_TIME)} has 1 results for 6 parameter combinations"
     ):
         read_results(results_dir)
 

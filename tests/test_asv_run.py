@@ -39,7 +39,7 @@ ASV_OUTPUT = """\
 
 [12.50%] ··· engines.Read.time_read                                            n/a
 [12.50%] ···· asv: skipped: NotImplementedError('tensorstore is not installed')
-[25.00%] ··· write_read.Read.time_read_warm                                   ok
+[25.00%] ··· write_read.Read.time_read                                   ok
 [25.00%] ··· ======= ========== =====
              --        zarr_format
              ------- ----------------
@@ -73,7 +73,7 @@ def test_the_summary_keeps_one_line_per_result_counts_skips_and_passes_errors_th
     assert shown == [
         "Benchmarking existing-py_work_venv_bin_python",
         "  compression.Compression.track_compression_ratio: ok  [1/5, about 40 s left]",
-        "  write_read.Read.time_read_warm: ok  [3/5, about 20 s left]",
+        "  write_read.Read.time_read: ok  [3/5, about 20 s left]",
         "  releases.Releases.track_numcodecs_release: 1606  [4/5, about 10 s left]",
         "  write_read.Write.time_write: failed  [5/5]",
         "Traceback (most recent call last):",

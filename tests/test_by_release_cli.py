@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from release_results import (
     MATRIX,
-    READ_WARM,
+    READ_TIME,
     new_results_dir,
     write_matrix_results,
     write_run,
@@ -45,7 +45,7 @@ def test_versions_command_reads_the_config_and_links_the_page(
     assert "CHUNK BYTES CHANGED BETWEEN RELEASES" in output
     assert "py3.13 zarr3.4.2 numcodecs0.17.2 / py3.11 zarr3.0.10 numcodecs0.16.6 at the same commit" in output
     assert f"by-release page: {tmp_path / 'site' / 'by-release' / 'index.html'}" in output
-    assert (tmp_path / "site" / "by-release" / f"{READ_WARM}.png").is_file()
+    assert (tmp_path / "site" / "by-release" / f"{READ_TIME}.png").is_file()
     assert '<a href="by-release/index.html">By release</a>' in (tmp_path / "site" / "index.html").read_text()
 
 

@@ -14,7 +14,7 @@ from release_results import (
     LZ4,
     METADATA_BYTES,
     NONE,
-    READ_WARM,
+    READ_TIME,
     STORED_BYTES,
     ZSTD,
     case,
@@ -42,12 +42,12 @@ def test_comparison_of_the_oldest_and_newest_release_by_default(results_dir: Pat
     assert comparison.step == Step(IN_ORDER[0], IN_ORDER[-1])
     assert comparison.step.library is None
     rows = {row.case: row for row in comparison.rows}
-    zstd_read = rows[case(READ_WARM, ZSTD, 2)]
+    zstd_read = rows[case(READ_TIME, ZSTD, 2)]
     assert (zstd_read.baseline, zstd_read.contender) == (0.016, 0.030)
     assert zstd_read.ratio == pytest.approx(1.875) and zstd_read.flag == FLAG_HIGHER
-    none_read = rows[case(READ_WARM, NONE, 2)]
+    none_read = rows[case(READ_TIME, NONE, 2)]
     assert none_read.ratio == pytest.approx(1.25) and none_read.flag == FLAG_HIGHER
-    skipped = rows[case(READ_WARM, NONE, 3)]
+    skipped = rows[case(READ_TIME, NONE, 3)]
     assert skipped.ratio is None and skipped.flag == ""
     assert rows[case(CHUNK_BYTES, ZSTD, 2)].flag == FLAG_CHUNKS
     assert rows[case(COMPRESSION_RATIO, ZSTD, 2)].flag == FLAG_CHUNKS
@@ -69,7 +69,7 @@ def test_comparison_across_pythons_names_python_as_the_difference(results_dir: P
     assert comparison.baseline.env_name == "virtualenv-py3.11-numcodecs0.16.6-zarr3.1.6"
     assert comparison.contender.env_name == "virtualenv-py3.13-numcodecs0.16.6-zarr3.1.6"
     assert comparison.step.library == "python"
-    assert rows[case(READ_WARM, ZSTD, 3)].flag == FLAG_HIGHER  # 1.5x
+    assert rows[case(READ_TIME, ZSTD, 3)].flag == FLAG_HIGHER  # 1.5x
     assert rows[case(CHUNK_BYTES, ZSTD, 3)].flag == ""
     assert (
         "py3.13 zarr3.1.6 numcodecs0.16.6 / py3.11 zarr3.1.6 numcodecs0.16.6 at the same commit, flagged "
@@ -83,11 +83,11 @@ def test_comparison_of_chosen_environments_and_their_errors(results_dir: Path) -
     report = build_report(results, baseline="zarr3.0.10 numcodecs0.15.1", contender="zarr2.18.7", factor=1.2)
     rows = {row.case: row for row in report.comparison.rows}
     assert report.comparison.step.library == "zarr"
-    assert rows[case(READ_WARM, ZSTD, 2)].ratio == pytest.approx(0.8)
-    assert rows[case(READ_WARM, ZSTD, 2)].flag == FLAG_LOWER
+    assert rows[case(READ_TIME, ZSTD, 2)].ratio == pytest.approx(0.8)
+    assert rows[case(READ_TIME, ZSTD, 2)].flag == FLAG_LOWER
     within = build_report(results, baseline="zarr3.0.10 numcodecs0.15.1", contender="zarr2.18.7", factor=1.3)
-    assert {row.flag for row in within.comparison.rows if row.case.benchmark == READ_WARM} == {""}
-    failed = rows[case(READ_WARM, ZSTD, 3)]
+    assert {row.flag for row in within.comparison.rows if row.case.benchmark == READ_TIME} == {""}
+    failed = rows[case(READ_TIME, ZSTD, 3)]
     assert failed.baseline is None and failed.ratio is None
 
     choices = ", ".join(release.label for release in IN_ORDER)

@@ -18,7 +18,7 @@ from release_results import (
     MATRIX,
     METADATA_BYTES,
     OLD_COMMIT,
-    READ_WARM,
+    READ_TIME,
     STORED_BYTES,
     ZARR_RELEASE,
     ZSTD,
@@ -96,7 +96,7 @@ def test_tables_hold_each_release_value_from_the_results(results_dir: Path) -> N
         CHUNK_BYTES,
         METADATA_BYTES,
         STORED_BYTES,
-        READ_WARM,
+        READ_TIME,
     ]  # no releases.*
     by_env = {run.env_name: run for run in results.runs}
     for table in report.tables:
@@ -275,7 +275,7 @@ def test_without_metadata_bytes_a_stored_bytes_change_with_equal_chunks_is_liste
 def test_without_chunk_bytes_the_alarm_says_it_cannot_judge(tmp_path: Path) -> None:
     directory = new_results_dir(tmp_path / "results")
     for release in MATRIX[:2]:
-        write_run(directory, release, values={READ_WARM: measured(release)[READ_WARM]})
+        write_run(directory, release, values={READ_TIME: measured(release)[READ_TIME]})
     report = build_report(read_results(directory))
 
     assert not report.chunk_bytes_recorded and report.chunk_facts == []

@@ -19,7 +19,7 @@ from cryoet_zarr_bench.report.by_release.model import build_report
 from cryoet_zarr_bench.report.by_release.page import release_page
 from cryoet_zarr_bench.report.by_release.text import describe_skipped, format_report
 from cryoet_zarr_bench.report.pages import write_page
-from cryoet_zarr_bench.report.registry import CHUNK_BYTES, COMPRESSION_RATIO, READ_WARM
+from cryoet_zarr_bench.report.registry import CHUNK_BYTES, COMPRESSION_RATIO, READ_TIME
 from cryoet_zarr_bench.report.runs import Release
 from cryoet_zarr_bench.report.sampling import single_sample_note
 
@@ -42,7 +42,7 @@ BY_ACCESS = {
 BENCHMARKS = {
     COMPRESSION_RATIO: {"type": "track", "unit": "ratio", **BY_FORMAT},
     CHUNK_BYTES: {"type": "track", "unit": "bytes", **BY_FORMAT},
-    READ_WARM: {"type": "time", "unit": "seconds", **BY_FORMAT},
+    READ_TIME: {"type": "time", "unit": "seconds", **BY_FORMAT},
     STUDY: {"type": "track", "unit": "ratio", **BY_FORMAT},
     ACCESS: {"type": "time", "unit": "seconds", **BY_ACCESS},
 }
@@ -66,7 +66,7 @@ def write_results(directory: Path, releases: list[Release], *, repeat: int = 1, 
         results = {
             COMPRESSION_RATIO: [ratio, params, "1", 0, 1.0],
             CHUNK_BYTES: [chunks, params, "1", 0, 1.0],
-            READ_WARM: [reads, params, "1", 0, 1.0, [1 if c else None for c in counts], counts],
+            READ_TIME: [reads, params, "1", 0, 1.0, [1 if c else None for c in counts], counts],
             STUDY: [[math.nan] * len(cases), params, "1", 0, 1.0],
         }
         if access:
@@ -92,9 +92,9 @@ def page_text(report, directory: Path) -> str:
 def test_nothing_is_shown_of_what_no_environment_measured(tmp_path: Path) -> None:
     report = build_report(read_results(write_results(tmp_path / "results", [OLD, NEW])))
 
-    assert [table.benchmark.name for table in report.tables] == [COMPRESSION_RATIO, CHUNK_BYTES, READ_WARM]
+    assert [table.benchmark.name for table in report.tables] == [COMPRESSION_RATIO, CHUNK_BYTES, READ_TIME]
     assert report.skipped == [STUDY]
-    zstd_format_3 = Case(READ_WARM, (("codec", "zstd-5"), ("zarr_format", "3")))
+    zstd_format_3 = Case(READ_TIME, (("codec", "zstd-5"), ("zarr_format", "3")))
     for table in report.tables:
         assert len(table.rows) == 3  # zstd-5 in format 3: skipped in both environments
         assert Case(table.benchmark.name, zstd_format_3.params) not in table.rows
@@ -104,7 +104,7 @@ def test_nothing_is_shown_of_what_no_environment_measured(tmp_path: Path) -> Non
     assert f'id="{STUDY}"' not in text and f"{STUDY}.png" not in text
     assert f"Not shown, skipped in every case by every environment: {STUDY}." in text
     assert re.findall(r'<img src="([^"]+)"', text) == [
-        f"{name}.png" for name in (COMPRESSION_RATIO, CHUNK_BYTES, READ_WARM)
+        f"{name}.png" for name in (COMPRESSION_RATIO, CHUNK_BYTES, READ_TIME)
     ]
     assert "the same in every release" in text  # two environments: the alarm is judged
     assert f"not shown, skipped in every case by every environment: {STUDY}" in format_report(report)
@@ -154,7 +154,7 @@ def test_single_samples_are_said_at_the_top(tmp_path: Path) -> None:
 
     run = results.runs[0]
     assert run.sample_counts == {
-        Case(READ_WARM, (("codec", codec), ("zarr_format", zarr_format))): 1
+        Case(READ_TIME, (("codec", codec), ("zarr_format", zarr_format))): 1
         for codec, zarr_format in [("none", "2"), ("none", "3"), ("zstd-5", "2")]
     }  # timed cases only: no track benchmark, no skipped case
     text = page_text(build_report(results), tmp_path / "page")
@@ -254,7 +254,7 @@ def test_page_shows_figures_tables_and_facts_and_loads_nothing_else(
         "<td>virtualenv-py3.13-numcodecs0.17.2-zarr3.4.2</td></tr>" in text
     )
     assert re.search(
-        r'<tr class="flag-higher"><td>write_read\.Read\.time_read_warm</td><td>codec=blosc-zstd-5-shuffle, '
+        r'<tr class="flag-higher"><td>write_read\.Read\.time_read</td><td>codec=blosc-zstd-5-shuffle, '
         r'zarr_format=2</td><td class="number">16</td><td class="number">30</td>'
         r'<td class="number">1\.875</td>',
         text,

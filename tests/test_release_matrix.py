@@ -47,7 +47,7 @@ MATRIX = [
     ("3.13", "3.4.2", "0.17.1"),
 ]
 MACHINE = "ci-test"
-TIME_READ = "write_read.Read.time_read_warm"
+TIME_READ = "write_read.Read.time_read"
 
 
 @dataclass(frozen=True)

@@ -107,7 +107,7 @@ def test_the_scan_finds_a_name_spelled_in_code() -> None:
 
 
 def test_benchmarks_named_in_report_docstrings_exist(defined: set[str]) -> None:
-    """Prose may name a benchmark (``write_read.Read.time_read_warm``), but only one the suite defines."""
+    """Prose may name a benchmark (``write_read.Read.time_read``), but only one the suite defines."""
     stale = []
     for path in report_sources():
         tree = ast.parse(path.read_text(encoding="utf-8"))

@@ -11,7 +11,7 @@ import pytest
 
 from cryoet_zarr_bench.report.asv_results import Case, EnvironmentRun, Results
 from cryoet_zarr_bench.report.pages import write_page
-from cryoet_zarr_bench.report.registry import COMPRESSION_RATIO, READ_WARM, STORED_BYTES, study_figure
+from cryoet_zarr_bench.report.registry import COMPRESSION_RATIO, READ_TIME, STORED_BYTES, study_figure
 from cryoet_zarr_bench.report.runs import ReportError
 from cryoet_zarr_bench.report.study.model import build_study, family, float_aware, pareto_front
 from cryoet_zarr_bench.report.study.page import PAGE_DIR, study_page
@@ -49,7 +49,7 @@ def _results(recorded=RECORDED, skipped_case=True) -> Results:
     for codec, ratio in LOSSLESS.items():  # 10 MB raw, read in 0.01 s per unit of ratio: faster = bigger
         params = (("codec", codec), ("chunks", "64"), ("zarr_format", "3"))
         values[Case(STORED_BYTES, params)] = 10e6 / ratio
-        values[Case(READ_WARM, params)] = 0.01 * READ_COST[codec]
+        values[Case(READ_TIME, params)] = 0.01 * READ_COST[codec]
     if skipped_case:  # a lossless codec: every LossyFidelity case skipped (NaN)
         for track in TRACKS:
             params = (("codec", "zstd-5"), ("chunks", "64"), ("zarr_format", "3"))

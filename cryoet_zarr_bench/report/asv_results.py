@@ -39,7 +39,7 @@ class Benchmark:
     """A benchmark as ``benchmarks.json`` describes it."""
 
     name: str
-    """asv's name: ``module.Class.method``, e.g. ``write_read.Read.time_read_warm``."""
+    """asv's name: ``module.Class.method``, e.g. ``write_read.Read.time_read``."""
     type: str
     """``time``, ``track``, ``peakmem``, ``mem`` ..."""
     unit: str

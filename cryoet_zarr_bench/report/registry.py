@@ -29,7 +29,7 @@ __all__ = [
     "METADATA_BYTES",
     "NOISE_TIED_FIDELITY",
     "NUMCODECS_RELEASE",
-    "READ_WARM",
+    "READ_TIME",
     "RELEASE_BENCHMARKS",
     "REQUESTS",
     "RUN_CODEC_STUDY",
@@ -63,7 +63,7 @@ STORED_BYTES = "compression.Compression.track_stored_bytes"
 # write_read.py: the whole volume written to and read from a local store.
 WRITE_TIME = "write_read.Write.time_write"
 #: The whole array read into numpy, the store's files in the page cache.
-READ_WARM = "write_read.Read.time_read_warm"
+READ_TIME = "write_read.Read.time_read"
 
 # recorded.py and releases.py: what each environment ran with.
 #: What each concurrency knob held (parameter ``setting``: ``threads``, ``blosc_nthreads`` ...).
@@ -145,7 +145,7 @@ ENGINE_CHUNK_BYTES = "engines.ChunkBytes.track_chunk_bytes"
 #: Every benchmark above, by subject.
 SUBJECTS = {
     "compression": (COMPRESSION_RATIO, CHUNK_BYTES, METADATA_BYTES, STORED_BYTES),
-    "write and read": (WRITE_TIME, READ_WARM),
+    "write and read": (WRITE_TIME, READ_TIME),
     "recorded": (CONCURRENCY, ZARR_RELEASE, NUMCODECS_RELEASE),
     "codec study": (
         ENTROPY_RATIO_LIMIT,

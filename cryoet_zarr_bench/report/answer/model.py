@@ -35,7 +35,7 @@ from ..registry import (
     CHUNK_BYTES,
     COMPRESSION_RATIO,
     LAYOUT_STORED_BYTES,
-    READ_WARM,
+    READ_TIME,
     REQUESTS,
     RUN_CODEC_STUDY,
     RUN_CORE,
@@ -187,7 +187,7 @@ def _reads(run: EnvironmentRun) -> list[Candidate]:
             case.params, _measured({"read": read, "ratio": _value(run, Case(COMPRESSION_RATIO, case.params))})
         )
         for case in run.values
-        if case.benchmark == READ_WARM
+        if case.benchmark == READ_TIME
         and _lossless(case.param("codec"))
         and (read := _value(run, case)) is not None
     ]

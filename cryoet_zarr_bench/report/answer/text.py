@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..pages import Inline, Link, Strong
-from ..registry import ACCESS_TIME, READ_WARM
+from ..registry import ACCESS_TIME, READ_TIME
 from ..sampling import single_sample_note
 from .extrapolation import Scaled
 from .model import Answer, UseCaseAnswer
@@ -29,7 +29,7 @@ __all__ = [
 
 TITLE = "The answer: which codec for which use, from the recorded results"
 #: The timings the answers rank by.
-TIMED = (READ_WARM, ACCESS_TIME)
+TIMED = (READ_TIME, ACCESS_TIME)
 _NAMES = {"zarr_format": "Zarr format"}
 
 

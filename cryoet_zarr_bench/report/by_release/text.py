@@ -129,7 +129,7 @@ def describe_fact(fact: Fact, *, arrow: str = "->") -> str:
 
 
 def describe_skipped(names: Iterable[str]) -> str:
-    """Benchmarks by their class: ``study.LossyFidelity (13 benchmarks), write_read.Read.time_read_warm``."""
+    """Benchmarks by their class: ``study.LossyFidelity (13 benchmarks), write_read.Read.time_read``."""
     classes: dict[str, list[str]] = {}
     for name in names:
         classes.setdefault(name.rsplit(".", 1)[0], []).append(name)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..registry import READ_WARM
+from ..registry import READ_TIME
 from .model import pareto_front
 
 if TYPE_CHECKING:
@@ -77,7 +77,7 @@ def plot_throughput(report: StudyReport) -> Figure:
     ax.plot([p[2] for p in front], [p[1] for p in front], marker="o", color="black", label="Pareto front")
     for name, ratio, speed in front:
         ax.annotate(name, (speed, ratio), fontsize=6, xytext=(3, 3), textcoords="offset points")
-    ax.set_xlabel(f"read throughput (raw MB/s, {READ_WARM})")
+    ax.set_xlabel(f"read throughput (raw MB/s, {READ_TIME})")
     ax.set_ylabel("compression ratio")
     ax.set_title(f"{report.environment}", fontsize=9)
     ax.legend(fontsize=7)

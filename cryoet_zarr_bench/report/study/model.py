@@ -7,7 +7,7 @@ a fraction of the Gaussian reference at the same distortion, the half-map resolu
 verdict criterion (any ``track_criterion_<name>``) and the verdict; for every family, the highest-ratio safe
 setting (without half-volumes: the highest-ratio setting at ≤ 1% added noise); beside the volume's lossless
 limit (the order-0 byte-plane entropy estimate), the best lossless ratio found and the best float-aware one;
-and, where the warm read (:data:`~cryoet_zarr_bench.report.registry.READ_WARM`) ran, each codec's ratio
+and, where the warm read (:data:`~cryoet_zarr_bench.report.registry.READ_TIME`) ran, each codec's ratio
 against its read throughput.
 
 Nothing here formats text or draws: :mod:`.text`, :mod:`.figures` and :mod:`.page` do; :mod:`.slices` takes
@@ -25,7 +25,7 @@ from ..registry import (
     COMPRESSION_RATIO,
     ENTROPY_RATIO_LIMIT,
     LIMIT_FIGURES,
-    READ_WARM,
+    READ_TIME,
     RUN_CODEC_STUDY,
     STORED_BYTES,
     STUDY_CLASSES,
@@ -183,7 +183,7 @@ def _throughput(run: EnvironmentRun) -> list[tuple[str, float, float]]:
             by_name.setdefault(case.benchmark, {})[case.params] = value
     ratios = by_name.get(COMPRESSION_RATIO, {})
     stored = by_name.get(STORED_BYTES, {})
-    reads = by_name.get(READ_WARM, {})
+    reads = by_name.get(READ_TIME, {})
     points = []
     for params, seconds in reads.items():
         if params in ratios and params in stored and seconds > 0:
