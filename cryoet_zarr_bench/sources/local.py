@@ -20,7 +20,7 @@ import numpy as np
 from .._memory import require_memory
 from ..volume import Volume
 from .errors import SourceError, one_line
-from .ome_zarr import MISSING_PACKAGE_HINT, crop_bounds, crop_provenance, read_ome_zarr, slices
+from .ome_zarr import crop_bounds, crop_provenance, read_ome_zarr, slices
 from .spec import COMPRESSED_SUFFIXES, Crop, SourceSpec
 
 __all__ = ["MRC_IMAGE_2D", "file_fingerprint", "read_local", "read_mrc", "read_npy"]
@@ -102,7 +102,9 @@ def read_mrc(path: str, crop: Crop | None, *, source: str, before_reading: Befor
         import mrcfile
     except ImportError:
         raise SourceError(
-            f"reading MRC files needs mrcfile: {MISSING_PACKAGE_HINT.format(source=source)}"
+            "reading MRC files needs mrcfile (a dependency of cryoet-zarr-bench, missing where it was "
+            "installed without its dependencies, as asv does): pip install mrcfile, or run "
+            f"`cryoet-zarr-bench fetch {source}` first"
         ) from None
     size = _stat_file(path).st_size
     # mrcfile memory-maps plain files; compressed ones it decompresses into memory.
