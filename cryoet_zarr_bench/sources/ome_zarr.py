@@ -13,11 +13,11 @@ import math
 import os
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 
+from ..progress import Counter
 from ..volume import Volume
 from .errors import SourceError, one_line
 from .network import run_with_deadline, s3_storage_options, store_errors
@@ -153,21 +153,6 @@ def _chunk_blocks(bounds: Bounds, chunks: tuple[int, ...]) -> Iterator[Bounds]:
                 yield (z, y, x)
 
 
-@contextmanager
-def _progress_bar(total: int, label: str, enabled: bool) -> Iterator[Callable[[], None]]:
-    """A callable that advances a tqdm bar by one chunk (a no-op when disabled or tqdm is missing)."""
-    if enabled:
-        try:
-            from tqdm import tqdm
-        except ImportError:
-            enabled = False
-    if not enabled:
-        yield lambda: None
-        return
-    with tqdm(total=total, unit="chunk", desc=label) as bar:
-        yield lambda: bar.update(1)
-
-
 def _is_fill(block: np.ndarray, fill_value: Any) -> bool:
     fill = 0 if fill_value is None else fill_value
     if isinstance(fill, float) and math.isnan(fill):
@@ -222,7 +207,8 @@ def _read_chunkwise(
     for _ in range(min(CONCURRENT_CHUNK_READS, len(blocks))):
         threading.Thread(target=worker, daemon=True).start()
     seen = 0
-    with _progress_bar(len(blocks), label, progress) as advance:
+    # The chunk bar is drawn wherever progress is asked for, on a pipe too (a log keeps its states).
+    with Counter(len(blocks), label, unit="chunk", bar="always" if progress else "never") as advance:
         while seen < len(blocks):
             with changed:
                 changed.wait_for(lambda: errors or len(finished) > seen)

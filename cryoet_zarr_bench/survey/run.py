@@ -23,7 +23,6 @@ import hashlib
 import logging
 import shutil
 import signal
-import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -32,6 +31,7 @@ from pathlib import Path
 
 from .._orphans import owner_tag, remove_orphans
 from ..errors import UserError
+from ..progress import Counter
 from ..sources.errors import one_line
 from .table import SurveyError, SurveyTable
 from .tasks import SurveyTask, acquire_checksum, run_task
@@ -214,20 +214,18 @@ def run_survey(
 def print_progress(stream=None) -> Callable[[dict, int, int], None]:
     """An ``on_row`` callback: a tqdm bar on a terminal, one plain line per row otherwise (on ``stream``,
     by default the standard error of the moment)."""
-    bar = None
+    counter = None
 
     def report(row: dict, finished: int, total: int) -> None:
-        nonlocal bar, stream
-        stream = stream or sys.stderr
-        if stream.isatty():
-            if bar is None:
-                from tqdm import tqdm
-
-                bar = tqdm(total=total, unit="row", desc="survey", file=stream)
-            bar.update(1)
-            if finished == total:
-                bar.close()
-        else:
-            print(f"[{finished}/{total}] {row['source']} {row['codec']}: ratio {row['ratio']:.4f}", file=stream)
+        nonlocal counter
+        if counter is None:
+            counter = Counter(total, "survey", unit="row", stream=stream, line=_row_line)
+        counter(row)
+        if finished == total:
+            counter.close()
 
     return report
+
+
+def _row_line(finished: int, total: int, row: dict) -> str:
+    return f"[{finished}/{total}] {row['source']} {row['codec']}: ratio {row['ratio']:.4f}"
