@@ -128,7 +128,9 @@ def test_codec_sets_and_lists():
 
 # -- Pipelines, float-aware and lossy codecs -------------------------------------------------------------
 
-ISSUE_EXAMPLES = (
+# A pipeline of each float-aware or lossy family: a filter before Blosc and before a standalone compressor,
+# pcodec, and ZFP's three modes.
+FLOAT_AND_LOSSY_PIPELINES = (
     "bitround-12+blosc-zstd-5-shuffle",
     "quantize-4+zstd-5",
     "pcodec-8",
@@ -154,7 +156,7 @@ def _concrete(name, data, sigma=1e-5):
     "name",
     sorted(
         {
-            *ISSUE_EXAMPLES,
+            *FLOAT_AND_LOSSY_PIPELINES,
             *(name for name in CODEC_SETS["study"] if not is_noise_tied(name)),
             "step-2.5e-7+bitround-3+gzip-1",
         }
@@ -272,7 +274,7 @@ def test_a_pipeline_translates_to_both_formats():
 
 
 @pytest.mark.parametrize("zarr_format", [2, 3])
-@pytest.mark.parametrize("name", [*CODEC_SETS["float"], *CODEC_SETS["lossy"], *ISSUE_EXAMPLES])
+@pytest.mark.parametrize("name", [*CODEC_SETS["float"], *CODEC_SETS["lossy"], *FLOAT_AND_LOSSY_PIPELINES])
 def test_pipelines_write_and_read_back_within_their_guarantee(name, zarr_format):
     if zarr_format not in _compat.SUPPORTED_FORMATS:
         pytest.skip(f"zarr {_compat.library_versions()['zarr']} cannot write format {zarr_format}")
