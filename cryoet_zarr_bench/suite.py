@@ -163,7 +163,7 @@ def _items(text: str) -> list[str]:
 
 def _source(text: str) -> str:
     spec = parse_source(text).with_absolute_path()
-    if spec.kind not in ("synthetic", "portal") and not spec.is_remote and not Path(spec.location).exists():
+    if spec.is_local_path and not Path(spec.location).exists():
         raise SourceError(f"no such file or directory: {spec.location}")
     return str(spec)
 

@@ -2,14 +2,15 @@
 
 >>> volume = acquire("portal:10445/TS_100_3?crop=centre:128&level=0")  # doctest: +SKIP
 
-Sources read over the network or with optional packages (the portal, ``s3://``/``https://`` OME-Zarr URLs,
-MRC files) are cached on disk after the first read (:mod:`.cache`), so the asv environments, which have only
-numpy, zarr and numcodecs, read them with numpy alone. Synthetic volumes (cheap and deterministic), ``.npy``
-files and local OME-Zarr directories (already on local disk, readable in every environment) are read directly;
-a cache entry for them would only be a second copy.
+Each kind of source (synthetic, the portal, MRC, ``.npy`` and OME-Zarr) is one registration
+(:mod:`.kinds`) in the module of its reader, imported below. Sources read over the network or with optional
+packages (the portal, ``s3://``/``https://`` URLs, MRC files) are cached on disk after the first read
+(:mod:`.cache`), so the asv environments, which have only numpy, zarr and numcodecs, read them with numpy
+alone. Synthetic volumes (cheap and deterministic), ``.npy`` files and local OME-Zarr directories (already on
+local disk, readable in every environment) are read directly; a cache entry for them would only be a second
+copy.
 
-Only this module and :mod:`.cache` are imported up front; ``mrcfile``, ``s3fs``, ``cryoet_data_portal`` and
-``tqdm`` are imported when a source needs them.
+``mrcfile``, ``zarr``, ``s3fs``, ``cryoet_data_portal`` and ``tqdm`` are imported when a source needs them.
 """
 
 from __future__ import annotations
@@ -20,16 +21,21 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from .._memory import format_bytes, require_memory
+from .._memory import format_bytes
 from ..volume import Volume
 from . import cache as volume_cache
 from .errors import SourceError, one_line
+from .kinds import BeforeReading, source_kind
 from .spec import SourceSpec, parse_source
 
-__all__ = ["SourceError", "SourceSpec", "acquire", "acquire_shared", "describe_cache_entry", "parse_source"]
+# Each of these modules registers the kinds it reads; their order is the order error messages list kinds in.
+# isort: off
+from . import generated  # noqa: F401  synthetic
+from . import portal  # noqa: F401  portal
+from . import local  # noqa: F401  mrc, npy, zarr
+# isort: on
 
-#: Peak memory of generating a synthetic volume, in float32 copies of it (measured: 2.1 to 2.5).
-SYNTHETIC_WORKING_COPIES = 3
+__all__ = ["SourceError", "SourceSpec", "acquire", "acquire_shared", "describe_cache_entry", "parse_source"]
 
 
 def _spec(source: str | SourceSpec) -> SourceSpec:
@@ -38,52 +44,16 @@ def _spec(source: str | SourceSpec) -> SourceSpec:
 
 
 def _is_cached(spec: SourceSpec) -> bool:
-    return spec.is_remote or spec.kind == "mrc"
+    return spec.is_remote or source_kind(spec.kind).always_cached
 
 
 def _fingerprint(spec: SourceSpec) -> str | None:
-    if spec.kind != "mrc":
-        return None
-    from .local import file_fingerprint
-
-    return file_fingerprint(spec.location)
-
-
-BeforeReading = Callable[[tuple[int, ...], np.dtype], None] | None
+    fingerprint = source_kind(spec.kind).fingerprint
+    return None if fingerprint is None else fingerprint(spec)
 
 
 def _read(spec: SourceSpec, progress: bool, before_reading: BeforeReading = None) -> Volume:
-    if spec.kind == "synthetic":
-        from .synthetic import synthetic_volume
-
-        assert spec.shape is not None and spec.seed is not None  # filled in by SourceSpec
-        require_memory(
-            SYNTHETIC_WORKING_COPIES * 4 * math.prod(spec.shape),
-            f"generating {spec}",
-            "choose a smaller shape",
-            error=SourceError,
-        )
-        try:
-            generated = synthetic_volume(shape=spec.shape, seed=spec.seed)
-        except ValueError as error:
-            raise SourceError(str(error)) from None
-        if spec.crop is None:
-            return generated
-        bounds = spec.crop.bounds(generated.shape)
-        cropped = generated.data[tuple(slice(start, stop) for start, stop in bounds)].copy()
-        provenance = {
-            **generated.provenance,
-            "full_shape": list(generated.shape),
-            "crop": [list(b) for b in bounds],
-        }
-        return Volume(cropped, generated.voxel_spacing, str(spec), provenance)
-    if spec.kind == "portal":
-        from .portal import read_portal
-
-        return read_portal(spec, progress=progress, before_reading=before_reading)
-    from .local import read_local
-
-    return read_local(spec, progress=progress, before_reading=before_reading)
+    return source_kind(spec.kind).read(spec, progress=progress, before_reading=before_reading)
 
 
 def _converted(volume: Volume, spec: SourceSpec) -> Volume:
@@ -177,7 +147,7 @@ def acquire_shared(source: str | SourceSpec) -> Volume:
     """The volume, through the on-disk cache even when it is synthetic: for a volume several processes read
     (asv environments, survey workers), generated once and then read with numpy alone, bit for bit the same."""
     spec = _spec(source)
-    if spec.kind != "synthetic":
+    if not source_kind(spec.kind).generated:
         return acquire(spec)
     volume = volume_cache.load(str(spec))
     if volume is None:

@@ -1,5 +1,5 @@
-"""Volumes read from local files, MRC/REC (memory-mapped, or decompressed) and NumPy ``.npy``, and the
-dispatch of every file or store source, OME-Zarr included (:mod:`.ome_zarr`).
+"""Volumes read from local files, MRC/REC (memory-mapped, or decompressed) and NumPy ``.npy``, and the kinds
+of every file or store source, OME-Zarr included (read by :mod:`.ome_zarr`), registered (:mod:`.kinds`).
 
 Integer data keeps its stored dtype (byte order made native); ``?dtype=`` conversions happen in
 :func:`cryoet_zarr_bench.sources.acquire`.  What a file holds beyond what its header describes is noted in the
@@ -12,7 +12,6 @@ import math
 import os
 import re
 import warnings
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -20,17 +19,20 @@ import numpy as np
 from .._memory import require_memory
 from ..volume import Volume
 from .errors import SourceError, one_line
+from .kinds import FILE_OPTIONS, BeforeReading, SourceKind, register
 from .ome_zarr import crop_bounds, crop_provenance, read_ome_zarr, slices
-from .spec import COMPRESSED_SUFFIXES, Crop, SourceSpec
+from .spec import Crop, SourceSpec
 
-__all__ = ["MRC_IMAGE_2D", "file_fingerprint", "read_local", "read_mrc", "read_npy"]
+__all__ = ["COMPRESSED_SUFFIXES", "MRC_IMAGE_2D", "MRC_SUFFIXES", "file_fingerprint", "read_mrc", "read_npy"]
+
+MRC_SUFFIXES = (".mrc", ".rec", ".map", ".mrcs")
+#: Compressions an MRC file may carry on top of its suffix (``tomo.map.gz``); mrcfile reads them.
+COMPRESSED_SUFFIXES = (".gz", ".bz2")
 
 #: ``mrc_layout`` of a 2-D MRC image read as a one-slice volume.
 MRC_IMAGE_2D = "2-D image, read as a one-slice volume"
 #: mrcfile's warning that a file holds more than its header describes.
 _LARGER_THAN_EXPECTED = re.compile(r"MRC file is (\d+) bytes larger than expected")
-
-BeforeReading = Callable[[tuple[int, ...], np.dtype], None] | None
 
 
 def file_fingerprint(path: str) -> str:
@@ -240,23 +242,59 @@ def read_npy(path: str, crop: Crop | None, *, source: str, before_reading: Befor
     return Volume(cropped, (1.0, 1.0, 1.0), source, provenance)
 
 
-def read_local(spec: SourceSpec, *, progress: bool = False, before_reading: BeforeReading = None) -> Volume:
-    """Read an ``mrc``, ``npy`` or ``zarr`` source (its location already absolute or a URL).
+def _read_mrc_source(spec: SourceSpec, *, progress: bool, before_reading: BeforeReading) -> Volume:
+    return read_mrc(spec.location, spec.crop, source=str(spec), before_reading=before_reading)
 
-    ``before_reading`` is called with the shape and data type about to be read, before they are (see
-    :func:`~.ome_zarr.read_ome_zarr`).
-    """
-    source = str(spec)
-    if spec.kind == "mrc":
-        return read_mrc(spec.location, spec.crop, source=source, before_reading=before_reading)
-    if spec.kind == "npy":
-        return read_npy(spec.location, spec.crop, source=source, before_reading=before_reading)
+
+def _read_npy_source(spec: SourceSpec, *, progress: bool, before_reading: BeforeReading) -> Volume:
+    return read_npy(spec.location, spec.crop, source=str(spec), before_reading=before_reading)
+
+
+def _read_zarr_source(spec: SourceSpec, *, progress: bool, before_reading: BeforeReading) -> Volume:
     assert spec.level is not None  # zarr sources always have a level
     return read_ome_zarr(
         spec.location,
         level=spec.level,
         crop=spec.crop,
-        source=source,
+        source=str(spec),
         progress=progress,
         before_reading=before_reading,
     )
+
+
+register(
+    SourceKind(
+        "mrc",
+        syntax=f"{', '.join(MRC_SUFFIXES)} (or those with {'/'.join(COMPRESSED_SUFFIXES)})",
+        title="MRC",
+        suffixes=MRC_SUFFIXES + tuple(m + c for m in MRC_SUFFIXES for c in COMPRESSED_SUFFIXES),
+        options=FILE_OPTIONS,
+        read=_read_mrc_source,
+        always_cached=True,  # mrcfile is not in the asv environments
+        fingerprint=lambda spec: file_fingerprint(spec.location),
+        survey_suffixes=(".mrc", ".rec", ".map"),  # not image stacks (.mrcs), nor compressed files
+    )
+)
+register(
+    SourceKind(
+        "npy",
+        syntax=".npy",
+        title=".npy",
+        suffixes=(".npy",),
+        options=FILE_OPTIONS,
+        read=_read_npy_source,
+        survey_suffixes=(".npy",),
+    )
+)
+register(
+    SourceKind(
+        "zarr",
+        syntax=".zarr",
+        title="OME-Zarr",
+        suffixes=(".zarr",),
+        options=("crop", "level", "dtype", "lossy", "halves", "sigma"),
+        read=_read_zarr_source,
+        defaults={"level": 0},
+        survey_suffixes=(".zarr",),
+    )
+)

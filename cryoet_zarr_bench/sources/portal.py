@@ -37,7 +37,9 @@ from typing import Any, TypeVar
 
 from ..volume import Volume
 from . import network
+from .crops import PORTAL_DEFAULT_CROP, unsigned
 from .errors import SourceError, one_line
+from .kinds import SourceKind, register
 from .ome_zarr import read_ome_zarr
 from .spec import SourceSpec, TomogramFilter
 
@@ -50,6 +52,7 @@ _PORTAL_WEBSITE = "https://cryoetdataportal.czscience.com"
 _SPACING_TOLERANCE = 5e-4  # the portal writes voxel spacings with three decimals
 
 T = TypeVar("T")
+_PORTAL_LOCATION = re.compile(r"(\d+)/([^/]+)")
 _TOO_MANY_ERRORS = re.compile(r"too many (\d{3}) error responses")
 
 
@@ -321,3 +324,47 @@ def list_runs(dataset_id: int) -> list[str]:
             f"the CryoET Data Portal lists no runs for dataset {dataset_id}; check the id on {_PORTAL_WEBSITE}"
         )
     return names
+
+
+def _check_location(location: str) -> None:
+    if not _PORTAL_LOCATION.fullmatch(location):
+        raise SourceError(
+            f"cannot read portal location {location!r}: write portal:DATASET_ID/RUN_NAME, "
+            "e.g. portal:10445/TS_100_3"
+        )
+
+
+def _tomogram_filter(options: dict[str, str]) -> dict[str, Any]:
+    """The ``tomogram`` field of a portal source, from its ``spacing``, ``processing``, ``method`` and
+    ``tomogram`` options (None when none is given)."""
+    spacing = options.get("spacing")
+    try:
+        voxel_spacing = None if spacing is None else float(spacing)
+    except ValueError:
+        raise SourceError(f"spacing must be a number of ångström, got {spacing!r}") from None
+    tomogram = TomogramFilter(
+        voxel_spacing=voxel_spacing,
+        processing=options.get("processing"),
+        reconstruction_method=options.get("method"),
+        tomogram_id=None if "tomogram" not in options else unsigned(options["tomogram"], "tomogram"),
+    )
+    return {"tomogram": None if tomogram == TomogramFilter() else tomogram}
+
+
+register(
+    SourceKind(
+        "portal",
+        syntax="portal:DATASET/RUN",
+        options=(
+            "spacing", "processing", "method", "tomogram",
+            "crop", "level", "dtype", "lossy", "halves", "sigma",
+        ),  # fmt: skip
+        read=read_portal,
+        check_location=_check_location,
+        remote=True,
+        defaults={"level": 0},
+        default_crop=PORTAL_DEFAULT_CROP,
+        parse_options=_tomogram_filter,
+        always_cached=True,
+    )
+)

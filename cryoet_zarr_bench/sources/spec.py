@@ -43,14 +43,13 @@ from __future__ import annotations
 
 import difflib
 import os
-import re
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from .crops import PORTAL_DEFAULT_CROP, BoxCrop, CentreCrop, Crop, parse_crop, triple, unsigned
 from .errors import SourceError
-from .synthetic import DEFAULT_SEED, DEFAULT_SHAPE
+from .kinds import empty_source_message, half_volume_message, kind_of, source_kind
 
 __all__ = [
     "PORTAL_DEFAULT_CROP",
@@ -61,22 +60,6 @@ __all__ = [
     "TomogramFilter",
     "parse_source",
 ]
-
-KINDS = ("synthetic", "portal", "mrc", "npy", "zarr")
-MRC_SUFFIXES = (".mrc", ".rec", ".map", ".mrcs")
-#: Compressions an MRC file may carry on top of its suffix (``tomo.map.gz``); mrcfile reads them.
-COMPRESSED_SUFFIXES = (".gz", ".bz2")
-
-_OPTIONS_BY_KIND = {
-    "synthetic": ("shape", "seed", "crop", "dtype", "lossy", "sigma"),
-    "portal": (
-        "spacing", "processing", "method", "tomogram", "crop", "level", "dtype", "lossy", "halves", "sigma"
-    ),  # fmt: skip
-    "zarr": ("crop", "level", "dtype", "lossy", "halves", "sigma"),
-    "mrc": ("crop", "dtype", "lossy", "halves", "sigma"),
-    "npy": ("crop", "dtype", "lossy", "halves", "sigma"),
-}
-_PORTAL_LOCATION = re.compile(r"(\d+)/([^/]+)")
 
 
 @dataclass(frozen=True)
@@ -117,7 +100,7 @@ class SourceSpec:
     Attributes
     ----------
     kind
-        ``synthetic``, ``portal``, ``mrc``, ``npy`` or ``zarr``.
+        The name of a registered kind (:mod:`.kinds`): ``synthetic``, ``portal``, ``mrc``, ``npy``, ``zarr``.
     location
         ``DATASET/RUN`` for the portal, a path or URL for files and stores, empty for synthetic volumes.
     shape, seed
@@ -153,9 +136,8 @@ class SourceSpec:
     sigma: float | None = None
 
     def __post_init__(self) -> None:
-        if self.kind not in KINDS:
-            raise SourceError(f"unknown source kind {self.kind!r}; expected one of {', '.join(KINDS)}")
-        allowed = _OPTIONS_BY_KIND[self.kind]
+        kind = source_kind(self.kind)
+        allowed = kind.options
         given = {
             "shape": self.shape,
             "seed": self.seed,
@@ -167,20 +149,16 @@ class SourceSpec:
         for name, value in given.items():
             if value is not None and name not in allowed:
                 raise SourceError(f"{self.kind} sources take no {name}")
-        if self.kind == "synthetic":
-            if self.location:
-                raise SourceError(f"a synthetic source has no location, got {self.location!r}")
-            object.__setattr__(self, "shape", self.shape or DEFAULT_SHAPE)
-            object.__setattr__(self, "seed", DEFAULT_SEED if self.seed is None else self.seed)
-        elif self.kind == "portal" and not _PORTAL_LOCATION.fullmatch(self.location):
-            raise SourceError(
-                f"cannot read portal location {self.location!r}: write portal:DATASET_ID/RUN_NAME, "
-                "e.g. portal:10445/TS_100_3"
-            )
-        elif self.kind != "portal" and not self.location:
-            raise SourceError(f"{self.kind} sources need a path")
-        if self.kind in ("portal", "zarr") and self.level is None:
-            object.__setattr__(self, "level", 0)
+        if kind.is_path:
+            if not self.location:
+                raise SourceError(f"{self.kind} sources need a path")
+        elif kind.check_location is not None:
+            kind.check_location(self.location)
+        elif self.location:
+            raise SourceError(f"a {self.kind} source has no location, got {self.location!r}")
+        for name, default in kind.defaults.items():
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, default)
         if self.level is not None and self.level < 0:
             raise SourceError(f"level must be a non-negative integer, got {self.level}")
         if self.dtype is not None:
@@ -193,8 +171,8 @@ class SourceSpec:
             if len(self.halves) != 2 or not all(self.halves):
                 raise SourceError(f"halves takes two paths, A,B; got {','.join(self.halves)!r}")
             for half in self.halves:
-                if _kind_of(half) not in ("mrc", "npy", "zarr"):
-                    raise SourceError(f"a half-volume is an MRC, .npy or OME-Zarr path; got {half!r}")
+                if not kind_of(half).is_path:
+                    raise SourceError(half_volume_message(half))
 
     @property
     def dataset_id(self) -> int:
@@ -209,18 +187,23 @@ class SourceSpec:
     @property
     def is_remote(self) -> bool:
         """True when reading needs the network (the portal or a URL)."""
-        return self.kind == "portal" or _is_url(self.location)
+        return source_kind(self.kind).remote or _is_url(self.location)
+
+    @property
+    def is_local_path(self) -> bool:
+        """True when the location is a path on this machine (not a URL, the portal or a synthetic volume)."""
+        return source_kind(self.kind).is_path and not _is_url(self.location)
 
     def with_absolute_path(self) -> SourceSpec:
         """The same source with a local path made absolute (URLs, portal and synthetic sources unchanged)."""
         halves = self.halves
         if halves is not None:
-            base = "" if self.kind == "portal" or _is_url(self.location) else os.path.dirname(self.location)
+            base = os.path.dirname(self.location) if self.is_local_path else ""
             halves = tuple(  # type: ignore[assignment]
                 half if _is_url(half) else os.path.abspath(os.path.join(base, os.path.expanduser(half)))
                 for half in halves
             )
-        if self.kind in ("synthetic", "portal") or _is_url(self.location):
+        if not self.is_local_path:
             return replace(self, halves=halves)
         return replace(self, location=os.path.abspath(os.path.expanduser(self.location)), halves=halves)
 
@@ -246,7 +229,7 @@ class SourceSpec:
             pairs.extend(self.tomogram.options())
         if self.crop is not None:
             pairs.append(("crop", str(self.crop)))
-        elif self.kind == "portal":
+        elif source_kind(self.kind).default_crop is not None:
             pairs.append(("crop", "full"))
         if self.level is not None:
             pairs.append(("level", str(self.level)))
@@ -261,7 +244,7 @@ class SourceSpec:
         return pairs
 
     def __str__(self) -> str:
-        base = f"portal:{self.location}" if self.kind == "portal" else self.location or self.kind
+        base = source_kind(self.kind).base(self.location)
         options = "&".join(f"{key}={value}" for key, value in self._options())
         return f"{base}?{options}" if options else base
 
@@ -294,27 +277,8 @@ def _check_encodable(base: str) -> None:
         ) from None
 
 
-def _kind_of(base: str) -> str:
-    if base == "synthetic":
-        return "synthetic"
-    if base.startswith("portal:"):
-        return "portal"
-    name = base.rstrip("/").lower()
-    if name.endswith(".zarr"):
-        return "zarr"
-    if name.endswith(".npy"):
-        return "npy"
-    if name.endswith(MRC_SUFFIXES + tuple(m + c for m in MRC_SUFFIXES for c in COMPRESSED_SUFFIXES)):
-        return "mrc"
-    raise SourceError(
-        f"cannot tell what kind of source {base!r} is: expected synthetic, portal:DATASET/RUN, "
-        f"or a path or URL ending in {', '.join(MRC_SUFFIXES)} (or those with .gz/.bz2), .npy or .zarr"
-    )
-
-
-def _split_options(query: str, kind: str) -> dict[str, str]:
+def _split_options(query: str, kind: str, allowed: tuple[str, ...]) -> dict[str, str]:
     options: dict[str, str] = {}
-    allowed = _OPTIONS_BY_KIND[kind]
     for item in filter(None, query.split("&")):
         key, equals, value = item.partition("=")
         if not equals or not value:
@@ -341,42 +305,25 @@ def parse_source(text: str) -> SourceSpec:
     """
     base, _, query = text.strip().partition("?")
     if not base:
-        raise SourceError("empty source: give synthetic, portal:DATASET/RUN, or a .mrc/.npy/.zarr path")
+        raise SourceError(empty_source_message())
     _check_encodable(base)
-    kind = _kind_of(base)
-    options = _split_options(query, kind)
-    tomogram = None
-    if kind == "portal":
-        spacing = options.get("spacing")
-        try:
-            voxel_spacing = None if spacing is None else float(spacing)
-        except ValueError:
-            raise SourceError(f"spacing must be a number of ångström, got {spacing!r}") from None
-        tomogram = TomogramFilter(
-            voxel_spacing=voxel_spacing,
-            processing=options.get("processing"),
-            reconstruction_method=options.get("method"),
-            tomogram_id=None if "tomogram" not in options else unsigned(options["tomogram"], "tomogram"),
-        )
-        if tomogram == TomogramFilter():
-            tomogram = None
+    kind = kind_of(base)
+    options = _split_options(query, kind.name, kind.options)
+    own = kind.parse_options(options) if kind.parse_options is not None else {}
     crop_text = options.get("crop")
-    if crop_text is not None:
-        crop = parse_crop(crop_text)
-    else:
-        crop = PORTAL_DEFAULT_CROP if kind == "portal" else None
+    crop = parse_crop(crop_text) if crop_text is not None else kind.default_crop
     return SourceSpec(
-        kind=kind,
-        location=base[len("portal:") :] if kind == "portal" else ("" if kind == "synthetic" else base),
+        kind=kind.name,
+        location=kind.location(base),
         shape=triple(options["shape"], "shape") if "shape" in options else None,
         seed=unsigned(options["seed"], "seed") if "seed" in options else None,
-        tomogram=tomogram,
         crop=crop,
         level=unsigned(options["level"], "level") if "level" in options else None,
         dtype=options.get("dtype"),
         lossy=_yes(options["lossy"], "lossy") if "lossy" in options else False,
         halves=tuple(options["halves"].split(",")) if "halves" in options else None,  # type: ignore[arg-type]
         sigma=_positive_number(options["sigma"], "sigma") if "sigma" in options else None,
+        **own,
     )
 
 

@@ -6,12 +6,17 @@ import re
 from pathlib import Path
 
 from ..sources import SourceError, parse_source
+from ..sources.kinds import KINDS
 
 __all__ = ["expand_inputs"]
 
 _PORTAL_DATASET = re.compile(r"portal:(\d+)/?$")
-#: File names a folder input picks up (OME-Zarr directories are recognised by their suffix too).
-_TOMOGRAM_SUFFIXES = (".mrc", ".rec", ".map", ".npy", ".zarr")
+
+
+def _tomogram_suffixes() -> tuple[str, ...]:
+    """File names a folder input picks up, each kind's (OME-Zarr directories are recognised by their suffix
+    too)."""
+    return tuple(suffix for kind in KINDS.values() for suffix in kind.survey_suffixes)
 
 
 def _split(item: str) -> tuple[str, str]:
@@ -24,7 +29,8 @@ def _with_options(base: str, options: str) -> str:
 
 
 def _folder_sources(folder: Path, options: str) -> list[str]:
-    found = sorted(path for path in folder.iterdir() if path.name.lower().endswith(_TOMOGRAM_SUFFIXES))
+    suffixes = _tomogram_suffixes()
+    found = sorted(path for path in folder.iterdir() if path.name.lower().endswith(suffixes))
     for path in found:
         if path.is_symlink() and not path.exists():
             raise SourceError(
@@ -34,7 +40,7 @@ def _folder_sources(folder: Path, options: str) -> list[str]:
     if not found:
         raise SourceError(
             f"the folder {folder} holds no tomograms (files or directories ending in "
-            f"{', '.join(_TOMOGRAM_SUFFIXES)})"
+            f"{', '.join(suffixes)})"
         )
     return [_with_options(str(path.resolve()), options) for path in found]
 
