@@ -7,6 +7,7 @@ from pathlib import Path
 import mrcfile
 import numpy as np
 import pytest
+from portal_fixtures import write_ome_zarr
 
 from cryoet_zarr_bench import noise
 from cryoet_zarr_bench.sources import SourceError, acquire, parse_source
@@ -89,6 +90,27 @@ def test_halves_of_another_geometry_are_refused(tomogram, tmp_path: Path):
         noise_estimate(volume)
 
 
+def test_halves_of_another_kind_than_the_volume(tomogram, tmp_path: Path):
+    """An OME-Zarr volume (read at a level) with MRC halves (which have none), and an MRC volume with OME-Zarr
+    halves (read at level 0)."""
+    path, _ = tomogram
+    odd, even, full = (
+        acquire(str(tmp_path / name)).data for name in ("tomo_odd.mrc", "tomo_even.mrc", "tomo.mrc")
+    )
+    write_ome_zarr(tmp_path / "tomo.zarr", [full], voxel_spacing=4.0)
+    write_ome_zarr(tmp_path / "odd.zarr", [odd], voxel_spacing=4.0)
+    write_ome_zarr(tmp_path / "even.zarr", [even], voxel_spacing=4.0)
+    for volume_path, halves in (
+        ("tomo.zarr", "tomo_odd.mrc,tomo_even.mrc"),
+        ("tomo.mrc", "odd.zarr,even.zarr"),
+    ):
+        volume = acquire(f"{tmp_path / volume_path}?crop=centre:16&halves={halves}")
+        read = read_halves(volume)
+        assert read is not None
+        np.testing.assert_array_equal(read[0].data, odd[4:20, 8:24, 8:24])
+        np.testing.assert_array_equal(read[1].data, even[4:20, 8:24, 8:24])
+
+
 def test_a_stated_sigma_is_used(tomogram):
     path, _ = tomogram
     estimate = noise_estimate(acquire(f"{path}?sigma=0.25"))
@@ -96,7 +118,9 @@ def test_a_stated_sigma_is_used(tomogram):
 
 
 def test_an_image_stack_is_known_as_one(tmp_path: Path):
-    path = _write_mrc(tmp_path / "tilts.mrcs", np.random.default_rng(0).standard_normal((5, 16, 16)), stack=True)
+    path = _write_mrc(
+        tmp_path / "tilts.mrcs", np.random.default_rng(0).standard_normal((5, 16, 16)), stack=True
+    )
     assert is_image_stack(acquire(str(path)))
     assert not is_image_stack(acquire("synthetic?shape=16"))
 

@@ -212,12 +212,14 @@ class SourceSpec:
         return replace(self, halves=None, sigma=None)
 
     def half(self, which: int) -> SourceSpec:
-        """Half-volume ``which`` (0 or 1) as a source of its own, read with this source's crop and dtype."""
+        """Half-volume ``which`` (0 or 1) as a source of its own, read with this source's crop and dtype, and
+        its level if the half's kind has levels (an MRC half of an OME-Zarr volume has none; an OME-Zarr half
+        of an MRC volume is read at level 0)."""
         if self.halves is None:
             raise SourceError(f"{self} names no half-volumes")
-        return replace(
-            parse_source(self.halves[which]), crop=self.crop, dtype=self.dtype, level=self.level
-        ).with_absolute_path()
+        half = parse_source(self.halves[which])
+        level = self.level if "level" in source_kind(half.kind).options else None
+        return replace(half, crop=self.crop, dtype=self.dtype, level=level).with_absolute_path()
 
     def _options(self) -> list[tuple[str, str]]:
         pairs: list[tuple[str, str]] = []
