@@ -43,7 +43,7 @@ from .report.study.model import build_study
 from .report.study.page import study_page
 from .report.study.slices import central_slices, slices_setting
 from .report.study.text import format_study
-from .report.tables import seed_table
+from .report.tables import measurement_table
 from .runtime import Runtime, parse_threads
 from .sources import SourceSpec, acquire, describe_cache_entry, parse_source
 from .sources.halves import is_image_stack, noise_estimate
@@ -196,7 +196,7 @@ def cmd_quick(args: argparse.Namespace) -> int:
         for warning in noise.warnings:
             print(f"note: {warning}")
     print(f"times are the median of {args.repeats} timed run(s) each; ratio = raw bytes / chunk bytes\n")
-    print(seed_table(measurements))
+    print(measurement_table(measurements))
     return 0
 
 
