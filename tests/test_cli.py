@@ -168,6 +168,22 @@ def test_bad_options_are_usage_errors(argv, capsys):
 
 
 @pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["quick", "--repeats", "x"], "argument --repeats: a whole number of at least 1, got 'x'"),
+        (["preview", "--port", "web"], "argument --port: a port is 0 (any free one) to 65535, got 'web'"),
+        (["report", "--read-factor", "fast"], "argument --read-factor: a number of at least 1, got 'fast'"),
+    ],
+)
+def test_a_value_that_is_not_a_number_says_what_the_option_accepts(argv, message, capsys):
+    with pytest.raises(SystemExit):
+        main(argv)
+    error = capsys.readouterr().err
+    assert error.strip().splitlines()[-1].endswith(message)
+    assert "_positive" not in error and "invalid" not in error
+
+
+@pytest.mark.parametrize(
     "command",
     [[], ["quick"], ["fetch"], ["bench"], ["publish"], ["preview"], ["versions"], ["study"], ["survey"], ["matrix"]],
 )

@@ -26,8 +26,8 @@ class CommandError(UserError):
     """A problem the user can fix, reported as one line."""
 
 
-# The argument types keep their leading underscore: argparse names the function in its message for a value
-# it cannot read ("argument --repeats: invalid _positive value: 'x'").
+# The argument types: each turns a value it cannot read into one line saying what it accepts (argparse would
+# otherwise name the function: "invalid _positive value").
 def _chunk_shape(text: str) -> tuple[int, int, int]:
     try:
         return parse_chunks(text)
@@ -35,22 +35,29 @@ def _chunk_shape(text: str) -> tuple[int, int, int]:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _number(text: str, kind: type, accepts: str) -> int | float:
+    try:
+        return kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{accepts}, got {text!r}") from None
+
+
 def _positive(text: str) -> int:
-    value = int(text)
+    value = _number(text, int, "a whole number of at least 1")
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value
 
 
 def _positive_number(text: str) -> float:
-    value = float(text)
+    value = _number(text, float, "a number greater than 0")
     if not value > 0:
         raise argparse.ArgumentTypeError(f"must be greater than 0, got {text}")
     return value
 
 
 def _at_least_one(text: str) -> float:
-    value = float(text)
+    value = _number(text, float, "a number of at least 1")
     if not value >= 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
     return value
@@ -64,14 +71,14 @@ def _threads(text: str) -> int:
 
 
 def _port(text: str) -> int:
-    port = int(text)
+    port = _number(text, int, "a port is 0 (any free one) to 65535")
     if not 0 <= port <= 65535:
         raise argparse.ArgumentTypeError(f"a port is 0 (any free one) to 65535, got {port}")
     return port
 
 
 def _terabytes(text: str) -> float:
-    value = float(text)
+    value = _number(text, float, "a size in TB is a positive number")
     if not 0 < value < float("inf"):
         raise argparse.ArgumentTypeError(f"a size in TB must be a positive number, got {text!r}")
     return value
@@ -115,7 +122,7 @@ def add_answer_options(parser: argparse.ArgumentParser) -> None:
         "--read-factor",
         type=_at_least_one,
         default=defaults.read_factor,
-        help="archive: a setting qualifies when its warm read takes at most this many times the fastest "
+        help="archive: a setting qualifies when its full read takes at most this many times the fastest "
         f"(default {defaults.read_factor:g})",
     )
     parser.add_argument(
