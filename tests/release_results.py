@@ -1,6 +1,6 @@
 """Recorded asv results of a release matrix for the by-release report's tests, written by hand.
 
-Seven environments (:data:`MATRIX`) at one commit, each with the compression benchmarks and the warm read of
+Seven environments (:data:`MATRIX`) at one commit, each with the compression benchmarks and the read of
 three codecs in Zarr formats 2 and 3, built so that the report has something to find: numcodecs 0.15 loses
 shuffle in format 3 (a chunk-bytes change seen with two zarr releases), zarr 3.4.2 writes zstd 10 bytes
 smaller in format 2 (a change no single library explains), zarr 3.0 and 3.1 write other metadata (listed,

@@ -92,7 +92,7 @@ def test_the_archive_follows_its_stated_factor(tmp_path: Path) -> None:
         NONE,
     )  # 4.5 ms allowed
     text = format_answer(answer_of(tmp_path, rules=Rules(read_factor=1.5)), "index.html")
-    assert "## Archive: the highest ratio whose warm full read takes at most 1.5× the fastest one" in text
+    assert "## Archive: the highest ratio whose full read takes at most 1.5× the fastest one" in text
     assert "the rule allows up to 4.5 ms" in text
 
 

@@ -11,7 +11,7 @@ import pytest
 from cryoet_zarr_bench.cli import main
 from cryoet_zarr_bench.sources import acquire
 
-SEED_RATIOS = {"none": 1.00, "blosc-lz4-5-shuffle": 1.09, "blosc-zstd-5-shuffle": 1.17, "zstd-5": 1.08}
+BASELINE_RATIOS = {"none": 1.00, "blosc-lz4-5-shuffle": 1.09, "blosc-zstd-5-shuffle": 1.17, "zstd-5": 1.08}
 
 
 @pytest.fixture(scope="module")
@@ -26,12 +26,12 @@ def quick_rows():
     return json.loads(result.stdout)
 
 
-def test_quick_json_reproduces_the_seed_table(quick_rows):
-    assert [row["codec"] for row in quick_rows] == list(SEED_RATIOS)
+def test_quick_json_gives_the_baseline_codecs_ratios(quick_rows):
+    assert [row["codec"] for row in quick_rows] == list(BASELINE_RATIOS)
     for row in quick_rows:
         assert {"codec", "write_s", "read_s", "ratio", "stored_bytes", "saved_pct", "lossless_ok"} <= set(row)
         assert row["lossless_ok"] is True
-        assert row["ratio"] == pytest.approx(SEED_RATIOS[row["codec"]], abs=0.02)
+        assert row["ratio"] == pytest.approx(BASELINE_RATIOS[row["codec"]], abs=0.02)
         assert row["saved_pct"] == pytest.approx(100 * (1 - 1 / row["ratio"]))
         assert row["write_s"] > 0 and row["read_s"] > 0
         assert row["source"] == "synthetic?shape=128,128,128&seed=0"
@@ -165,6 +165,22 @@ def test_bad_options_are_usage_errors(argv, capsys):
         main(argv)
     assert excinfo.value.code == 2
     assert "usage: cryoet-zarr-bench quick" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["quick", "--repeats", "x"], "argument --repeats: a whole number of at least 1, got 'x'"),
+        (["preview", "--port", "web"], "argument --port: a port is 0 (any free one) to 65535, got 'web'"),
+        (["report", "--read-factor", "fast"], "argument --read-factor: a number of at least 1, got 'fast'"),
+    ],
+)
+def test_a_value_that_is_not_a_number_says_what_the_option_accepts(argv, message, capsys):
+    with pytest.raises(SystemExit):
+        main(argv)
+    error = capsys.readouterr().err
+    assert error.strip().splitlines()[-1].endswith(message)
+    assert "_positive" not in error and "invalid" not in error
 
 
 @pytest.mark.parametrize(

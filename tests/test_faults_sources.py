@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from portal_fixtures import pyramid, write_ome_zarr
+from portal_data import pyramid, write_ome_zarr
 from support import answering_server, main_error, server_url, write_mrc
 
 from cryoet_zarr_bench.cli import main

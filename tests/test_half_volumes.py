@@ -7,7 +7,7 @@ from pathlib import Path
 import mrcfile
 import numpy as np
 import pytest
-from portal_fixtures import write_ome_zarr
+from portal_data import write_ome_zarr
 
 from cryoet_zarr_bench import noise
 from cryoet_zarr_bench.sources import SourceError, acquire, parse_source

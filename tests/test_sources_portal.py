@@ -12,17 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import s3fs
-from portal_fixtures import (
-    BUCKET,
-    PORTAL_COMPRESSOR,
-    PRIVATE_BUCKET,
-    FlakyProxy,
-    Portal,
-    S3Portal,
-    closed_port_url,
-    expected_crop,
-    tomogram,
-)
+from portal_data import BUCKET, PORTAL_COMPRESSOR, PRIVATE_BUCKET, tomogram
+from portal_fixtures import FlakyProxy, Portal, S3Portal, closed_port_url, expected_crop
 from support import mounted_tmpfs
 
 from cryoet_zarr_bench.sources import SourceError, acquire, describe_cache_entry, network

@@ -60,9 +60,9 @@ METADATA_BYTES = "compression.Compression.track_metadata_bytes"
 #: Chunks and metadata together.
 STORED_BYTES = "compression.Compression.track_stored_bytes"
 
-# write_read.py: the whole volume written to and read from a local store.
+# write_read.py: the whole volume written to and read from an in-memory store.
 WRITE_TIME = "write_read.Write.time_write"
-#: The whole array read into numpy, the store's files in the page cache.
+#: The whole array read into numpy from an in-memory store.
 READ_TIME = "write_read.Read.time_read"
 
 # recorded.py and releases.py: what each environment ran with.

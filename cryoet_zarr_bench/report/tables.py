@@ -6,14 +6,14 @@ from collections.abc import Iterable, Sequence
 
 from ..measure import Measurement
 
-__all__ = ["format_table", "seed_table"]
+__all__ = ["format_table", "measurement_table"]
 
-SEED_COLUMNS = (
+LOSSLESS_COLUMNS = (
     "method", "write s", "read s", "ratio", "chunks MB", "metadata B", "saved MB", "saved %", "round trip ok"
 )
 #: With lossy codecs in the table: their check is their own error bound, and their fidelity is shown.
 LOSSY_COLUMNS = (
-    *SEED_COLUMNS[:-1],
+    *LOSSLESS_COLUMNS[:-1],
     "within bound",
     "PSNR dB",
     "max error",
@@ -39,7 +39,7 @@ def format_table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
     return "\n".join([line(header), rule, *(line(row) for row in rows)])
 
 
-def seed_table(measurements: Iterable[Measurement]) -> str:
+def measurement_table(measurements: Iterable[Measurement]) -> str:
     """The table ``cryoet-zarr-bench quick`` prints: one row per codec, sizes in MB (10^6 bytes); the ratio is raw ÷ chunk bytes.
 
     If any codec is lossy, "within bound" replaces "round trip ok" (a lossless codec's bound is exactness) and
@@ -73,4 +73,4 @@ def seed_table(measurements: Iterable[Measurement]) -> str:
             {True: "yes", False: "no", None: "n/a"}[f.safe],
         ]
         rows.append([m.setting if m.setting != m.codec else m.codec, *row[1:], check, *figures])
-    return format_table(LOSSY_COLUMNS if lossy else SEED_COLUMNS, rows)
+    return format_table(LOSSY_COLUMNS if lossy else LOSSLESS_COLUMNS, rows)

@@ -3,11 +3,11 @@
 Each use case is a stated rule applied to one machine's results at one commit (:class:`Rules` holds its
 numbers):
 
-* **archive**: the highest compression ratio among the lossless settings whose warm full read takes at most
-  ``read_factor`` times the fastest warm full read measured;
+* **archive**: the highest compression ratio among the lossless settings whose full read takes at most
+  ``read_factor`` times the fastest full read measured;
 * **viewing** over S3: the lowest XY-slice read time over S3 with 20 ms per request (the layout study's
   ``s3+latency`` store) among the codec and layout pairs whose slice transfers at most ``slice_budget_bytes``;
-* **processing**: the fastest warm full read among the lossless settings;
+* **processing**: the fastest full read among the lossless settings;
 * **lossy archive**: the highest ratio among the codec study's settings judged safe.
 
 A rule ranks the candidates that meet it, keeping each codec's best setting (each layout's best codec, for
@@ -181,7 +181,7 @@ def _measured(figures: dict[str, Value | None]) -> dict[str, Value]:
 
 
 def _reads(run: EnvironmentRun) -> list[Candidate]:
-    """Every lossless setting with a measured warm read, with its ratio where measured."""
+    """Every lossless setting with a measured full read, with its ratio where measured."""
     return [
         Candidate(
             case.params, _measured({"read": read, "ratio": _value(run, Case(COMPRESSION_RATIO, case.params))})
@@ -194,7 +194,7 @@ def _reads(run: EnvironmentRun) -> list[Candidate]:
 
 
 def _archived(run: EnvironmentRun) -> list[Candidate]:
-    """Every lossless setting with both a measured ratio and a measured warm read."""
+    """Every lossless setting with both a measured ratio and a measured full read."""
     return [candidate for candidate in _reads(run) if "ratio" in candidate.figures]
 
 

@@ -34,7 +34,7 @@ class Rules:
     """The numbers the rules state, and the sizes the answer is extrapolated to."""
 
     read_factor: float = 2.0
-    """Archive: a setting qualifies when its warm full read takes at most this many times the fastest."""
+    """Archive: a setting qualifies when its full read takes at most this many times the fastest."""
     slice_budget_bytes: float = 32e6
     """Viewing: a codec and layout qualify when one XY slice over S3 transfers at most this many bytes."""
     portal_bytes: float = 100e12
@@ -95,7 +95,7 @@ class Choice:
     measured: int
     """How many settings the environment measured for this use case."""
     reference: Value | None = None
-    """What the rule measures against: the fastest warm read, for the archive."""
+    """What the rule measures against: the fastest full read, for the archive."""
     reason: str = ""
     """Why there is no winner although settings were measured."""
     raw_bytes: float | None = None

@@ -7,7 +7,7 @@ a fraction of the Gaussian reference at the same distortion, the half-map resolu
 verdict criterion (any ``track_criterion_<name>``) and the verdict; for every family, the highest-ratio safe
 setting (without half-volumes: the highest-ratio setting at ≤ 1% added noise); beside the volume's lossless
 limit (the order-0 byte-plane entropy estimate), the best lossless ratio found and the best float-aware one;
-and, where the warm read (:data:`~cryoet_zarr_bench.report.registry.READ_TIME`) ran, each codec's ratio
+and, where the full read (:data:`~cryoet_zarr_bench.report.registry.READ_TIME`) ran, each codec's ratio
 against its read throughput.
 
 Nothing here formats text or draws: :mod:`.text`, :mod:`.figures` and :mod:`.page` do; :mod:`.slices` takes
@@ -176,7 +176,7 @@ def build_study(results: Results, environment: str | None = None) -> StudyReport
 
 
 def _throughput(run: EnvironmentRun) -> list[tuple[str, float, float]]:
-    """Ratio and read throughput (raw MB per second of the warm read) of every case with both."""
+    """Ratio and read throughput (raw MB per second of the full read) of every case with both."""
     by_name: dict[str, dict] = {}
     for case, value in run.values.items():
         if is_number(value):
