@@ -275,7 +275,9 @@ def open_array_with_obstore(bucket: str, prefix: str, *, endpoint: str, region: 
     try:
         from obstore.store import S3Store
     except ImportError:
-        raise UnsupportedReaderError("obstore is not installed; pip install 'cryoet-zarr-bench[obstore]'") from None
+        raise UnsupportedReaderError(
+            "obstore is not installed; pip install 'cryoet-zarr-bench[obstore]'"
+        ) from None
     store = S3Store(
         bucket,
         prefix=prefix,
