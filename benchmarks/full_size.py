@@ -17,8 +17,8 @@ from pathlib import Path
 
 from cryoet_zarr_bench.layouts import parse_chunks
 from cryoet_zarr_bench.measure import same_bits
-from cryoet_zarr_bench.releases import verify_pins
 from cryoet_zarr_bench.recompress import recompress, traced_peak_bytes
+from cryoet_zarr_bench.releases import verify_pins
 from cryoet_zarr_bench.sources.synthetic import synthetic_volume
 from cryoet_zarr_bench.stores import DirectoryStore
 

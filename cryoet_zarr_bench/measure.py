@@ -20,8 +20,8 @@ from ._orphans import owner_tag, remove_orphans
 from .codecs import CodecSpec, ErrorCheck, error_check, is_noise_tied, parse_codec, resolve_noise_tied
 from .information import GaussianReference
 from .noise import NoiseEstimate
-from .sources.halves import noise_estimate
 from .runtime import Runtime
+from .sources.halves import noise_estimate
 from .stores import DirectoryStore, MemoryStore, StoredBytes, format_chunks
 from .volume import Volume, same_bits  # noqa: F401  (same_bits: re-exported)
 

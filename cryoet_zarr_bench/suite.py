@@ -28,9 +28,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ._atomic import write_file
-from .errors import UserError
 from .access import STORES
 from .codecs import CODEC_SETS, CodecSpecError, codec_set, is_noise_tied
+from .errors import UserError
 from .layouts import parse_layout
 from .runtime import THREADS_ENV, Runtime
 from .sources import SourceError, acquire_shared, parse_source

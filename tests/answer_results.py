@@ -13,10 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from support import ASV_DATE, git_repository, write_asv_result
-
 from cryoet_zarr_bench.releases import version_number
 from cryoet_zarr_bench.report import registry
+
+from support import ASV_DATE, git_repository, write_asv_result
 
 MACHINE = "box"
 COMMIT = "a1b2c3d4" + "5" * 32

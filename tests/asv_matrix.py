@@ -14,10 +14,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from support import ASV_DATE, write_asv_result
-
 from cryoet_zarr_bench.releases import version_number
 from cryoet_zarr_bench.report.registry import COMPRESSION_RATIO, NUMCODECS_RELEASE, READ_TIME, ZARR_RELEASE
+
+from support import ASV_DATE, write_asv_result
 
 MACHINE = "testbox"
 CODECS = ["'none'", "'blosc-lz4-5-shuffle'", "'blosc-zstd-5-shuffle'", "'zstd-5'"]

@@ -34,11 +34,12 @@ from typing import Any
 
 import numpy as np
 import pytest
-from portal_data import BUCKET, DENIED_CHUNK, PRIVATE_BUCKET, REGION, TOMOGRAMS, pyramid, write_ome_zarr
-from portal_graphql import GraphQLPortal
 
 from cryoet_zarr_bench import s3
 from cryoet_zarr_bench.s3 import MotoServer, anonymous_read_policy
+
+from portal_data import BUCKET, DENIED_CHUNK, PRIVATE_BUCKET, REGION, TOMOGRAMS, pyramid, write_ome_zarr
+from portal_graphql import GraphQLPortal
 
 _CHUNK_KEY = re.compile(r"\.zarr/\d+/\d+/\d+/\d+$")
 

@@ -14,8 +14,6 @@ import json
 import math
 from pathlib import Path
 
-from support import ASV_COLUMNS, ASV_DATE, write_asv_result
-
 from cryoet_zarr_bench.releases import version_number
 from cryoet_zarr_bench.report.asv_results import Case
 from cryoet_zarr_bench.report.registry import (
@@ -28,6 +26,8 @@ from cryoet_zarr_bench.report.registry import (
     ZARR_RELEASE,
 )
 from cryoet_zarr_bench.report.runs import Release
+
+from support import ASV_COLUMNS, ASV_DATE, write_asv_result
 
 NONE, LZ4, ZSTD = "none", "blosc-lz4-5-shuffle", "blosc-zstd-5-shuffle"
 CODECS = [NONE, LZ4, ZSTD]

@@ -11,13 +11,14 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from answer_results import LZ4, NONE, ZSTD, ZSTD_BLOSC, Recorded, write_results
 
 from cryoet_zarr_bench.report import registry
 from cryoet_zarr_bench.report.answer.model import Answer, UseCaseAnswer, build_answer
 from cryoet_zarr_bench.report.answer.rules import ARCHIVE, LOSSY, PROCESSING, VIEWING, Rules
 from cryoet_zarr_bench.report.answer.text import format_answer
 from cryoet_zarr_bench.report.asv_results import read_results
+
+from answer_results import LZ4, NONE, ZSTD, ZSTD_BLOSC, Recorded, write_results
 
 _COUNT = [0]
 

@@ -8,6 +8,10 @@ import re
 from pathlib import Path
 
 import pytest
+
+from cryoet_zarr_bench.report.asv_results import Case, ResultsError, read_results
+from cryoet_zarr_bench.report.runs import Release
+
 from release_results import (
     BENCHMARKS,
     CHUNK_BYTES,
@@ -27,9 +31,6 @@ from release_results import (
     write_matrix_results,
     write_run,
 )
-
-from cryoet_zarr_bench.report.asv_results import Case, ResultsError, read_results
-from cryoet_zarr_bench.report.runs import Release
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from support import REPO_ROOT, SUITE_VARIABLES
 
 from cryoet_zarr_bench.asv_run import (
     OutputSummary,
@@ -14,6 +13,8 @@ from cryoet_zarr_bench.asv_run import (
     stop_orphaned_forkservers,
 )
 from cryoet_zarr_bench.suite import CORE_MODULES, STUDIES, STUDIES_ENV
+
+from support import REPO_ROOT, SUITE_VARIABLES
 
 pytest.importorskip("asv")
 

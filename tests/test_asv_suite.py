@@ -8,10 +8,11 @@ import subprocess
 import sys
 
 import pytest
-from support import REPO_ROOT, asv_environment, write_asv_config
 
 from cryoet_zarr_bench.asv_run import plan_suite
 from cryoet_zarr_bench.suite import CORE_MODULES, STUDIES_ENV
+
+from support import REPO_ROOT, asv_environment, write_asv_config
 
 #: Every benchmark of the default suite: the release-tracking core.
 CORE_BENCHMARKS = {

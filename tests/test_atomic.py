@@ -2,9 +2,10 @@ import os
 from pathlib import Path
 
 import pytest
-from support import finished_process_id
 
 from cryoet_zarr_bench._atomic import replace_directory, write_file
+
+from support import finished_process_id
 
 
 def test_an_interrupted_write_leaves_neither_file_nor_temporary(tmp_path: Path) -> None:

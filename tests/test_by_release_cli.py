@@ -7,6 +7,11 @@ import re
 from pathlib import Path
 
 import pytest
+
+from cryoet_zarr_bench.asv_config import AsvConfigError
+from cryoet_zarr_bench.cli import build_parser, main
+from cryoet_zarr_bench.report.runs import Release, ReportError
+
 from release_results import (
     MATRIX,
     READ_TIME,
@@ -15,10 +20,6 @@ from release_results import (
     write_run,
 )
 from support import ASV_NAV, write_report_config
-
-from cryoet_zarr_bench.asv_config import AsvConfigError
-from cryoet_zarr_bench.cli import build_parser, main
-from cryoet_zarr_bench.report.runs import Release, ReportError
 
 
 @pytest.fixture

@@ -7,6 +7,14 @@ import re
 from pathlib import Path
 
 import pytest
+
+from cryoet_zarr_bench.report.asv_results import read_results
+from cryoet_zarr_bench.report.by_release.comparison import FLAG_CHUNKS, FLAG_HIGHER, FLAG_LOWER, FLAG_METADATA
+from cryoet_zarr_bench.report.by_release.facts import Step
+from cryoet_zarr_bench.report.by_release.model import build_report
+from cryoet_zarr_bench.report.by_release.text import format_report
+from cryoet_zarr_bench.report.runs import Release, ReportError
+
 from release_results import (
     CHUNK_BYTES,
     COMPRESSION_RATIO,
@@ -22,13 +30,6 @@ from release_results import (
     write_matrix_results,
     write_run,
 )
-
-from cryoet_zarr_bench.report.asv_results import read_results
-from cryoet_zarr_bench.report.by_release.comparison import FLAG_CHUNKS, FLAG_HIGHER, FLAG_LOWER, FLAG_METADATA
-from cryoet_zarr_bench.report.by_release.facts import Step
-from cryoet_zarr_bench.report.by_release.model import build_report
-from cryoet_zarr_bench.report.by_release.text import format_report
-from cryoet_zarr_bench.report.runs import Release, ReportError
 
 
 @pytest.fixture

@@ -8,6 +8,13 @@ import json
 from pathlib import Path
 
 import pytest
+
+from cryoet_zarr_bench.report.asv_results import read_results
+from cryoet_zarr_bench.report.by_release.facts import Step
+from cryoet_zarr_bench.report.by_release.model import build_report
+from cryoet_zarr_bench.report.by_release.text import describe_fact, format_report
+from cryoet_zarr_bench.report.runs import Release, ReportError, environment_release
+
 from release_results import (
     CHUNK_BYTES,
     CODECS,
@@ -30,12 +37,6 @@ from release_results import (
     write_matrix_results,
     write_run,
 )
-
-from cryoet_zarr_bench.report.asv_results import read_results
-from cryoet_zarr_bench.report.by_release.facts import Step
-from cryoet_zarr_bench.report.by_release.model import build_report
-from cryoet_zarr_bench.report.by_release.text import describe_fact, format_report
-from cryoet_zarr_bench.report.runs import Release, ReportError, environment_release
 
 
 @pytest.fixture

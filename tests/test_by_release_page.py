@@ -10,8 +10,6 @@ import re
 from pathlib import Path
 
 import pytest
-from release_results import IN_ORDER, ZSTD, write_matrix_results
-from support import write_asv_result
 
 from cryoet_zarr_bench.report.asv_results import Case, read_results
 from cryoet_zarr_bench.report.by_release.figures import MAX_COLUMNS, release_figure, release_figure_codecs
@@ -22,6 +20,9 @@ from cryoet_zarr_bench.report.pages import write_page
 from cryoet_zarr_bench.report.registry import CHUNK_BYTES, COMPRESSION_RATIO, READ_TIME
 from cryoet_zarr_bench.report.runs import Release
 from cryoet_zarr_bench.report.sampling import single_sample_note
+
+from release_results import IN_ORDER, ZSTD, write_matrix_results
+from support import write_asv_result
 
 STUDY = "study.LossyFidelity.track_added_noise"
 ACCESS = "access.Access.time_read"

@@ -3,7 +3,6 @@ import re
 import numcodecs
 import numpy as np
 import pytest
-from support import require
 
 from cryoet_zarr_bench import _compat
 from cryoet_zarr_bench.codecs import (
@@ -17,14 +16,16 @@ from cryoet_zarr_bench.codecs import (
     check_error_bound,
     codec_set,
     error_check,
-    parse_codec,
     is_noise_tied,
+    parse_codec,
     resolve_noise_tied,
 )
 from cryoet_zarr_bench.codecs.compressors import Blosc
 from cryoet_zarr_bench.sources.synthetic import synthetic_volume
 from cryoet_zarr_bench.stores import MemoryStore, decode_chunks
 from cryoet_zarr_bench.volume import same_bits
+
+from support import require
 
 
 @pytest.mark.parametrize("name", CODEC_SETS["all"])

@@ -15,12 +15,13 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from browser import chromium_executable, load_page
-from support import ASV_NAV, require, save_artifact
 
 from cryoet_zarr_bench.asv_config import AsvConfigError
 from cryoet_zarr_bench.cli import main
 from cryoet_zarr_bench.dashboard import DashboardError, add_nav_link, make_offline, publish
+
+from browser import chromium_executable, load_page
+from support import ASV_NAV, require, save_artifact
 
 asv = pytest.importorskip("asv")
 

@@ -7,8 +7,6 @@ import math
 from pathlib import Path
 
 import pytest
-from asv_matrix import CODECS, EXISTING_PYTHON, MATRIX, asv_publish, write_matrix_project
-from support import ASV_DATE
 
 from cryoet_zarr_bench.dashboard_data import (
     JSON_SCRIPT_DIR,
@@ -19,6 +17,9 @@ from cryoet_zarr_bench.dashboard_data import (
     write_json_scripts,
 )
 from cryoet_zarr_bench.report.registry import COMPRESSION_RATIO, NUMCODECS_RELEASE, READ_TIME, ZARR_RELEASE
+
+from asv_matrix import CODECS, EXISTING_PYTHON, MATRIX, asv_publish, write_matrix_project
+from support import ASV_DATE
 
 pytest.importorskip("asv")
 

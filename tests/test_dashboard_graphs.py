@@ -9,11 +9,12 @@ from pathlib import Path
 import matplotlib.image
 import numpy as np
 import pytest
+
+from cryoet_zarr_bench.dashboard import publish
+
 from asv_matrix import write_matrix_project
 from browser import chromium_executable, load_page
 from support import require, save_artifact
-
-from cryoet_zarr_bench.dashboard import publish
 
 pytest.importorskip("asv")
 

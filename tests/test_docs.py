@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from support import REPO_ROOT, require
 
 README = REPO_ROOT / "README.md"

@@ -6,7 +6,6 @@ import json
 
 import numpy as np
 import pytest
-from support import require
 
 from cryoet_zarr_bench import _compat
 from cryoet_zarr_bench.engines import (
@@ -20,6 +19,8 @@ from cryoet_zarr_bench.engines.interop import compare_chunks
 from cryoet_zarr_bench.measure import same_bits
 from cryoet_zarr_bench.runtime import Runtime
 from cryoet_zarr_bench.stores import DirectoryStore, decode_chunks
+
+from support import require
 
 #: One configuration per codec family.
 CODECS = ["none", "blosc-lz4-5-shuffle", "blosc-zstd-5-bitshuffle", "zstd-5", "gzip-5"]

@@ -22,6 +22,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+import cryoet_zarr_bench
+from cryoet_zarr_bench.errors import UserError
+
 from support import (
     REPO_ROOT,
     cli_command,
@@ -33,9 +37,6 @@ from support import (
     usage_error,
     write_mrc,
 )
-
-import cryoet_zarr_bench
-from cryoet_zarr_bench.errors import UserError
 
 
 @pytest.fixture

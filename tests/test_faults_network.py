@@ -15,6 +15,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+from cryoet_zarr_bench.sources import SourceError, acquire, network
+
 from portal_fixtures import Portal
 from support import (
     FAST_NETWORK,
@@ -28,8 +31,6 @@ from support import (
     silent_server,  # noqa: F401  (a fixture)
     write_mrc,
 )
-
-from cryoet_zarr_bench.sources import SourceError, acquire, network
 
 
 @pytest.fixture(autouse=True)

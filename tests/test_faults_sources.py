@@ -15,11 +15,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from portal_data import pyramid, write_ome_zarr
-from support import answering_server, main_error, server_url, write_mrc
 
 from cryoet_zarr_bench.cli import main
 from cryoet_zarr_bench.sources import SourceError, acquire
+
+from portal_data import pyramid, write_ome_zarr
+from support import answering_server, main_error, server_url, write_mrc
 
 QUICK = ("quick", "--chunks", "16", "--repeats", "1", "--codecs", "none", "--memory")
 

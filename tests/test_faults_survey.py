@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from support import SilentServer, cli_command, everything_in, main_error, mounted_tmpfs, write_mrc
 
 pytest.importorskip("distributed")

@@ -7,12 +7,13 @@ import math
 
 import numpy as np
 import pytest
-from support import require
 
 from cryoet_zarr_bench import fidelity
 from cryoet_zarr_bench.fidelity import FscCurve
 from cryoet_zarr_bench.noise import sigma_from_halves
 from cryoet_zarr_bench.sources.synthetic import synthetic_half_volumes
+
+from support import require
 
 
 def test_mse_max_error_and_psnr_by_hand():

@@ -7,11 +7,12 @@ from pathlib import Path
 import mrcfile
 import numpy as np
 import pytest
-from portal_data import write_ome_zarr
 
 from cryoet_zarr_bench import noise
 from cryoet_zarr_bench.sources import SourceError, acquire, parse_source
 from cryoet_zarr_bench.sources.halves import is_image_stack, noise_estimate, read_halves
+
+from portal_data import write_ome_zarr
 
 
 @pytest.fixture(autouse=True)

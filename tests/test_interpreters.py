@@ -69,9 +69,9 @@ def test_only_the_versioned_names_are_put_on_path(machine: dict[str, str]) -> No
 
 
 def test_bench_matrix_without_an_interpreter_of_the_matrix_says_how_to_get_it(tmp_path: Path, capsys) -> None:
-    from support import REPO_ROOT
-
     from cryoet_zarr_bench.cli import main
+
+    from support import REPO_ROOT
 
     config = tmp_path / "asv.conf.json"
     environment = {"python": "3.99", "req": {"zarr": "3.4.2", "numcodecs": "0.17.1", "numpy": "2.4.6"}}

@@ -15,12 +15,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support import REPO_ROOT, require
 
 from cryoet_zarr_bench.cli import main
 from cryoet_zarr_bench.interpreters import find_python, how_to_get
 from cryoet_zarr_bench.matrix import Environment, read_environments
 from cryoet_zarr_bench.releases import PINNED
+
+from support import REPO_ROOT, require
 
 PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
 

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from support import ASV_DATE, REPO_ROOT, write_asv_result
 
 SCRIPT = REPO_ROOT / "tools" / "publish_results.sh"

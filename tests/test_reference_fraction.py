@@ -8,13 +8,14 @@ The bounds are the figures measured here (pcodec 0.3.6, numcodecs 0.16.6) less a
 
 import numpy as np
 import pytest
-from support import require
 
 from cryoet_zarr_bench.codecs import CodecUnavailable, parse_codec
 from cryoet_zarr_bench.information import GaussianReference
 from cryoet_zarr_bench.measure import measure_codec
 from cryoet_zarr_bench.noise import estimate_noise
 from cryoet_zarr_bench.volume import Volume
+
+from support import require
 
 SIGMA = 10.6
 SHAPE = (41, 64, 64)

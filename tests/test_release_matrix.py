@@ -23,8 +23,6 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from browser import chromium_executable, load_page
-from support import REPO_ROOT, asv_environment, require, save_artifact, write_asv_config
 
 from cryoet_zarr_bench.cli import main
 from cryoet_zarr_bench.dashboard import publish
@@ -35,6 +33,9 @@ from cryoet_zarr_bench.report.asv_results import read_results
 from cryoet_zarr_bench.report.by_release.model import build_report
 from cryoet_zarr_bench.report.registry import COMPRESSION_RATIO
 from cryoet_zarr_bench.suite import CORE_MODULES
+
+from browser import chromium_executable, load_page
+from support import REPO_ROOT, asv_environment, require, save_artifact, write_asv_config
 
 pytestmark = pytest.mark.slow
 

@@ -9,14 +9,6 @@ import re
 from pathlib import Path
 
 import pytest
-from support import (
-    ASV_COLUMNS,
-    ASV_DATE,
-    ASV_NAV,
-    record_sample_counts,
-    write_asv_result,
-    write_report_config,
-)
 
 from cryoet_zarr_bench.cli import build_parser, main
 from cryoet_zarr_bench.releases import version_number
@@ -29,6 +21,15 @@ from cryoet_zarr_bench.report.engines.text import format_engine_report
 from cryoet_zarr_bench.report.pages import write_page
 from cryoet_zarr_bench.report.registry import ENGINE_CHUNK_BYTES, ENGINE_READ_TIME, ENGINE_WRITE_TIME
 from cryoet_zarr_bench.report.runs import Release, ReportError
+
+from support import (
+    ASV_COLUMNS,
+    ASV_DATE,
+    ASV_NAV,
+    record_sample_counts,
+    write_asv_result,
+    write_report_config,
+)
 
 ENGINES = ["zarr-python", "tensorstore", "zarrs"]
 CODECS = ["none", "zstd-5"]

@@ -10,7 +10,6 @@ import re
 from pathlib import Path
 
 import pytest
-from support import ASV_COLUMNS, ASV_DATE, ASV_NAV, record_sample_counts, write_asv_result
 
 from cryoet_zarr_bench.report.asv_results import read_results
 from cryoet_zarr_bench.report.layout.figures import layout_figure
@@ -26,6 +25,8 @@ from cryoet_zarr_bench.report.registry import (
 )
 from cryoet_zarr_bench.report.runs import ReportError
 from cryoet_zarr_bench.report.site import LAYOUT
+
+from support import ASV_COLUMNS, ASV_DATE, ASV_NAV, record_sample_counts, write_asv_result
 
 CODECS = ["lz4", "zstd-5"]
 LAYOUTS = ["64x64x64", "shard128x128x128-32x32x32"]

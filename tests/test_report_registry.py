@@ -11,9 +11,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from support import REPO_ROOT, SUITE_VARIABLES
 
 from cryoet_zarr_bench.report import registry
+
+from support import REPO_ROOT, SUITE_VARIABLES
 
 REPORT_PACKAGE = REPO_ROOT / "cryoet_zarr_bench" / "report"
 BENCHMARK_MODULES = sorted(p.stem for p in (REPO_ROOT / "benchmarks").glob("*.py") if p.stem != "__init__")

@@ -12,10 +12,11 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
-from answer_results import Recorded, write_project
 
 from cryoet_zarr_bench.cli import main
 from cryoet_zarr_bench.report.site import PAGES
+
+from answer_results import Recorded, write_project
 
 pytest.importorskip("asv")
 

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from support import finished_process_id
 
 from cryoet_zarr_bench.sources import cache
 from cryoet_zarr_bench.volume import Volume
+
+from support import finished_process_id
 
 SOURCE = "portal:1/R?crop=centre:4&level=0"
 

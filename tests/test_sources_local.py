@@ -9,10 +9,11 @@ from pathlib import Path
 import mrcfile
 import numpy as np
 import pytest
-from portal_data import PORTAL_COMPRESSOR, mean_pool, pyramid, write_ome_zarr
 
 from cryoet_zarr_bench.sources import SourceError, acquire, describe_cache_entry, parse_source
 from cryoet_zarr_bench.sources.synthetic import synthetic_volume
+
+from portal_data import PORTAL_COMPRESSOR, mean_pool, pyramid, write_ome_zarr
 
 
 @pytest.fixture(autouse=True)

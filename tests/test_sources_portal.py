@@ -12,12 +12,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import s3fs
-from portal_data import BUCKET, PORTAL_COMPRESSOR, PRIVATE_BUCKET, tomogram
-from portal_fixtures import FlakyProxy, Portal, S3Portal, closed_port_url, expected_crop
-from support import mounted_tmpfs
 
 from cryoet_zarr_bench.sources import SourceError, acquire, describe_cache_entry, network
 from cryoet_zarr_bench.sources.spec import CentreCrop
+
+from portal_data import BUCKET, PORTAL_COMPRESSOR, PRIVATE_BUCKET, tomogram
+from portal_fixtures import FlakyProxy, Portal, S3Portal, closed_port_url, expected_crop
+from support import mounted_tmpfs
 
 SOURCE = "portal:10445/TS_100_3?crop=centre:32"
 CANONICAL = "portal:10445/TS_100_3?crop=centre:32&level=0"

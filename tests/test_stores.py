@@ -4,7 +4,6 @@ import time
 
 import numpy as np
 import pytest
-from support import finished_process_id, mounted_tmpfs
 
 from cryoet_zarr_bench import _compat
 from cryoet_zarr_bench.measure import same_bits
@@ -17,6 +16,8 @@ from cryoet_zarr_bench.stores import (
     format_chunks,
     parse_chunks,
 )
+
+from support import finished_process_id, mounted_tmpfs
 
 FORMATS = [
     2,

@@ -8,11 +8,10 @@ import subprocess
 import sys
 
 import pytest
-from support import REPO_ROOT, SUITE_VARIABLES, asv_environment, write_asv_config
 
+from cryoet_zarr_bench.codecs import CODEC_SETS
 from cryoet_zarr_bench.runtime import THREADS_ENV, Runtime
 from cryoet_zarr_bench.sources import cache as volume_cache
-from cryoet_zarr_bench.codecs import CODEC_SETS
 from cryoet_zarr_bench.suite import (
     CHECKSUM_ENV,
     CHUNKS_ENV,
@@ -29,6 +28,8 @@ from cryoet_zarr_bench.suite import (
     acquire_for_suite,
     checksums_file,
 )
+
+from support import REPO_ROOT, SUITE_VARIABLES, asv_environment, write_asv_config
 
 SMALL = "synthetic?shape=16&seed=2"
 

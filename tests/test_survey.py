@@ -18,7 +18,6 @@ from cryoet_zarr_bench.survey import SurveyTable, expand_inputs, extrapolate, su
 from cryoet_zarr_bench.survey.run import local_client, run_survey, survey_tasks
 from cryoet_zarr_bench.survey.summary import t_quantile_975
 
-
 SOURCES = [f"synthetic?shape=32,32,32&seed={seed}" for seed in range(3)]
 CHUNKS = (16, 16, 16)
 
