@@ -328,5 +328,5 @@ def _rewrite_pins(text: str, moved: Mapping[tuple[str, str], str]) -> str:
     """``text`` with every ``"library": "old"`` written ``"library": "new"``; nothing else changes."""
     for (library, old), new in moved.items():
         pattern = re.compile(rf'("{re.escape(library)}"\s*:\s*"){re.escape(old)}(")')
-        text = pattern.sub(lambda match: f"{match.group(1)}{new}{match.group(2)}", text)
+        text = pattern.sub(lambda match, new=new: f"{match.group(1)}{new}{match.group(2)}", text)
     return text

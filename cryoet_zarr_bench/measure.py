@@ -23,7 +23,7 @@ from .noise import NoiseEstimate
 from .runtime import Runtime
 from .sources.halves import noise_estimate
 from .stores import DirectoryStore, MemoryStore, StoredBytes, format_chunks
-from .volume import Volume, same_bits  # noqa: F401  (same_bits: re-exported)
+from .volume import Volume, same_bits  # same_bits: re-exported
 
 __all__ = ["WORKDIR_PREFIX", "Measurement", "check_memory", "measure_codec", "memory_needed", "same_bits"]
 

@@ -338,13 +338,6 @@ class SilentServer:
             connection.close()
 
 
-@pytest.fixture
-def silent_server() -> Iterator[SilentServer]:
-    server = SilentServer()
-    yield server
-    server.stop()
-
-
 def answering_server(status: int, content_type: str, body: bytes, *, cut_to: int | None = None):
     """An HTTP server on 127.0.0.1 answering every request with the same response; with ``cut_to``, the body
     stops after that many bytes and the connection closes (the announced length is the whole body's).

@@ -258,7 +258,7 @@ def _listening(endpoint: str) -> bool:
 def test_the_suites_s3_server_ends_with_the_asv_run_that_started_it(tmp_path: Path) -> None:
     pytest.importorskip("moto")
     # An `asv` process whose benchmark process starts the server and exits, as asv's setup_cache does.
-    (tmp_path / "asv").write_text(textwrap.dedent(f"""
+    (tmp_path / "asv").write_text(textwrap.dedent("""
         import subprocess, sys
         starter = "from cryoet_zarr_bench import s3; print(s3.start_detached_server(), flush=True)"
         print(subprocess.run([sys.executable, "-c", starter], capture_output=True, text=True).stdout, flush=True)

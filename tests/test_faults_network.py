@@ -11,6 +11,7 @@ import json
 import os
 import re
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +29,6 @@ from support import (
     mounted_tmpfs,
     remount,
     server_url,
-    silent_server,  # noqa: F401  (a fixture)
     write_mrc,
 )
 
@@ -39,6 +39,14 @@ def _fresh_s3_clients() -> None:
     import s3fs
 
     s3fs.S3FileSystem.clear_instance_cache()
+
+
+@pytest.fixture
+def silent_server() -> Iterator[SilentServer]:
+    """A server on 127.0.0.1 that never answers, stopped when the test ends."""
+    server = SilentServer()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

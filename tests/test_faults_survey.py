@@ -21,7 +21,7 @@ from support import SilentServer, cli_command, everything_in, main_error, mounte
 
 pytest.importorskip("distributed")
 
-from cryoet_zarr_bench.survey import SurveyTable  # noqa: E402
+from cryoet_zarr_bench.survey import SurveyTable
 
 SURVEY = ("survey", "synthetic?shape=16", "--codecs", "none", "--repeats", "1")
 

@@ -143,14 +143,20 @@ def test_more_particles_give_a_narrower_recall_interval(original):
     small = synthetic_volume(64, seed=1)
     fewer = measure_use(small.data, known_particles(small))
     assert fewer.picking.particles < original.picking.particles / 2
-    width = lambda m: np.subtract(*m.picking.recall_interval[::-1])
+
+    def width(m):
+        return np.subtract(*m.picking.recall_interval[::-1])
+
     assert width(fewer) > 1.2 * width(original)
 
 
 def test_sub_voxel_centres_are_aligned_exactly():
     box, centre = 24, np.array([40.3, 31.6, 27.45])
     grid = np.ogrid[:80, :64, :64]
-    blob = lambda at, g: np.exp(-sum((a - c) ** 2 for a, c in zip(g, at, strict=True)) / 8)
+
+    def blob(at, g):
+        return np.exp(-sum((a - c) ** 2 for a, c in zip(g, at, strict=True)) / 8)
+
     volume = blob(centre, grid) + blob(centre + [-20, 0, 0], grid)
     first, second, particles = half_set_averages(volume, np.array([centre, centre + [-20, 0, 0]]), box)
     expected = blob([box // 2] * 3, np.ogrid[:box, :box, :box])

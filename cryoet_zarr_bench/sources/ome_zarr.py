@@ -195,7 +195,7 @@ def _read_chunkwise(
                 block = pending.pop()
             try:
                 filled = read(block)
-            except BaseException as error:  # noqa: BLE001  (raised again by the reading thread)
+            except BaseException as error:  # raised again by the reading thread
                 with changed:
                     errors.append(error)
                     changed.notify()
@@ -211,7 +211,7 @@ def _read_chunkwise(
     with Counter(len(blocks), label, unit="chunk", bar="always" if progress else "never") as advance:
         while seen < len(blocks):
             with changed:
-                changed.wait_for(lambda: errors or len(finished) > seen)
+                changed.wait_for(lambda: errors or len(finished) > seen)  # noqa: B023  (called only here)
                 if errors:
                     raise errors[0]
                 newly = len(finished) - seen
