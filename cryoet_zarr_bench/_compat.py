@@ -94,9 +94,10 @@ def create_array(
     ``write_empty_chunks`` False, a chunk holding only the fill value (0) is not stored.  ``storage_options``
     go to fsspec when ``store`` is a URL such as ``s3://bucket/array.zarr``.
 
-    Raises :class:`~.codecs.CodecUnavailable` if a codec's package is missing, :class:`~.codecs.CodecCannotExpress`
-    if this zarr-python cannot store the pipeline and :class:`UnsupportedLayoutError` for shards it cannot
-    write (all ``NotImplementedError``, which asv records as a skip).
+    Raises :class:`~.codecs.CodecUnavailable` if a codec's package is missing,
+    :class:`~.codecs.CodecCannotExpress` if this zarr-python cannot store the pipeline and
+    :class:`UnsupportedLayoutError` for shards it cannot write (all ``NotImplementedError``, which asv records
+    as a skip).
     """
     if zarr_format not in SUPPORTED_FORMATS:
         raise UnsupportedFormatError(
@@ -155,12 +156,13 @@ def create_array(
 
 
 def write_region(array: Any, region: Any, data: np.ndarray) -> None:
-    """``array[region] = data``; if that fails or is interrupted, every chunk write has stopped when it returns.
+    """``array[region] = data``; if that fails or is interrupted,
+    every chunk write has stopped when it returns.
 
     zarr 3 writes chunks as tasks on its event loop, each handing its file write to a thread pool. When one
     write fails (a full disk) or the caller is interrupted, the others carry on by default, and recreate files
-    in a store the caller has already removed. Here the tasks are cancelled and awaited, and the thread pool is
-    drained, before the error reaches the caller. zarr 2 writes chunk by chunk in the calling thread.
+    in a store the caller has already removed. Here the tasks are cancelled and awaited, and the thread pool
+    is drained, before the error reaches the caller. zarr 2 writes chunk by chunk in the calling thread.
     """
     if ZARR_MAJOR == 2:
         array[region] = data

@@ -1,10 +1,12 @@
-"""Temporary and partial objects named after the process that owns them, and removal of those left by dead ones.
+"""Temporary and partial objects named after the process that owns them,
+and removal of those left by dead ones.
 
-A run killed outright (SIGKILL, a power cut) cannot clean up after itself. So every temporary or partial object
-this project makes (a store's staging directory, ``quick``'s work directory, a cache file being written) carries
-``pid<N>-`` in its name, where N is the owning process, and the next run that makes one in the same place first
-removes the objects whose owner no longer exists. An object whose PID was reused by another live process is
-kept until that process ends too: never removing a live run's object matters more than prompt removal.
+A run killed outright (SIGKILL, a power cut) cannot clean up after itself. So every temporary or partial
+object this project makes (a store's staging directory, ``quick``'s work directory, a cache file being
+written) carries ``pid<N>-`` in its name, where N is the owning process, and the next run that makes one in
+the same place first removes the objects whose owner no longer exists. An object whose PID was reused by
+another live process is kept until that process ends too: never removing a live run's object matters more than
+prompt removal.
 """
 
 from __future__ import annotations

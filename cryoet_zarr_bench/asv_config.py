@@ -51,7 +51,9 @@ def parse_settings(text: str, path: Path) -> dict:
     try:
         import json5  # a dependency of asv
     except ImportError:
-        raise AsvConfigError("reading asv configurations needs asv: pip install 'cryoet-zarr-bench[bench]'") from None
+        raise AsvConfigError(
+            "reading asv configurations needs asv: pip install 'cryoet-zarr-bench[bench]'"
+        ) from None
     try:
         return json5.loads(text)
     except ValueError as error:

@@ -267,7 +267,13 @@ def run_by_module(
         print(f"{module} ({number}/{len(modules)})", file=stream, flush=True)
         command = [*asv_run, "--bench", f"^{re.escape(module)}\\."]
         with subprocess.Popen(
-            command, cwd=cwd, env=environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
+            command,
+            cwd=cwd,
+            env=environ,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            bufsize=1,
         ) as process:
             for line in process.stdout:
                 shown = summary.line(line.rstrip("\n"))
@@ -280,8 +286,8 @@ def run_by_module(
 
 
 def stop_orphaned_forkservers(benchmark_dir: Path, proc: Path = Path("/proc")) -> list[int]:
-    """End the asv forkservers of this suite whose ``asv run`` is gone (a ``bench`` killed outright leaves them:
-    asv starts each in a process group of its own), and remove their socket folders; returns their PIDs.
+    """End the asv forkservers of this suite whose ``asv run`` is gone (a ``bench`` killed outright leaves
+    them: asv starts each in a process group of its own), and remove their socket folders; returns their PIDs.
 
     A forkserver is ``python …/asv/benchmark.py run_server BENCHMARK_DIR SOCKET``; it is orphaned when its
     parent is no asv process.  Linux only (``/proc``); elsewhere nothing is found.

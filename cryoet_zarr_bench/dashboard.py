@@ -185,7 +185,8 @@ def publish(config: Path = Path("asv.conf.json")) -> Path:
         raise DashboardError(f"asv is not installed in {sys.executable}; install it with `pip install asv`.")
     if not _has_results(settings.results_dir):
         raise DashboardError(
-            f"No benchmark results in {settings.results_dir}; run `asv run` (with --config {settings.path}) first."
+            f"No benchmark results in {settings.results_dir}; "
+            f"run `asv run` (with --config {settings.path}) first."
         )
 
     completed = subprocess.run(
@@ -225,7 +226,9 @@ def preview_server(html_dir: Path, port: int = 8080) -> http.server.ThreadingHTT
     try:
         return http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
     except OSError as error:
-        raise DashboardError(f"cannot serve on 127.0.0.1:{port} ({error.strerror}); choose another --port.") from None
+        raise DashboardError(
+            f"cannot serve on 127.0.0.1:{port} ({error.strerror}); choose another --port."
+        ) from None
 
 
 def add_nav_link(html_dir: Path, href: str, label: str, *, first: bool = False) -> bool:
@@ -311,7 +314,8 @@ def _rewrite_page(text: str, local_paths: dict[str, str]) -> tuple[str, list[str
             missing.append(url)
             return tag
         rewritten.append(url)
-        tag = f'{tag[: attribute.start()]}{attribute.group("name")}="{local_paths[url]}"{tag[attribute.end() :]}'
+        name = attribute.group("name")
+        tag = f'{tag[: attribute.start()]}{name}="{local_paths[url]}"{tag[attribute.end() :]}'
         return _INTEGRITY_ATTRIBUTE.sub("", tag)
 
     return _RESOURCE_TAG.sub(rewrite_tag, text), rewritten, missing

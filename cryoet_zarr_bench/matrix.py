@@ -59,7 +59,8 @@ class Environment:
 
     @property
     def name(self) -> str:
-        """The project's name for it, Python and the compared releases: ``py3.13 zarr3.4.2 numcodecs0.17.1``."""
+        """The project's name for it, Python and the compared releases:
+        ``py3.13 zarr3.4.2 numcodecs0.17.1``."""
         return " ".join([f"py{self.python}", *(f"{library}{self.pin(library)}" for library in TRACKED)])
 
     def specifiers(self) -> list[str]:
@@ -70,7 +71,9 @@ class Environment:
         """This environment with each (library, old version) in ``versions`` moved to its new version."""
         return Environment(
             self.python,
-            tuple((library, versions.get((library, version), version)) for library, version in self.requirements),
+            tuple(
+                (library, versions.get((library, version), version)) for library, version in self.requirements
+            ),
         )
 
     def _ordered(self) -> list[tuple[str, str]]:
@@ -107,11 +110,14 @@ class Refresh:
 
 
 def environments(settings: Mapping) -> list[Environment]:
-    """The environments asv builds from a configuration's ``pythons``, ``matrix``, ``exclude`` and ``include``."""
+    """The environments asv builds from a configuration's ``pythons``, ``matrix``,
+    ``exclude`` and ``include``."""
     from asv.environment import iter_matrix  # asv's own expansion, so that this is what asv runs
 
     rules = SimpleNamespace(
-        matrix=settings.get("matrix", {}), exclude=settings.get("exclude", []), include=settings.get("include", [])
+        matrix=settings.get("matrix", {}),
+        exclude=settings.get("exclude", []),
+        include=settings.get("include", []),
     )
     pythons = settings.get("pythons", [f"{sys.version_info.major}.{sys.version_info.minor}"])
     found = []
@@ -274,7 +280,9 @@ def _latest_patch(
     """The newest final release of ``pinned``'s minor line that installs on ``python``, as pip chooses it."""
     line = _line(pinned)
     if line is None:
-        raise MatrixError(f"{library} {pinned} is not a final release with a minor line; pin one such as 3.4.2")
+        raise MatrixError(
+            f"{library} {pinned} is not a final release with a minor line; pin one such as 3.4.2"
+        )
     chosen = _dry_run(python, ["--no-deps", *pip_options, f"{library}=={line[0]}.{line[1]}.*"], environ)
     if isinstance(chosen, str):
         raise MatrixError(f"pip found no {library} {line[0]}.{line[1]}.* release: {chosen}")

@@ -167,7 +167,8 @@ def measure_codec(
     :func:`~cryoet_zarr_bench.sources.halves.noise_estimate` if not given; its half-volumes, if any, are
     compressed alike for the half-map figures) and its ratio against the Gaussian ``reference`` (computed
     from the volume if not given).  ``images``: the volume is a stack of 2-D images, judged image by image.
-    Everything runs under ``runtime`` (default: one thread), which is restored afterwards.  A run that cannot fit in the machine's available memory is refused before it starts
+    Everything runs under ``runtime`` (default: one thread), which is restored afterwards.  A run that cannot
+    fit in the machine's available memory is refused before it starts
     (:class:`~cryoet_zarr_bench._memory.NotEnoughMemoryError`).
     """
     if repeats < 1:

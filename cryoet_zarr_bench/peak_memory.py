@@ -6,12 +6,12 @@ dominate (and zarr 2 and 3 import different amounts). Linux lets a process reset
 minus the resident set just before it, is then what the operation added: its buffers, the codec's scratch
 memory (which ``tracemalloc`` does not see) and the array it returns.
 
-glibc would otherwise hide memory an operation takes again: after the first large buffer is freed it raises its
-threshold for serving allocations from fresh mappings, and then keeps freed buffers (in a worker thread's arena,
-beyond ``malloc_trim``'s reach) for the next operation to reuse without a page fault. So before the baseline the
-threshold is fixed at glibc's initial 128 KiB (buffers that large come from, and go back to, the system) and
-freed heap memory is trimmed. Smaller buffers may still be reused; they are what they are in any process.
-Elsewhere (macOS, Windows, musl without
+glibc would otherwise hide memory an operation takes again: after the first large buffer is freed it raises
+its threshold for serving allocations from fresh mappings, and then keeps freed buffers (in a worker thread's
+arena, beyond ``malloc_trim``'s reach) for the next operation to reuse without a page fault. So before the
+baseline the threshold is fixed at glibc's initial 128 KiB (buffers that large come from, and go back to, the
+system) and freed heap memory is trimmed. Smaller buffers may still be reused; they are what they are in any
+process. Elsewhere (macOS, Windows, musl without
 ``clear_refs``) there is no resettable peak: :func:`added_peak_bytes` raises :class:`PeakMemoryUnavailable`.
 """
 

@@ -55,15 +55,17 @@ def recompress(
 ) -> None:
     """Copy the array in ``source`` into ``destination`` with another codec and layout, block by block.
 
-    Only zarr's public API (``destination[region] = source[region]``), so what a benchmark of this times is the
-    installed zarr's own reads and writes; ``destination`` is emptied first and holds a partial copy should
-    the copy fail.
+    Only zarr's public API (``destination[region] = source[region]``), so what a benchmark of this times is
+    the installed zarr's own reads and writes; ``destination`` is emptied first and holds a partial copy
+    should the copy fail.
     """
     layout = parse_layout(layout)
     array = source.open()
     shape = tuple(array.shape)
     block = block_shape(tuple(array.chunks), layout)
-    copy = destination.create(shape=shape, dtype=array.dtype, codec=codec, chunks=layout, zarr_format=zarr_format)
+    copy = destination.create(
+        shape=shape, dtype=array.dtype, codec=codec, chunks=layout, zarr_format=zarr_format
+    )
     for region in blocks(shape, block):
         copy[region] = np.asarray(array[region])  # one block held at a time
 

@@ -42,7 +42,8 @@ MAX_THREADS = 256
 
 
 def parse_threads(text: str | int) -> int:
-    """A thread count from ``"1"``, ``"4"`` or ``"all"`` (every available core), at most :data:`MAX_THREADS`."""
+    """A thread count from ``"1"``, ``"4"`` or ``"all"`` (every available core),
+    at most :data:`MAX_THREADS`."""
     if isinstance(text, int):
         value = text
     elif str(text).strip().lower() == "all":

@@ -123,9 +123,9 @@ class ZarrStore(ABC):
     ) -> Any:
         """An empty array at the store's own location, replacing what it held: the installed zarr's array.
 
-        Writing into it (``array[...] = data``) is zarr's public write path and nothing else, which is what the
-        asv suite times; :meth:`write` adds all-or-nothing staging and stops every chunk write on an error or
-        an interrupt (through zarr-python internals), which the command line needs and a timing must not
+        Writing into it (``array[...] = data``) is zarr's public write path and nothing else, which is what
+        the asv suite times; :meth:`write` adds all-or-nothing staging and stops every chunk write on an error
+        or an interrupt (through zarr-python internals), which the command line needs and a timing must not
         measure.
         """
         return self._create_at(self._fresh_location(), shape, dtype, parse_codec(codec), chunks, zarr_format)

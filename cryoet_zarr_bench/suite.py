@@ -1,14 +1,15 @@
 """The asv suite's settings, validated once, and the one volume every environment of a run benchmarks.
 
-The suite is configured by environment variables (so plain ``asv`` commands work). :meth:`SuiteSettings.from_env`
-reads and checks them all at once; a bad value is one :class:`SuiteSettingsError` line naming the variable and
-what it accepts.
+The suite is configured by environment variables (so plain ``asv`` commands work).
+:meth:`SuiteSettings.from_env` reads and checks them all at once; a bad value is one
+:class:`SuiteSettingsError` line naming the variable and what it accepts.
 
 **Tiers.** By default the suite is its release-tracking core (:data:`CORE_MODULES`: ratios, chunk and metadata
 bytes, writes and reads, zarr's overhead, what each environment ran with), short enough to run in every
 environment of the release matrix. The studies (:data:`STUDIES`: the codec study, layouts and access, engines,
-full-size recompression, parallel speed-up, what depends on the machine) are opt-in, by ``CRYOET_ZARR_BENCH_STUDIES=codec,layout`` (or
-``all``); a study that is not selected defines no benchmarks at all.
+full-size recompression, parallel speed-up, what depends on the machine) are opt-in, by
+``CRYOET_ZARR_BENCH_STUDIES=codec,layout`` (or ``all``); a study that is not selected defines no benchmarks at
+all.
 
 Environments of a release matrix differ in numpy as well as zarr and numcodecs, and the synthetic volume is
 bit-identical only under one numpy. So :func:`acquire_for_suite` acquires the volume once into the on-disk
@@ -81,7 +82,9 @@ CORE_MODULES = ("compression", "write_read", "overhead", "recorded", "releases")
 #: The opt-in studies, in the order a run takes them.
 STUDIES = (
     Study("codec", ("study", "study_use"), "lossy and float-aware codecs judged by fidelity and by use"),
-    Study("layout", ("access",), "chunk and shard layouts read as people read (slices, subvolumes), disk and S3"),
+    Study(
+        "layout", ("access",), "chunk and shard layouts read as people read (slices, subvolumes), disk and S3"
+    ),
     Study("engines", ("engines",), "zarr-python, TensorStore and zarrs writing and reading the same arrays"),
     Study("full-size", ("full_size",), "recompressing portal-sized tomograms in bounded memory"),
     Study("parallel", ("parallel",), "the same write and read at one thread and at every core"),
@@ -103,8 +106,8 @@ class ChecksumMismatchError(UserError, RuntimeError):
 @dataclass(frozen=True)
 class SuiteSettings:
     """What the asv suite benchmarks: one source, codecs, chunk shapes, a runtime, the expected checksum, and
-    the opt-in studies with their own settings (the codec study's codecs; the layout study's layouts and stores,
-    which full-size recompression writes too; the full-size shapes)."""
+    the opt-in studies with their own settings (the codec study's codecs; the layout study's layouts and
+    stores, which full-size recompression writes too; the full-size shapes)."""
 
     source: str
     codecs: tuple[str, ...]
@@ -119,8 +122,8 @@ class SuiteSettings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> SuiteSettings:
-        """The settings the variables name (defaults: synthetic, baseline, 64, one thread, no expected checksum,
-        no study)."""
+        """The settings the variables name (defaults: synthetic, baseline, 64, one thread, no expected
+        checksum, no study)."""
         codecs = _checked(environ, CODECS_ENV, "baseline", _codecs)
         return cls(
             source=_checked(environ, SOURCE_ENV, "synthetic", _source),
@@ -175,8 +178,8 @@ def _codecs(text: str) -> tuple[str, ...]:
         raise CodecSpecError(f"{error}; or a codec set: {', '.join(CODEC_SETS)}") from None
     if all(is_noise_tied(name) for name in names):
         raise CodecSpecError(
-            "every codec named is tied to the noise, a pipeline only once the codec study resolves it against a "
-            "volume; add at least one other for the rest of the suite, e.g. none"
+            "every codec named is tied to the noise, a pipeline only once the codec study resolves it "
+            "against a volume; add at least one other for the rest of the suite, e.g. none"
         )
     return names
 
@@ -192,7 +195,9 @@ def _volume_shapes(text: str) -> tuple[str, ...]:
     try:
         return _chunk_shapes(text)
     except ValueError:
-        raise ValueError("give comma-separated volume shapes, each one edge (512) or three (184x630x630)") from None
+        raise ValueError(
+            "give comma-separated volume shapes, each one edge (512) or three (184x630x630)"
+        ) from None
 
 
 def _studies(text: str) -> tuple[str, ...]:
@@ -244,7 +249,8 @@ def _recorded_checksums() -> dict[str, str]:
         recorded = error
     if not isinstance(recorded, dict):
         raise ChecksumMismatchError(
-            f"{checksums_file()} does not hold the recorded checksums ({recorded}); remove it to record them anew"
+            f"{checksums_file()} does not hold the recorded checksums ({recorded}); "
+            "remove it to record them anew"
         )
     return recorded
 

@@ -29,7 +29,8 @@ def _run_quietly(command: list[str], environ: dict[str, str] | None = None) -> N
     result = subprocess.run(command, env=environ, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise CommandError(
-            f"`{' '.join(command)}` failed with exit status {result.returncode}:\n{result.stdout}{result.stderr}"
+            f"`{' '.join(command)}` failed with exit status {result.returncode}:\n"
+            f"{result.stdout}{result.stderr}"
         )
 
 
@@ -47,7 +48,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
         ["git", "rev-parse", "HEAD"], cwd=settings.repo, capture_output=True, text=True, check=False
     ).stdout.strip()
     if not commit:
-        raise CommandError(f"{settings.repo} is not a git checkout with a commit; asv records results per commit")
+        raise CommandError(
+            f"{settings.repo} is not a git checkout with a commit; asv records results per commit"
+        )
     asv_run.stop_orphaned_forkservers(settings.benchmark_dir)  # left by a bench killed outright
     benchmarks = asv_run.plan_suite(settings.benchmark_dir, environ)
     modules = [module for module in suite.modules() if any(b.module == module for b in benchmarks)]
@@ -95,7 +98,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
 def _print_bench_plan(suite, benchmarks, environments, quick: bool, estimate: float) -> None:
     """What ``bench`` is about to run, and about how long it will take: its first lines."""
     cases = sum(benchmark.cases for benchmark in benchmarks)
-    studies = ", ".join(suite.studies) or f"none (add with --studies {','.join(s.name for s in STUDIES)} or all)"
+    studies = (
+        ", ".join(suite.studies) or f"none (add with --studies {','.join(s.name for s in STUDIES)} or all)"
+    )
     print(f"bench: {len(benchmarks)} benchmarks ({cases} cases): the core; studies: {studies}", flush=True)
     if environments:
         where = f"{len(environments)} environment(s) of the release matrix (created if missing)"
@@ -121,7 +126,9 @@ def _publish(config: Path, survey_table: str | None = None, rules: Rules | None 
             print(f"no {published.page.name} page: {published.reason}", file=sys.stderr)
         else:
             print(f"{published.page.name} page: {published.path}")
-    print(f"dashboard: {html_dir / 'index.html'} (open it as a file, offline; or `cryoet-zarr-bench preview`)")
+    print(
+        f"dashboard: {html_dir / 'index.html'} (open it as a file, offline; or `cryoet-zarr-bench preview`)"
+    )
     return 0
 
 
@@ -147,9 +154,9 @@ def add_bench(commands: argparse._SubParsersAction) -> None:
     bench = commands.add_parser(
         "bench",
         help="run the asv suite and publish the offline dashboard",
-        description="Run the asv benchmarks for the current commit and publish a dashboard that needs no network. "
-        "By default the suite runs once in the current Python environment; --matrix runs it in every "
-        "zarr/numcodecs environment of asv.conf.json.",
+        description="Run the asv benchmarks for the current commit and publish a dashboard that needs no "
+        "network. By default the suite runs once in the current Python environment; --matrix runs it in "
+        "every zarr/numcodecs environment of asv.conf.json.",
     )
     bench.add_argument("--matrix", action="store_true", help="run every environment of the release matrix")
     bench.add_argument("--quick", action="store_true", help="one sample per benchmark (a smoke run)")
@@ -157,8 +164,8 @@ def add_bench(commands: argparse._SubParsersAction) -> None:
         "--studies",
         metavar="NAMES",
         help="opt-in studies to run beside the core, comma-separated: "
-        f"{', '.join(study.name for study in STUDIES)}, or all (sets CRYOET_ZARR_BENCH_STUDIES; default: that "
-        "variable, else none)",
+        f"{', '.join(study.name for study in STUDIES)}, or all (sets CRYOET_ZARR_BENCH_STUDIES; default: "
+        "that variable, else none)",
     )
     add_config_option(bench)
     bench.set_defaults(run=cmd_bench)
@@ -169,10 +176,10 @@ def add_publish(commands: argparse._SubParsersAction) -> None:
     publish = commands.add_parser(
         "publish",
         help="publish the asv results as a dashboard that works offline",
-        description="Run `asv publish`, rewrite the pages to use vendored copies of their JavaScript libraries, "
-        "and write the pages beside it, each linked from its navigation bar: the answer (first), by release, "
-        "engines, layout, the codec study and, with --survey, the survey. A page whose results are missing "
-        "is left out with one line saying what to run.",
+        description="Run `asv publish`, rewrite the pages to use vendored copies of their JavaScript "
+        "libraries, and write the pages beside it, each linked from its navigation bar: the answer (first), "
+        "by release, engines, layout, the codec study and, with --survey, the survey. A page whose results "
+        "are missing is left out with one line saying what to run.",
     )
     add_config_option(publish)
     add_answer_options(publish)

@@ -47,13 +47,15 @@ def add_matrix(commands: argparse._SubParsersAction) -> None:
     matrix = commands.add_parser(
         "matrix",
         help="the release matrix: Python, zarr, numcodecs and numpy of every asv environment",
-        description="Show the environments of asv.conf.json's release matrix. With --refresh, ask the package "
-        "index (pip, run for each Python of the matrix, with pip's own configuration) for the latest patch of "
-        "every pinned minor line, check that every environment's new pins install together, and only then "
-        "rewrite the pins in the file, keeping its comments.",
+        description="Show the environments of asv.conf.json's release matrix. With --refresh, ask the "
+        "package index (pip, run for each Python of the matrix, with pip's own configuration) for the latest "
+        "patch of every pinned minor line, check that every environment's new pins install together, and "
+        "only then rewrite the pins in the file, keeping its comments.",
     )
     add_config_option(matrix)
-    matrix.add_argument("--refresh", action="store_true", help="move every pin to the latest patch of its line")
+    matrix.add_argument(
+        "--refresh", action="store_true", help="move every pin to the latest patch of its line"
+    )
     matrix.add_argument("--index-url", help="passed to pip: the package index to ask")
     matrix.add_argument("--extra-index-url", action="append", default=[], help="passed to pip (repeatable)")
     matrix.add_argument("--find-links", action="append", default=[], help="passed to pip (repeatable)")

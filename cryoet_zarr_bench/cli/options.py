@@ -90,7 +90,9 @@ def print_notes(notes: list[str]) -> None:
 
 
 def add_config_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", default="asv.conf.json", help="asv configuration (default: asv.conf.json)")
+    parser.add_argument(
+        "--config", default="asv.conf.json", help="asv configuration (default: asv.conf.json)"
+    )
 
 
 def add_no_cache_option(parser: argparse.ArgumentParser) -> None:

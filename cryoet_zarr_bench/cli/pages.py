@@ -148,7 +148,9 @@ def add_versions(commands: argparse._SubParsersAction) -> None:
         help="environment to compare against: words found in its name or release label and no other's, "
         "e.g. zarr2.18.7 or 'py3.13 zarr3.1.6' (default: the oldest release)",
     )
-    versions.add_argument("--contender", help="environment compared with the baseline (default: the newest release)")
+    versions.add_argument(
+        "--contender", help="environment compared with the baseline (default: the newest release)"
+    )
     versions.add_argument(
         "--factor",
         type=float,

@@ -36,7 +36,9 @@ def _survey_modules():
         from ..report.survey import page
         from ..survey import run
     except ImportError as error:
-        raise CommandError(f"the survey needs {error.name}: pip install 'cryoet-zarr-bench[survey]'") from None
+        raise CommandError(
+            f"the survey needs {error.name}: pip install 'cryoet-zarr-bench[survey]'"
+        ) from None
     return survey, page, run
 
 
@@ -56,14 +58,19 @@ def cmd_survey(args: argparse.Namespace) -> int:
         )  # fmt: skip
         # An existing cluster answers (or is refused) now; a local one starts when entered.
         client_context = run.connect(args.scheduler) if args.scheduler else run.local_client(args.workers)
-        where = f"on {args.scheduler}" if args.scheduler else f"on a local cluster of {args.workers} worker(s)"
+        where = (
+            f"on {args.scheduler}" if args.scheduler else f"on a local cluster of {args.workers} worker(s)"
+        )
         print(
-            f"survey: {len(tasks)} rows ({len(sources)} volumes x {len(codecs)} codecs) into {table.path}, {where}",
+            f"survey: {len(tasks)} rows ({len(sources)} volumes x {len(codecs)} codecs) "
+            f"into {table.path}, {where}",
             file=sys.stderr,
         )
         with client_context as client:
             outcome = run.run_survey(tasks, table, client, on_row=run.print_progress())
-        print(f"{outcome.written} row(s) written, {outcome.already_done} already in the table", file=sys.stderr)
+        print(
+            f"{outcome.written} row(s) written, {outcome.already_done} already in the table", file=sys.stderr
+        )
         for task, message in outcome.failed:
             print(f"failed: {task.source} {task.codec}: {message}", file=sys.stderr)
         failed = outcome.failed
@@ -80,7 +87,9 @@ def cmd_survey(args: argparse.Namespace) -> int:
         index, linked = SURVEY.publish(
             page.survey_page(rows, summaries, extrapolations), AsvConfig.read(args.config).html_dir
         )
-        note = "" if linked else " (no dashboard there yet: `cryoet-zarr-bench publish --survey TABLE` links it)"
+        note = (
+            "" if linked else " (no dashboard there yet: `cryoet-zarr-bench publish --survey TABLE` links it)"
+        )
         print(f"survey page: {index}{note}")
     if failed:
         raise CommandError(
@@ -95,10 +104,11 @@ def add_survey(commands: argparse._SubParsersAction) -> None:
     survey = commands.add_parser(
         "survey",
         help="measure codecs over many tomograms on Dask; results in a Parquet table",
-        description="Run one task per volume and codec on a dask.distributed cluster (a local one by default), "
-        "append each row to a Parquet table as it finishes (a rerun resumes: finished rows are skipped), and "
-        "summarise each codec's ratio across the volumes: mean, spread, 95%% confidence interval, outliers, "
-        "and the saving against the portal's blosc-lz4-5-shuffle extrapolated to the surveyed tomograms.",
+        description="Run one task per volume and codec on a dask.distributed cluster (a local one by "
+        "default), append each row to a Parquet table as it finishes (a rerun resumes: finished rows are "
+        "skipped), and summarise each codec's ratio across the volumes: mean, spread, 95%% confidence "
+        "interval, outliers, and the saving against the portal's blosc-lz4-5-shuffle extrapolated to the "
+        "surveyed tomograms.",
     )
     survey.add_argument(
         "inputs",
@@ -108,17 +118,25 @@ def add_survey(commands: argparse._SubParsersAction) -> None:
     )
     add_array_options(survey)
     survey.add_argument("--threads", type=_threads, default=1, help="threads per task (N or all; default 1)")
-    survey.add_argument("--repeats", type=_positive, default=3, help="timed repeats per row; median (default 3)")
-    survey.add_argument("--table", default="survey.parquet", help="the Parquet table directory (default survey.parquet)")
+    survey.add_argument(
+        "--repeats", type=_positive, default=3, help="timed repeats per row; median (default 3)"
+    )
+    survey.add_argument(
+        "--table", default="survey.parquet", help="the Parquet table directory (default survey.parquet)"
+    )
     where = survey.add_mutually_exclusive_group()
-    where.add_argument("--workers", type=_positive, default=2, help="workers of the local cluster (default 2)")
+    where.add_argument(
+        "--workers", type=_positive, default=2, help="workers of the local cluster (default 2)"
+    )
     where.add_argument("--scheduler", help="address of an existing Dask scheduler, e.g. tcp://10.0.0.5:8786")
     survey.add_argument("--summary-only", action="store_true", help="summarise the table; run nothing")
     survey.add_argument(
         "--portal-tb", type=_terabytes, help="the portal's raw size in TB, to extrapolate the saving to it"
     )
     survey.add_argument(
-        "--publish", action="store_true", help="write the survey page beside the dashboard (<html_dir>/survey/)"
+        "--publish",
+        action="store_true",
+        help="write the survey page beside the dashboard (<html_dir>/survey/)",
     )
     add_config_option(survey)
     survey.set_defaults(run=cmd_survey)

@@ -23,7 +23,8 @@ __all__ = ["add_fetch", "add_quick", "cmd_fetch", "cmd_quick"]
 
 
 def _sized_source(source: str, size: int | None) -> SourceSpec:
-    """The source with ``--size`` applied: the synthetic volume's edge, or a centred cube of any other source."""
+    """The source with ``--size`` applied: the synthetic volume's edge,
+    or a centred cube of any other source."""
     spec = parse_source(source)
     if size is None:
         return spec
@@ -99,8 +100,8 @@ def cmd_quick(args: argparse.Namespace) -> int:
         print(f"note: chunks {chunks} exceed the volume in some axis; zarr pads such chunks to full size")
     if noise is not None:
         print(
-            "lossy codecs: PSNR peak = the volume's max - min; added noise = error variance / noise variance; "
-            f"{noise.describe()}"
+            "lossy codecs: PSNR peak = the volume's max - min; added noise = error variance / noise "
+            f"variance; {noise.describe()}"
         )
         for warning in noise.warnings:
             print(f"note: {warning}")
@@ -116,7 +117,9 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     if args.no_cache:
         print("read without the cache (--no-cache); nothing was stored")
     else:
-        print(describe_cache_entry(volume.source) or "read in place; nothing to cache for this kind of source")
+        print(
+            describe_cache_entry(volume.source) or "read in place; nothing to cache for this kind of source"
+        )
     return 0
 
 
@@ -125,12 +128,14 @@ def add_quick(commands: argparse._SubParsersAction) -> None:
     quick = commands.add_parser(
         "quick",
         help="write/read times, ratios and fidelity for a few codecs, without asv",
-        description="Write a volume with each codec, read it back, and print times, sizes and the round-trip check.",
+        description="Write a volume with each codec, read it back, "
+        "and print times, sizes and the round-trip check.",
     )
     quick.add_argument(
         "--source",
         default="synthetic",
-        help="volume to benchmark (default: the synthetic 128^3 volume; see the README for the source syntax)",
+        help="volume to benchmark (default: the synthetic 128^3 volume; "
+        "see the README for the source syntax)",
     )
     quick.add_argument(
         "--size",
@@ -138,8 +143,12 @@ def add_quick(commands: argparse._SubParsersAction) -> None:
         help="edge N of an N^3 volume: the synthetic volume's size, or a centred crop of any other source",
     )
     add_array_options(quick)
-    quick.add_argument("--repeats", type=_positive, default=5, help="timed repeats; the median is shown (default 5)")
-    quick.add_argument("--memory", action="store_true", help="use an in-memory store instead of a temporary directory")
+    quick.add_argument(
+        "--repeats", type=_positive, default=5, help="timed repeats; the median is shown (default 5)"
+    )
+    quick.add_argument(
+        "--memory", action="store_true", help="use an in-memory store instead of a temporary directory"
+    )
     quick.add_argument(
         "--threads",
         type=_threads,

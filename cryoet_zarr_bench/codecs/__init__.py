@@ -161,8 +161,9 @@ def _all_codecs() -> tuple[str, ...]:
     return ("none", *blosc, *standalone)
 
 
-# The portal's codec (Blosc-LZ4, level 5, byte shuffle), no compression, and the two Zstandard alternatives the
-# project's first measurement compared it with (1.00 / 1.09 / 1.17 / 1.08 on a real 128³ crop of TS_100_3).
+# The portal's codec (Blosc-LZ4, level 5, byte shuffle), no compression, and the two Zstandard alternatives
+# the project's first measurement compared it with (1.00 / 1.09 / 1.17 / 1.08 on a real 128³ crop of
+# TS_100_3).
 _BASELINE = ("none", "blosc-lz4-5-shuffle", "blosc-zstd-5-shuffle", "zstd-5")
 # Float-aware lossless codecs, plus bit shuffling (Blosc's) before zstd and lz4.  Blosc2's bytedelta filter is
 # not among them: neither numcodecs nor zarr-python exposes it (only python-blosc2 does, outside Zarr).

@@ -1,12 +1,13 @@
-"""Subtomogram averaging at known positions, and the gold-standard half-set FSC with its uncertainty.  numpy only.
+"""Subtomogram averaging at known positions, and the gold-standard half-set FSC with its uncertainty.
+numpy only.
 
 Averaging
     :func:`half_set_averages` cuts a cube of ``box`` voxels around each known centre (a particle whose cube
-    would leave the volume is left out), shifts it by the centre's sub-voxel offset in Fourier space (exact for
-    a band-limited volume, so no interpolation blurs the average), and averages the odd-numbered particles into
-    one half and the even-numbered into the other.  Each half average is multiplied by a soft spherical mask
-    (1 up to ``mask_radius``, a cosine fall to 0 over :data:`MASK_EDGE` voxels), as averages are before their
-    FSC, so that neighbours around the particle do not count as its signal.
+    would leave the volume is left out), shifts it by the centre's sub-voxel offset in Fourier space (exact
+    for a band-limited volume, so no interpolation blurs the average), and averages the odd-numbered particles
+    into one half and the even-numbered into the other.  Each half average is multiplied by a soft spherical
+    mask (1 up to ``mask_radius``, a cosine fall to 0 over :data:`MASK_EDGE` voxels), as averages are before
+    their FSC, so that neighbours around the particle do not count as its signal.
 Half-set FSC
     :func:`half_set_fsc`: the Fourier shell correlation of the two masked halves (``fidelity.fsc``).  Its
     uncertainty per shell is 1 / √(independent coefficients), counted as the shell's coefficients (a complex
@@ -38,7 +39,8 @@ GOLD_STANDARD = 0.143
 
 
 def soft_sphere(box: int, radius: float, edge: float = MASK_EDGE) -> np.ndarray:
-    """A ``box``³ mask centred on voxel ``box // 2``: 1 within ``radius``, cosine to 0 at ``radius + edge``."""
+    """A ``box``³ mask centred on voxel ``box // 2``:
+    1 within ``radius``, cosine to 0 at ``radius + edge``."""
     grid = np.ogrid[:box, :box, :box]
     r = np.sqrt(sum((axis - box // 2) ** 2 for axis in grid))
     fall = np.clip((r - radius) / edge, 0.0, 1.0)
@@ -125,7 +127,8 @@ class HalfSetFsc:
 def half_set_fsc(
     volume: np.ndarray, centres: np.ndarray, *, box: int, mask_radius: float, voxel_spacing: float
 ) -> HalfSetFsc:
-    """Average the particles at ``centres`` in two halves and correlate the masked halves (module docstring)."""
+    """Average the particles at ``centres`` in two halves and correlate the masked halves
+    (module docstring)."""
     first, second, particles = half_set_averages(volume, centres, box)
     mask = soft_sphere(box, mask_radius)
     curve = fsc(first * mask, second * mask)

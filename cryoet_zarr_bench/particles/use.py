@@ -1,4 +1,5 @@
-"""Is a lossy setting safe for what cryo-ET users do with a tomogram?  Picking and averaging, before and after.
+"""Is a lossy setting safe for what cryo-ET users do with a tomogram?
+Picking and averaging, before and after.
 
 On a volume whose particles are known (the synthetic source: :func:`known_particles` from the volume,
 :func:`source_particles` from its source string alone), :func:`measure_use` picks particles by template
@@ -142,8 +143,8 @@ def measure_use(data: np.ndarray, particles: KnownParticles) -> UseMeasures:
     """Pick particles in ``data`` and average them at their known positions (see the module docstring)."""
     if tuple(data.shape) != tuple(particles.shape):
         raise ValueError(
-            f"the known particles belong to a volume of shape {tuple(particles.shape)}, not {data.shape}: give "
-            "the particles of this volume"
+            f"the known particles belong to a volume of shape {tuple(particles.shape)}, not {data.shape}: "
+            "give the particles of this volume"
         )
     reason = particles.unmeasurable()
     if reason is not None:

@@ -190,7 +190,8 @@ def _read_run(path: Path, benchmarks: dict[str, Benchmark]) -> EnvironmentRun:
             results = [None] * len(combinations) if entry["result"] is None else entry["result"]
             if len(combinations) != len(results):
                 raise ResultsError(
-                    f"{path}: {name} has {len(results)} results for {len(combinations)} parameter combinations"
+                    f"{path}: {name} has {len(results)} results "
+                    f"for {len(combinations)} parameter combinations"
                 )
             raw_params[name] = tuple(tuple(choices) for choices in entry["params"])
             # asv leaves out trailing columns that hold nothing and writes null for a case without statistics.

@@ -31,7 +31,8 @@ def format_table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
 
     def line(cells: Sequence[str]) -> str:
         first, *rest = (
-            cell.ljust(width) if i == 0 else cell.rjust(width) for i, (cell, width) in enumerate(zip(cells, widths))
+            cell.ljust(width) if i == 0 else cell.rjust(width)
+            for i, (cell, width) in enumerate(zip(cells, widths))
         )
         return "  ".join([first, *rest]).rstrip()
 
@@ -40,7 +41,8 @@ def format_table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
 
 
 def measurement_table(measurements: Iterable[Measurement]) -> str:
-    """The table ``cryoet-zarr-bench quick`` prints: one row per codec, sizes in MB (10^6 bytes); the ratio is raw ÷ chunk bytes.
+    """The table ``cryoet-zarr-bench quick`` prints: one row per codec, sizes in MB (10^6 bytes);
+    the ratio is raw ÷ chunk bytes.
 
     If any codec is lossy, "within bound" replaces "round trip ok" (a lossless codec's bound is exactness) and
     fidelity columns follow, blank for lossless codecs.

@@ -145,7 +145,8 @@ def _cache_write_errors(key: str) -> Iterator[None]:
 
 def acquire_shared(source: str | SourceSpec) -> Volume:
     """The volume, through the on-disk cache even when it is synthetic: for a volume several processes read
-    (asv environments, survey workers), generated once and then read with numpy alone, bit for bit the same."""
+    (asv environments, survey workers), generated once and then read with numpy alone, bit for bit the
+    same."""
     spec = _spec(source)
     if not source_kind(spec.kind).generated:
         return acquire(spec)

@@ -114,7 +114,8 @@ def _read_sidecar(sidecar_path: Path) -> dict[str, Any] | None:
 
 
 def _discard(sidecar_path: Path, sidecar: dict[str, Any], data: list[Path], source: str, reason: str) -> None:
-    """Remove a damaged entry: the ``data`` files, and the sidecar unless a writer has replaced it meanwhile."""
+    """Remove a damaged entry: the ``data`` files,
+    and the sidecar unless a writer has replaced it meanwhile."""
     try:
         for path in data:
             path.unlink(missing_ok=True)

@@ -194,7 +194,8 @@ def run_with_deadline(what: str, work: Callable[[Callable[[], None]], T], *, not
         if notices and silence >= (notices_given + 1) * WAITING_NOTICE_INTERVAL:
             notices_given += 1
             limit = (
-                f"; giving up after at most {settings.deadline:g} s without an answer ({NETWORK_ENV['deadline']})"
+                f"; giving up after at most {settings.deadline:g} s without an answer "
+                f"({NETWORK_ENV['deadline']})"
                 if notices_given == 1
                 else ""
             )

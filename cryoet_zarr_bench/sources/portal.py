@@ -146,8 +146,8 @@ def _query(client: Any, run_query: Callable[[], T]) -> T:
         ) from error
     except TransportProtocolError as error:
         raise SourceError(
-            f"the server at {client.url} answered with something that is not GraphQL JSON ({one_line(error)}); "
-            f"check that {PORTAL_API_ENV} (if set) names the portal's GraphQL endpoint"
+            f"the server at {client.url} answered with something that is not GraphQL JSON "
+            f"({one_line(error)}); check that {PORTAL_API_ENV} (if set) names the portal's GraphQL endpoint"
         ) from error
     except (requests.RequestException, TransportError) as error:
         status = _http_status(error)
@@ -158,13 +158,14 @@ def _query(client: Any, run_query: Callable[[], T]) -> T:
                 phrase = "a status HTTP does not define"
             raise SourceError(
                 f"the CryoET Data Portal API at {client.url} answered HTTP {status} ({phrase}) after "
-                f"{network.network_settings().attempts} attempt(s); the server has a problem: retry later, or "
-                f"check {PORTAL_API_ENV} if it is set"
+                f"{network.network_settings().attempts} attempt(s); the server has a problem: retry later, "
+                f"or check {PORTAL_API_ENV} if it is set"
             ) from error
         if not _timed_out(error):
             raise SourceError(
-                f"cannot reach the CryoET Data Portal API at {client.url} ({one_line(error)}); check the network "
-                "connection and retry, or use a source that needs no network: synthetic or a local file"
+                f"cannot reach the CryoET Data Portal API at {client.url} ({one_line(error)}); check the "
+                "network connection and retry, or use a source that needs no network: "
+                "synthetic or a local file"
             ) from error
         raise SourceError(
             f"no answer from the CryoET Data Portal API at {client.url} ({one_line(error)}) with "
@@ -309,7 +310,8 @@ def read_portal(
 
 
 def list_runs(dataset_id: int) -> list[str]:
-    """The names of every run of portal dataset ``dataset_id``, sorted; a :class:`SourceError` if it has none."""
+    """The names of every run of portal dataset ``dataset_id``, sorted;
+    a :class:`SourceError` if it has none."""
     portal = _import_portal_client(f"portal:{dataset_id}")
     client = _client(os.environ.get(PORTAL_API_ENV) or None)
     Run = portal.Run
@@ -321,7 +323,8 @@ def list_runs(dataset_id: int) -> list[str]:
     names = sorted({run.name for run in runs})
     if not names:
         raise SourceError(
-            f"the CryoET Data Portal lists no runs for dataset {dataset_id}; check the id on {_PORTAL_WEBSITE}"
+            f"the CryoET Data Portal lists no runs for dataset {dataset_id}; "
+            f"check the id on {_PORTAL_WEBSITE}"
         )
     return names
 

@@ -166,7 +166,9 @@ class SourceSpec:
         elif self.lossy:
             raise SourceError("lossy=yes allows a lossy dtype conversion: give it with dtype=, or leave it")
         if self.sigma is not None and not (np.isfinite(self.sigma) and self.sigma > 0):
-            raise SourceError(f"sigma must be a positive number (the noise σ in data units), got {self.sigma}")
+            raise SourceError(
+                f"sigma must be a positive number (the noise σ in data units), got {self.sigma}"
+            )
         if self.halves is not None:
             if len(self.halves) != 2 or not all(self.halves):
                 raise SourceError(f"halves takes two paths, A,B; got {','.join(self.halves)!r}")

@@ -276,8 +276,8 @@ class _Filter:
         spectrum[0, 0, 0] = 0
 
     def transfer(self) -> np.ndarray:
-        """The low-pass and missing wedge as one multiplier on the whole half spectrum (mean removed), float64:
-        what :meth:`apply_lowpass` does to every particle."""
+        """The low-pass and missing wedge as one multiplier on the whole half spectrum (mean removed),
+        float64: what :meth:`apply_lowpass` does to every particle."""
         lz, ly, lx = self._lowpass
         multiplier = lz[:, None, None] * np.outer(ly, lx)[None] * self._wedge[:, None, :]
         multiplier[0, 0, 0] = 0.0

@@ -1,4 +1,5 @@
-"""What the synthetic tomogram is made of, for a study that must know the answer: its particles and its optics.
+"""What the synthetic tomogram is made of, for a study that must know the answer:
+its particles and its optics.
 
 :func:`synthetic_volume` draws its particles from a seeded generator and passes everything through one
 Fourier filter (low-pass and missing wedge).  :func:`synthetic_particles` draws the same particles again

@@ -46,7 +46,9 @@ def _folder_sources(folder: Path, options: str) -> list[str]:
 
 
 def _is_zarr_directory(path: Path) -> bool:
-    return path.suffix == ".zarr" or any((path / name).exists() for name in (".zarray", ".zgroup", "zarr.json"))
+    return path.suffix == ".zarr" or any(
+        (path / name).exists() for name in (".zarray", ".zgroup", "zarr.json")
+    )
 
 
 def expand_inputs(items: list[str]) -> list[str]:
@@ -63,7 +65,9 @@ def expand_inputs(items: list[str]) -> list[str]:
         base, options = _split(item.strip())
         dataset = _PORTAL_DATASET.fullmatch(base)
         if dataset:
-            expanded = [_with_options(f"portal:{dataset[1]}/{run}", options) for run in list_runs(int(dataset[1]))]
+            expanded = [
+                _with_options(f"portal:{dataset[1]}/{run}", options) for run in list_runs(int(dataset[1]))
+            ]
         elif Path(base).is_dir() and not _is_zarr_directory(Path(base)):
             expanded = _folder_sources(Path(base), options)
         else:

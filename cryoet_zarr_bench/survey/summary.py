@@ -1,4 +1,5 @@
-"""What a survey's table says: per codec, the ratio across volumes, its spread and uncertainty, and the saving.
+"""What a survey's table says: per codec, the ratio across volumes, its spread and uncertainty,
+and the saving.
 
 Every figure here is recomputed from the table's rows (:meth:`SurveyTable.rows`), so a summary printed at the
 end of a survey and one recomputed later from the same table are equal.
@@ -47,7 +48,8 @@ _SETTINGS = ("codec", "chunks", "zarr_format", "threads")
 
 
 def t_quantile_975(degrees_of_freedom: int) -> float:
-    """Student's t 0.975 quantile: tabulated to 30 degrees of freedom, then ``1.960 + 2.46/df`` (≤ 0.1 % off)."""
+    """Student's t 0.975 quantile: tabulated to 30 degrees of freedom,
+    then ``1.960 + 2.46/df`` (≤ 0.1 % off)."""
     if degrees_of_freedom < 1:
         raise ValueError("a t interval needs at least two values")
     if degrees_of_freedom <= len(_T975):
@@ -112,7 +114,9 @@ def summarise(rows: Iterable[dict[str, Any]]) -> list[CodecSummary]:
                 ci_high=mean + half_width,
                 min_ratio=float(ratios.min()),
                 max_ratio=float(ratios.max()),
-                pooled_ratio=sum(row["raw_bytes"] for row in group) / sum(row["chunk_bytes"] for row in group),
+                pooled_ratio=(
+                    sum(row["raw_bytes"] for row in group) / sum(row["chunk_bytes"] for row in group)
+                ),
                 mean_write_mb_s=float(np.mean([row["write_mb_s"] for row in group])),
                 mean_read_mb_s=float(np.mean([row["read_mb_s"] for row in group])),
                 outliers=_outliers([row["source"] for row in group], ratios),
@@ -186,7 +190,9 @@ def extrapolate(
         return sum(row["chunk_bytes"] for row in group) / sum(row["raw_bytes"] for row in group)
 
     return [
-        Extrapolation(scope, codec, baseline, total, total * fraction(codec), total * fraction(baseline), assumptions)
+        Extrapolation(
+            scope, codec, baseline, total, total * fraction(codec), total * fraction(baseline), assumptions
+        )
         for codec in sorted(by_codec)
     ]
 
@@ -194,8 +200,8 @@ def extrapolate(
 def survey_report(
     rows: Sequence[dict[str, Any]], *, portal_bytes: int | None = None
 ) -> tuple[list[CodecSummary], list[Extrapolation]]:
-    """The summaries of ``rows`` and their extrapolations: to the surveyed tomograms, and to the portal when its
-    raw size ``portal_bytes`` is given."""
+    """The summaries of ``rows`` and their extrapolations: to the surveyed tomograms, and to the portal when
+    its raw size ``portal_bytes`` is given."""
     extrapolations = extrapolate(rows, scope="the surveyed tomograms")
     if portal_bytes is not None:
         extrapolations += extrapolate(rows, scope="the portal", raw_bytes=portal_bytes)

@@ -1,10 +1,11 @@
-"""The survey's results: a Parquet dataset with one file per finished row, so a survey resumes where it stopped.
+"""The survey's results: a Parquet dataset with one file per finished row,
+so a survey resumes where it stopped.
 
 ``<table>/<key>.parquet`` holds the row of the task with that key (:attr:`SurveyTask.key`).  Each file is
-written to a temporary name and renamed into place (:func:`~cryoet_zarr_bench._atomic.write_file`), so a row is
-complete or absent, and a key is a file name, so it is there at most once, whatever was interrupted.  The
-directory reads as one table with any Parquet reader (``pyarrow.parquet.read_table``, ``pandas.read_parquet``),
-which skip the hidden temporary files.
+written to a temporary name and renamed into place (:func:`~cryoet_zarr_bench._atomic.write_file`), so a row
+is complete or absent, and a key is a file name, so it is there at most once, whatever was interrupted.  The
+directory reads as one table with any Parquet reader (``pyarrow.parquet.read_table``,
+``pandas.read_parquet``), which skip the hidden temporary files.
 """
 
 from __future__ import annotations

@@ -262,6 +262,6 @@ def introduction(answer: Answer) -> str:
     return (
         f"Each answer applies its stated rule to the recorded asv results{survey}; nothing is measured here. "
         "A full read is the whole volume read into numpy from an in-memory store at the suite's thread count "
-        "(`write_read.Read.time_read`). Every number links to its graph on the dashboard. Savings are against "
-        f"{answer.rules.baseline_codec}, how the portal stores tomograms today."
+        "(`write_read.Read.time_read`). Every number links to its graph on the dashboard. Savings are "
+        f"against {answer.rules.baseline_codec}, how the portal stores tomograms today."
     )
