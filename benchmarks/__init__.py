@@ -62,7 +62,7 @@ PARAM_NAMES = ["codec", "chunks", "zarr_format"]
 #: Rounds of the core's timings: asv takes a timing's samples in this many rounds, each a pass over the whole
 #: run, so they spread over it and a comparison sees the machine's drift (±10-20% over seconds on a shared
 #: 2-core virtual machine) in both of its sides alike.
-ROUNDS = 12
+ROUNDS = 20
 
 
 def only_if(selected):

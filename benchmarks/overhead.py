@@ -19,12 +19,12 @@ from . import CHUNKS, LOSSLESS_CODECS, ROUNDS, ZARR_FORMATS, VolumeBenchmark, me
 
 @only_if(LOSSLESS_CODECS)
 class ZarrOverhead(VolumeBenchmark):
-    version = "6"
+    version = "7"
     params = [LOSSLESS_CODECS, CHUNKS, ZARR_FORMATS]
     runtime = Runtime(threads=1)
     # Idempotent and cheap to set up (the store is written once per process): samples in many short rounds.
     rounds = ROUNDS
-    repeat = 10
+    repeat = 3
 
     def setup(self, volume, codec, chunks, zarr_format):
         super().setup(volume, codec, chunks, zarr_format)

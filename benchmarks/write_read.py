@@ -22,9 +22,9 @@ from . import ROUNDS, VolumeBenchmark, check_round_trip, memory_store, new_array
 class Write(VolumeBenchmark):
     """Each sample writes the volume into a fresh, empty array (setup and teardown run around every sample)."""
 
-    version = "6"
+    version = "7"
     rounds = ROUNDS
-    repeat = 3
+    repeat = 2
 
     def setup(self, volume, codec, chunks, zarr_format):
         super().setup(volume, codec, chunks, zarr_format)
@@ -44,9 +44,9 @@ class Write(VolumeBenchmark):
 class Read(VolumeBenchmark):
     """The whole array into numpy.  Reading is idempotent: the store is written once per process."""
 
-    version = "6"
+    version = "7"
     rounds = ROUNDS
-    repeat = 10
+    repeat = 3
 
     def setup(self, volume, codec, chunks, zarr_format):
         super().setup(volume, codec, chunks, zarr_format)
