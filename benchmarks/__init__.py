@@ -4,13 +4,16 @@ The suite is configured through environment variables, so ``asv run`` itself nee
 (:class:`cryoet_zarr_bench.suite.SuiteSettings` reads them all):
 
 ``CRYOET_ZARR_BENCH_SOURCE``    volume to benchmark (default ``synthetic``; the source syntax: docs/data.md)
-``CRYOET_ZARR_BENCH_CODECS``    a codec set (``baseline``, ``shuffles``, ``all``, ``float``, ``lossy``, ``study``) or
-                                comma-separated codec names (default ``baseline``: the portal's codec and three others;
-                                the codec study's default is ``study``)
-``CRYOET_ZARR_BENCH_CHUNKS``    comma-separated chunk shapes, each ``64`` (a cube) or ``32x128x128`` (default ``64``)
-``CRYOET_ZARR_BENCH_THREADS``   threads a read or write may use, ``N`` or ``all`` (default 1), given to Blosc and
-                                to zarr 3's chunk concurrency alike (:mod:`cryoet_zarr_bench.runtime`)
-``CRYOET_ZARR_BENCH_CHECKSUM``  the volume's expected ``sha256:...`` (default: the first environment records it)
+``CRYOET_ZARR_BENCH_CODECS``    a codec set (``baseline``, ``shuffles``, ``all``, ``float``, ``lossy``,
+                                ``study``) or comma-separated codec names (default ``baseline``: the portal's
+                                codec and three others; the codec study's default is ``study``)
+``CRYOET_ZARR_BENCH_CHUNKS``    comma-separated chunk shapes, each ``64`` (a cube) or ``32x128x128``
+                                (default ``64``)
+``CRYOET_ZARR_BENCH_THREADS``   threads a read or write may use, ``N`` or ``all`` (default 1), given to
+                                Blosc and to zarr 3's chunk concurrency alike
+                                (:mod:`cryoet_zarr_bench.runtime`)
+``CRYOET_ZARR_BENCH_CHECKSUM``  the volume's expected ``sha256:...`` (default: the first environment
+                                records it)
 ``CRYOET_ZARR_BENCH_STUDIES``   opt-in studies, comma-separated, or ``all`` (default: none, the core alone):
                                 ``codec`` (study.py), ``layout`` (access.py), ``engines``, ``full-size``
                                 (full_size.py), ``parallel``, ``repeatability``
@@ -47,11 +50,12 @@ def is_lossless(name):
 
 
 SOURCE = SETTINGS.source
-#: The codecs of the set as they are named: a noise-tied setting (``step-1%+pcodec-8``) is a pipeline only once
-#: resolved against a volume's noise, which the codec study does.
+#: The codecs of the set as they are named: a noise-tied setting (``step-1%+pcodec-8``) is a pipeline only
+#: once resolved against a volume's noise, which the codec study does.
 CODECS = [name for name in SETTINGS.codecs if not is_noise_tied(name)]
 #: The lossless codecs of the set: what the classes that check exact copies sweep (zarr's overhead over
-#: numcodecs, layouts and access, engines, full-size recompression); lossy codecs are the codec study's subject.
+#: numcodecs, layouts and access, engines, full-size recompression); lossy codecs are the codec study's
+#: subject.
 LOSSLESS_CODECS = [name for name in CODECS if is_lossless(name)]
 CHUNKS = list(SETTINGS.chunks)
 #: The concurrency every benchmark runs with, unless its class says otherwise.
@@ -69,9 +73,9 @@ def only_if(selected):
     """Class decorator: the class itself when ``selected``, otherwise an empty class of the same name.
 
     asv finds no benchmark in the empty class, so an opt-in study that is not selected, or a class none of
-    whose cases applies to the settings, adds nothing to a run: no skipped cases, no empty graphs.  (Cases that
-    depend on the environment, such as Zarr format 3 under zarr 2.18, stay asv skips: every environment of a
-    run must define the same benchmarks.)
+    whose cases applies to the settings, adds nothing to a run: no skipped cases, no empty graphs.  (Cases
+    that depend on the environment, such as Zarr format 3 under zarr 2.18, stay asv skips: every environment
+    of a run must define the same benchmarks.)
     """
 
     def decorate(cls):
@@ -85,7 +89,9 @@ def only_if(selected):
 def require_format(zarr_format):
     """Skip (the asv way) a Zarr format the installed zarr-python cannot write."""
     if zarr_format not in _compat.SUPPORTED_FORMATS:
-        raise NotImplementedError(f"zarr {_compat.library_versions()['zarr']} cannot write format {zarr_format}")
+        raise NotImplementedError(
+            f"zarr {_compat.library_versions()['zarr']} cannot write format {zarr_format}"
+        )
 
 
 def check_round_trip(store, volume, codec):
@@ -97,7 +103,9 @@ def check_round_trip(store, volume, codec):
 def new_array(store, volume, codec, chunks, zarr_format):
     """An empty array in ``store`` (replacing what it held) with the volume's shape and dtype, ``codec`` and
     ``chunks`` (a chunk shape or a layout name): what a timed write writes into, with zarr's public API."""
-    return store.create(shape=volume.shape, dtype=volume.dtype, codec=codec, chunks=chunks, zarr_format=zarr_format)
+    return store.create(
+        shape=volume.shape, dtype=volume.dtype, codec=codec, chunks=chunks, zarr_format=zarr_format
+    )
 
 
 def read_store(volume, codec, chunks, zarr_format):
@@ -137,11 +145,13 @@ def evict_page_cache(store):
 
 
 def warm_up(volume, codec, zarr_format):
-    """Write and read an 8³ corner of the volume once: the process's one-time costs (zarr's event loop and thread
-    pool, the codec's first buffers) then stay out of what a benchmark attributes to one operation."""
+    """Write and read an 8³ corner of the volume once: the process's one-time costs (zarr's event loop and
+    thread pool, the codec's first buffers) then stay out of what a benchmark attributes to one operation."""
     corner = volume.data[:8, :8, :8]
     store = MemoryStore()
-    array = store.create(shape=corner.shape, dtype=corner.dtype, codec=codec, chunks=corner.shape, zarr_format=zarr_format)
+    array = store.create(
+        shape=corner.shape, dtype=corner.dtype, codec=codec, chunks=corner.shape, zarr_format=zarr_format
+    )
     array[...] = corner
     store.open()[...]
 
@@ -158,9 +168,10 @@ def memory_store(volume, codec, chunks, zarr_format):
 class VolumeBenchmark:
     """Base of every benchmark class: one volume, acquired once per environment and shared by all classes.
 
-    ``setup_cache`` is defined here once, so asv computes it once for the whole suite; it fails every benchmark
-    of an environment whose volume is not the run's (see :func:`cryoet_zarr_bench.suite.acquire_for_suite`).
-    ``setup`` applies :attr:`runtime`, the concurrency a sample runs with.
+    ``setup_cache`` is defined here once, so asv computes it once for the whole suite; it fails every
+    benchmark of an environment whose volume is not the run's (see
+    :func:`cryoet_zarr_bench.suite.acquire_for_suite`). ``setup`` applies :attr:`runtime`, the concurrency a
+    sample runs with.
     """
 
     timeout = 300

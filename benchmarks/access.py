@@ -182,8 +182,9 @@ class Requests(OpenedArray):
 
 @only_if(SELECTED)
 class Layout(VolumeBenchmark):
-    """What a layout stores (objects, bytes) and how long writing it to local disk takes: each benchmark writes
-    the volume into an empty array that setup created (``array[...] = volume``; zarr's public API alone)."""
+    """What a layout stores (objects, bytes) and how long writing it to local disk takes: each benchmark
+    writes the volume into an empty array that setup created (``array[...] = volume``; zarr's public API
+    alone)."""
 
     version = "2"
     params = [CODECS, LAYOUTS]

@@ -35,8 +35,8 @@ SELECTED = SETTINGS.runs("machine")
 
 
 class _LocalRead(VolumeBenchmark):
-    """Reads of the whole array from the case's read store, whose files ``page_cache_state`` sets up (in or out
-    of the page cache) before every sample."""
+    """Reads of the whole array from the case's read store, whose files ``page_cache_state`` sets up (in or
+    out of the page cache) before every sample."""
 
     def setup(self, volume, codec, chunks, zarr_format):
         super().setup(volume, codec, chunks, zarr_format)
@@ -102,7 +102,8 @@ class ReadPrecision(VolumeBenchmark):
     reads = 21
 
     def track_read_spread(self, volume, codec, chunks, zarr_format):
-        """max / min of the times of 21 consecutive warm reads, after one untimed read (garbage collection off)."""
+        """max / min of the times of 21 consecutive warm reads,
+        after one untimed read (garbage collection off)."""
         store = read_store(volume, codec, chunks, zarr_format)
         store.read()
         times = []

@@ -2,10 +2,10 @@
 
 ``ZarrOverhead.time_decode_numcodecs`` decodes the same stored chunk bytes from memory with numcodecs, chunk
 by chunk, on ONE thread, and assembles the volume; ``write_read.Read.time_read`` reads them through
-zarr-python from the same kind of in-memory store.  At the suite's default of one thread the two are the same work, so their
-ratio is what zarr-python adds (metadata, chunk lookup, its codec pipeline) on zarr 2.18 and 3.x alike; with
-``CRYOET_ZARR_BENCH_THREADS`` above 1 the zarr read also gains zarr's parallelism.  The lossless codecs of the
-set only: the numcodecs decoding is checked to give the volume back exactly.
+zarr-python from the same kind of in-memory store.  At the suite's default of one thread the two are the same
+work, so their ratio is what zarr-python adds (metadata, chunk lookup, its codec pipeline) on zarr 2.18 and
+3.x alike; with ``CRYOET_ZARR_BENCH_THREADS`` above 1 the zarr read also gains zarr's parallelism.  The
+lossless codecs of the set only: the numcodecs decoding is checked to give the volume back exactly.
 """
 
 from functools import cache
@@ -37,7 +37,9 @@ class ZarrOverhead(VolumeBenchmark):
 
 def decode(volume, payloads, codec, chunks):
     """The volume rebuilt from its chunks' bytes by numcodecs, bypassing zarr."""
-    return decode_chunks(payloads, codec=codec, shape=volume.shape, chunks=parse_chunks(chunks), dtype=volume.dtype)
+    return decode_chunks(
+        payloads, codec=codec, shape=volume.shape, chunks=parse_chunks(chunks), dtype=volume.dtype
+    )
 
 
 @cache

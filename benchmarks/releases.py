@@ -1,4 +1,5 @@
-"""The releases each asv environment imports, checked against its matrix pins and recorded with its results."""
+"""The releases each asv environment imports, checked against its matrix pins and recorded with its
+results."""
 
 from cryoet_zarr_bench._compat import library_versions
 from cryoet_zarr_bench.releases import verify_pins, version_number

@@ -2,8 +2,8 @@
 codec study, ``CRYOET_ZARR_BENCH_STUDIES=codec``).
 
 The synthetic volume's particles are known: they are picked by template matching and averaged at their true
-positions (``cryoet_zarr_bench.particles``), in the original and in its decoded copy, and a setting passes when
-recall, precision and the average's half-set FSC resolution stay inside the original's 95% intervals
+positions (``cryoet_zarr_bench.particles``), in the original and in its decoded copy, and a setting passes
+when recall, precision and the average's half-set FSC resolution stay inside the original's 95% intervals
 (docs/codec-study.md).  Only a synthetic volume of 64³ or more has particles known and numerous enough; on any
 other source the class defines no benchmarks.  Deterministic figures, so ``track_`` benchmarks.
 """
@@ -57,10 +57,10 @@ KNOWN = particles.source_particles(SETTINGS.source) if SELECTED and LOSSY else N
 
 @only_if(SELECTED and LOSSY and KNOWN is not None and KNOWN.unmeasurable() is None)
 class UseFidelity(VolumeBenchmark):
-    """Whether a lossy setting changes what users do with the tomogram: pick its particles by template matching
-    and average them at their known positions (``cryoet_zarr_bench.particles``), original vs decoded, for the
-    study's lossy codecs and the noise-tied settings.  Only a synthetic volume of 64³ or more has particles
-    known and numerous enough; on any other the class defines no benchmarks.
+    """Whether a lossy setting changes what users do with the tomogram: pick its particles by template
+    matching and average them at their known positions (``cryoet_zarr_bench.particles``), original vs decoded,
+    for the study's lossy codecs and the noise-tied settings.  Only a synthetic volume of 64³ or more has
+    particles known and numerous enough; on any other the class defines no benchmarks.
     """
 
     version = "2"

@@ -20,7 +20,8 @@ from . import ROUNDS, VolumeBenchmark, check_round_trip, memory_store, new_array
 
 
 class Write(VolumeBenchmark):
-    """Each sample writes the volume into a fresh, empty array (setup and teardown run around every sample)."""
+    """Each sample writes the volume into a fresh, empty array
+    (setup and teardown run around every sample)."""
 
     version = "7"
     rounds = ROUNDS
