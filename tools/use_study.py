@@ -1,11 +1,11 @@
 """Every lossy family judged two ways on the synthetic volume: by added noise and by picking and averaging.
 
-Prints a Markdown table (one row per setting) and the analysis times on stderr.  Each setting is written to and
-read back from a memory store (Zarr format 3, 64³ chunks by default), as are the two half-volumes the noise
-criterion needs.  Ratio = raw bytes ÷ chunk bytes.  "noise" is ``fidelity.assess(...).safe`` (at most 1 %
-added noise variance, FSC(original, decoded) ≥ 0.99 to the half-map resolution, that resolution in its shell);
-"use" is ``particles.judge_use(...).safe`` (picking recall and precision and the average's half-set FSC
-resolution inside the original's 95 % intervals).
+Prints a Markdown table (one row per setting) and the analysis times on stderr.  Each setting is written to
+and read back from a memory store (Zarr format 3, 64³ chunks by default), as are the two half-volumes the
+noise criterion needs.  Ratio = raw bytes ÷ chunk bytes.  "noise" is ``fidelity.assess(...).safe`` (at most
+1 % added noise variance, FSC(original, decoded) ≥ 0.99 to the half-map resolution, that resolution in its
+shell); "use" is ``particles.judge_use(...).safe`` (picking recall and precision and the average's half-set
+FSC resolution inside the original's 95 % intervals).
 
     python tools/use_study.py                       # the default synthetic 128³ volume
     python tools/use_study.py --source "synthetic?shape=96&seed=1" --chunks 32
@@ -85,8 +85,9 @@ def main(argv=None) -> int:
             f"{verdict.resolution.after:.1f}{marks[verdict.resolution.name]} |",
             flush=True,
         )
+    median = sorted(use_seconds)[len(use_seconds) // 2]
     print(
-        f"measure_use + judge_use per decoded copy: median {sorted(use_seconds)[len(use_seconds) // 2]:.2f} s, "
+        f"measure_use + judge_use per decoded copy: median {median:.2f} s, "
         f"max {max(use_seconds):.2f} s over {len(use_seconds)} settings",
         file=sys.stderr,
     )
