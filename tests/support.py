@@ -47,9 +47,9 @@ def write_asv_result(
     params: dict | None = None,
     date: int = ASV_DATE,
 ) -> Path:
-    """One asv 0.6 result file, ``<results_dir>/<machine>/<commit[:8]>-<env_name>.json``, as asv writes it (NaN
-    included).  ``params`` are the environment's asv parameters besides machine and Python (by default its
-    ``requirements``, the pins)."""
+    """One asv 0.6 result file, ``<results_dir>/<machine>/<commit[:8]>-<env_name>.json``, as asv writes it
+    (NaN included).  ``params`` are the environment's asv parameters besides machine and Python (by default
+    its ``requirements``, the pins)."""
     requirements = {} if requirements is None else requirements
     params = requirements if params is None else params
     document = {
@@ -276,7 +276,8 @@ def one_error_line(result) -> str:
 
 
 def main_error(capsys: pytest.CaptureFixture, *argv: str) -> str:
-    """:func:`the_error_line` of ``cryoet-zarr-bench ARGV`` run in this process (fast: no interpreter start)."""
+    """:func:`the_error_line` of ``cryoet-zarr-bench ARGV`` run in this process
+    (fast: no interpreter start)."""
     from cryoet_zarr_bench.cli import main
 
     status = main(list(argv))
@@ -308,7 +309,7 @@ def write_mrc(path: Path, data=None) -> Path:
     return path
 
 
-# --------------------------------------------------------------------------- servers on 127.0.0.1 that misbehave
+# ------------------------------------------------------------------------ servers on 127.0.0.1 that misbehave
 
 
 class SilentServer:

@@ -170,7 +170,9 @@ def test_missing_results_say_what_to_run_in_one_line(tmp_path: Path) -> None:
 
 def test_the_notes_say_single_samples_and_a_single_environment(tmp_path: Path) -> None:
     quick = format_answer(answer_of(tmp_path, Recorded(samples=1)), "index.html")
-    assert "> **Note.** Single samples: Every timing here is a single sample (asv --quick: one run per" in quick
+    assert (
+        "> **Note.** Single samples: Every timing here is a single sample (asv --quick: one run per" in quick
+    )
     assert "> **Note.** One environment only (py3.11 zarr3.1.6 numcodecs0.16.6): no comparison" in quick
     sampled = format_answer(answer_of(tmp_path), "index.html")
     assert "Single samples" not in sampled and "One environment only" in sampled

@@ -4,7 +4,9 @@ from cryoet_zarr_bench.asv_config import AsvConfig, AsvConfigError
 
 
 def test_paths_are_read_relative_to_the_file_with_asv_defaults(tmp_path):
-    (tmp_path / "asv.conf.json").write_text('{\n  // a comment, as asv allows\n  "version": 1,\n  "results_dir": ".asv/results",\n}\n')
+    (tmp_path / "asv.conf.json").write_text(
+        '{\n  // a comment, as asv allows\n  "version": 1,\n  "results_dir": ".asv/results",\n}\n'
+    )
     config = AsvConfig.read(tmp_path / "asv.conf.json")
     assert config.path == tmp_path / "asv.conf.json"
     assert config.repo == tmp_path / "."

@@ -88,7 +88,9 @@ def test_the_summary_keeps_one_line_per_result_counts_skips_and_passes_errors_th
         "NotImplementedError('zarr 2.18.7 cannot write format 3')": 2,
     }
     line = summary.summary()
-    assert line.startswith("bench: 5 results in 50 s (estimated 50 s); 1 failed: write_read.Write.time_write; ")
+    assert line.startswith(
+        "bench: 5 results in 50 s (estimated 50 s); 1 failed: write_read.Write.time_write; "
+    )
     assert "3 case(s) not run in their environment (asv's n/a): NotImplementedError('zarr 2.18.7" in line
     assert "\n" not in line
 
@@ -119,12 +121,15 @@ def test_the_default_suite_is_the_core_and_each_study_adds_its_module() -> None:
 
 
 def test_the_codec_study_defines_only_the_classes_its_codecs_apply_to() -> None:
-    lossless = plan_suite(BENCHMARKS, _suite_environment(**{STUDIES_ENV: "codec", "CRYOET_ZARR_BENCH_CODECS": "baseline"}))
+    lossless = plan_suite(
+        BENCHMARKS, _suite_environment(**{STUDIES_ENV: "codec", "CRYOET_ZARR_BENCH_CODECS": "baseline"})
+    )
     study = {b.name.split(".")[1] for b in lossless if b.module == "study"}
     assert study == {"Limits", "LosslessLimit"}  # no lossy codec: no fidelity classes, no skipped cases
 
     lossy = plan_suite(
-        BENCHMARKS, _suite_environment(**{STUDIES_ENV: "codec", "CRYOET_ZARR_BENCH_CODECS": "bitround-8+zstd-5"})
+        BENCHMARKS,
+        _suite_environment(**{STUDIES_ENV: "codec", "CRYOET_ZARR_BENCH_CODECS": "bitround-8+zstd-5"}),
     )
     assert {b.name.split(".")[1] for b in lossy if b.module == "study"} >= {"LossyFidelity", "Limits"}
     assert "LosslessLimit" not in {b.name.split(".")[1] for b in lossy}
@@ -144,7 +149,9 @@ def test_the_estimate_grows_with_sampling_environments_and_studies() -> None:
     assert estimate_seconds(everything, quick=True) > 5 * quick
 
 
-@pytest.mark.parametrize(("seconds", "text"), [(0.2, "1 s"), (42, "42 s"), (600, "10 min"), (7260, "2 h 1 min")])
+@pytest.mark.parametrize(
+    ("seconds", "text"), [(0.2, "1 s"), (42, "42 s"), (600, "10 min"), (7260, "2 h 1 min")]
+)
 def test_durations_read_naturally(seconds, text) -> None:
     assert format_duration(seconds) == text
 

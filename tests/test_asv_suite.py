@@ -66,8 +66,9 @@ def test_the_default_suite_is_the_core(tmp_path):
 
 def bench(tmp_path, *arguments, **settings):
     config = write_asv_config(tmp_path)
+    command = [sys.executable, "-m", "cryoet_zarr_bench.cli", "bench", "--quick", "--config", str(config)]
     completed = subprocess.run(
-        [sys.executable, "-m", "cryoet_zarr_bench.cli", "bench", "--quick", "--config", str(config), *arguments],
+        [*command, *arguments],
         cwd=tmp_path,
         env={**asv_environment(tmp_path), **settings},
         capture_output=True,
@@ -91,7 +92,9 @@ def test_bench_records_every_default_benchmark_and_publishes_the_dashboard(tmp_p
     completed = bench(tmp_path)
     lines = completed.stdout.splitlines()
     # What it will run and for about how long comes first; then a line per module and per benchmark.
-    assert lines[0].startswith(f"bench: {len(CORE_BENCHMARKS)} benchmarks (64 cases): the core; studies: none")
+    assert lines[0].startswith(
+        f"bench: {len(CORE_BENCHMARKS)} benchmarks (64 cases): the core; studies: none"
+    )
     assert lines[1].startswith("bench: this Python environment (zarr ") and "; about " in lines[1]
     result_lines = [line for line in lines if line.startswith("  ") and ": " in line]
     assert sorted(line.split(":")[0].strip() for line in result_lines) == sorted(CORE_BENCHMARKS)
@@ -111,7 +114,8 @@ def test_bench_records_every_default_benchmark_and_publishes_the_dashboard(tmp_p
     assert chunk_bytes[0] == chunk_bytes[1] == 128**3 * 4  # none: the raw bytes, in either format
     # threads, Blosc threads, Blosc's own threading (off), zarr 3's chunk concurrency and pool size
     assert values["recorded.Concurrency.track_setting"] == [1, 1, 0, 1, 1]
-    # The volume went into the cache once, its checksum recorded for every other environment, and with the results.
+    # The volume went into the cache once, its checksum recorded for every other environment,
+    # and with the results.
     (recorded,) = json.loads((tmp_path / "volume-cache" / "checksums.json").read_text()).values()
     assert values["recorded.Volume.track_checksum"] == [int(recorded.removeprefix("sha256:")[:13], 16)]
 
@@ -176,6 +180,8 @@ def test_use_fidelity_records_a_verdict_for_every_lossy_setting(tmp_path):
     assert set(values) == USE_BENCHMARKS
     assert all(0 < v <= 1 for v in values["study_use.UseFidelity.track_picking_recall"])
     assert all(0 < v <= 1 for v in values["study_use.UseFidelity.track_picking_precision"])
-    assert all(20 <= v < 200 for v in values["study_use.UseFidelity.track_average_resolution"])  # Å; Nyquist 20
-    # A step of 2e-6 (about 0.5 % added noise) and the noise-tied settings change neither picking nor averaging.
+    resolutions = values["study_use.UseFidelity.track_average_resolution"]
+    assert all(20 <= v < 200 for v in resolutions)  # Å; Nyquist 20
+    # A step of 2e-6 (about 0.5 % added noise) and the noise-tied settings change neither picking nor
+    # averaging.
     assert values["study_use.UseFidelity.track_criterion_use"] == [1] * 7

@@ -268,8 +268,8 @@ def test_without_metadata_bytes_a_stored_bytes_change_with_equal_chunks_is_liste
     (fact,) = report.metadata_facts
     assert (fact.benchmark, fact.library, fact.setting) == (STORED_BYTES, "zarr", (("zarr_format", "2"),))
     assert describe_fact(fact) == (
-        "zarr 2.18.7 -> 3.0.10 changes the stored bytes of none, blosc-lz4-5-shuffle, blosc-zstd-5-shuffle at "
-        "zarr_format=2 (with py3.11 numcodecs0.15.1): +10 bytes (+0.000125% to +0.000146%)"
+        "zarr 2.18.7 -> 3.0.10 changes the stored bytes of none, blosc-lz4-5-shuffle, blosc-zstd-5-shuffle "
+        "at zarr_format=2 (with py3.11 numcodecs0.15.1): +10 bytes (+0.000125% to +0.000146%)"
     )
 
 

@@ -55,8 +55,8 @@ def test_quick_counts_the_codecs_output_apart_from_metadata(quick_rows):
 def test_quick_gives_the_same_chunk_bytes_in_memory_and_on_disk(capsys):
     rows = {}
     for store in ([], ["--memory"]):
-        argv = ["quick", "--size", "32", "--chunks", "16", "--repeats", "1", "--zarr-format", "2", "--json", *store]
-        assert main(argv) == 0
+        argv = ["quick", "--size", "32", "--chunks", "16", "--repeats", "1", "--zarr-format", "2", "--json"]
+        assert main([*argv, *store]) == 0
         rows[bool(store)] = json.loads(capsys.readouterr().out)
     assert [r["chunk_bytes"] for r in rows[True]] == [r["chunk_bytes"] for r in rows[False]]
     assert [r["ratio"] for r in rows[True]] == [r["ratio"] for r in rows[False]]
@@ -64,28 +64,37 @@ def test_quick_gives_the_same_chunk_bytes_in_memory_and_on_disk(capsys):
 
 def test_quick_shows_fidelity_and_the_bound_for_lossy_codecs(capsys):
     codecs = "zstd-3,bitround-8+zstd-3,zfp-precision-12"
-    assert main(["quick", "--size", "32", "--chunks", "16", "--codecs", codecs, "--repeats", "1", "--memory", "--json"]) == 0
+    argv = ["quick", "--size", "32", "--chunks", "16", "--codecs", codecs, "--repeats", "1", "--memory"]
+    assert main([*argv, "--json"]) == 0
     rows = {row["codec"]: row for row in json.loads(capsys.readouterr().out)}
     assert rows["zstd-3"]["lossless_ok"] is True and rows["zstd-3"]["psnr_db"] is None
-    assert rows["bitround-8+zstd-3"]["lossless_ok"] is None and rows["bitround-8+zstd-3"]["within_bound"] is True
+    assert (
+        rows["bitround-8+zstd-3"]["lossless_ok"] is None and rows["bitround-8+zstd-3"]["within_bound"] is True
+    )
     assert rows["zfp-precision-12"]["within_bound"] is None  # ZFP's fixed precision states no bound
     for name in ("bitround-8+zstd-3", "zfp-precision-12"):
-        assert rows[name]["psnr_db"] > 40 and 0.99 < rows[name]["ssim"] <= 1 and rows[name]["added_noise_pct"] < 1
-    assert main(["quick", "--size", "32", "--chunks", "16", "--codecs", codecs, "--repeats", "1", "--memory"]) == 0
+        assert (
+            rows[name]["psnr_db"] > 40
+            and 0.99 < rows[name]["ssim"] <= 1
+            and rows[name]["added_noise_pct"] < 1
+        )
+    assert main(argv) == 0
     out = capsys.readouterr().out
     assert "noise σ" in out and "from half-volumes" in out
     assert "within bound  PSNR dB  max error    SSIM  added noise %" in out
 
 
 def test_quick_table_names_source_settings_and_columns(capsys):
-    assert main(["quick", "--size", "32", "--chunks", "16", "--codecs", "zstd-3", "--repeats", "1", "--zarr-format", "2"]) == 0
+    assert main(["quick", "--size", "32", "--chunks", "16", "--codecs", "zstd-3", "--repeats", "1",
+                 "--zarr-format", "2"]) == 0  # fmt: skip
     out = capsys.readouterr().out
     assert "source: synthetic?shape=32,32,32&seed=0 32x32x32 float32" in out
     assert "chunks 16x16x16, Zarr format 2, directory store; zarr " in out
     assert "concurrency: threads 1, blosc_nthreads 1, " in out
     header = out.splitlines()[out.splitlines().index("") + 1]
     assert header.split("  ")[0] == "method"
-    for column in ("write s", "read s", "ratio", "chunks MB", "metadata B", "saved MB", "saved %", "round trip ok"):
+    for column in ("write s", "read s", "ratio", "chunks MB", "metadata B", "saved MB", "saved %",
+                   "round trip ok"):
         assert column in header
     (row,) = [line for line in out.splitlines() if line.startswith("zstd-3")]
     assert row.endswith("yes")
@@ -97,7 +106,10 @@ def test_quick_on_an_integer_file_keeps_and_states_its_dtype(tmp_path, capsys):
     with mrcfile.new(path) as mrc:
         mrc.set_data(data)
         mrc.voxel_size = 7.5
-    assert main(["quick", "--source", str(path), "--size", "16", "--codecs", "none", "--repeats", "1", "--json"]) == 0
+    assert (
+        main(["quick", "--source", str(path), "--size", "16", "--codecs", "none", "--repeats", "1", "--json"])
+        == 0
+    )
     (row,) = json.loads(capsys.readouterr().out)
     assert row["dtype"] == "int16"
     assert row["shape"] == [16, 16, 16]
@@ -136,9 +148,18 @@ def test_fetch_caches_a_file_source_and_says_where(tmp_path, capsys):
         (["quick", "--source", "synthetic?shape=0"], "shape must be positive"),
         (["quick", "--source", "nowhere/tomo.mrc"], "nowhere/tomo.mrc"),
         (["bench", "--config", "no-such-asv.conf.json"], "no asv configuration at "),
-        (["versions", "--config", "no-such-asv.conf.json"], "no-such-asv.conf.json; run from the repository root"),
-        (["study", "--config", "no-such-asv.conf.json"], "no-such-asv.conf.json; run from the repository root"),
-        (["quick", "--size", "16", "--codecs", "bitround-8+zstd-5", "--source", "synthetic?dtype=int16"], "int16"),
+        (
+            ["versions", "--config", "no-such-asv.conf.json"],
+            "no-such-asv.conf.json; run from the repository root",
+        ),
+        (
+            ["study", "--config", "no-such-asv.conf.json"],
+            "no-such-asv.conf.json; run from the repository root",
+        ),
+        (
+            ["quick", "--size", "16", "--codecs", "bitround-8+zstd-5", "--source", "synthetic?dtype=int16"],
+            "int16",
+        ),
     ],
 )
 def test_bad_input_is_one_line_on_stderr_and_exit_status_2(argv, message, capsys):
@@ -185,7 +206,8 @@ def test_a_value_that_is_not_a_number_says_what_the_option_accepts(argv, message
 
 @pytest.mark.parametrize(
     "command",
-    [[], ["quick"], ["fetch"], ["bench"], ["publish"], ["preview"], ["versions"], ["study"], ["survey"], ["matrix"]],
+    [[], ["quick"], ["fetch"], ["bench"], ["publish"], ["preview"], ["versions"], ["study"], ["survey"],
+     ["matrix"]],
 )
 def test_every_command_has_help(command, capsys):
     with pytest.raises(SystemExit) as excinfo:
@@ -199,4 +221,6 @@ def test_version_names_the_package_and_the_releases_it_benchmarks(capsys):
         main(["--version"])
     assert exit_info.value.code == 0
     out = capsys.readouterr().out
-    assert re.fullmatch(r"cryoet-zarr-bench \d+\.\d+\.\d+\S* \(zarr \S+, numcodecs \S+, numpy \S+\)\n", out), out
+    assert re.fullmatch(
+        r"cryoet-zarr-bench \d+\.\d+\.\d+\S* \(zarr \S+, numcodecs \S+, numpy \S+\)\n", out
+    ), out

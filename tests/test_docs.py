@@ -41,7 +41,9 @@ def links(markdown: str) -> list[str]:
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The site, built with ``mkdocs build --strict``: any warning (a link to a missing page or anchor, a page
     left out of the navigation) fails the build."""
-    require(importlib.util.find_spec("mkdocs") is not None, "mkdocs is not installed: pip install -e '.[docs]'")
+    require(
+        importlib.util.find_spec("mkdocs") is not None, "mkdocs is not installed: pip install -e '.[docs]'"
+    )
     site_dir = tmp_path_factory.mktemp("site")
     built = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site_dir)],
@@ -56,7 +58,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def page_ids(site: Path, page: str) -> set[str]:
-    """The element ids of a built page (``data.md`` is ``data/index.html``, ``index.md`` is ``index.html``)."""
+    """The element ids of a built page (``data.md`` is ``data/index.html``,
+    ``index.md`` is ``index.html``)."""
     stem = Path(page).with_suffix("")
     html = site / "index.html" if str(stem) == "index" else site / stem / "index.html"
     return set(ELEMENT_ID.findall(html.read_text(encoding="utf-8")))

@@ -67,8 +67,8 @@ def test_every_error_a_user_can_fix_is_a_user_error_and_skips_stay_not_implement
     not_user_errors = {name for name, cls in classes.items() if not issubclass(cls, UserError)}
     assert not_user_errors == {"ErrorBoundExceeded"}  # a benchmark's assertion, not the user's doing
     skips = {"CodecUnavailable", "CodecCannotExpress", "EngineUnavailable", "UnsupportedByEngine",
-             "UnsupportedFormatError", "UnsupportedLayoutError", "UnsupportedReaderError", "EvictionUnavailable",
-             "PeakMemoryUnavailable"}  # fmt: skip
+             "UnsupportedFormatError", "UnsupportedLayoutError", "UnsupportedReaderError",
+             "EvictionUnavailable", "PeakMemoryUnavailable"}  # fmt: skip
     assert all(issubclass(classes[name], NotImplementedError) for name in skips)
 
 
@@ -80,8 +80,14 @@ def test_every_error_a_user_can_fix_is_a_user_error_and_skips_stay_not_implement
     [
         (["preview", "--port", "70000"], "argument --port: a port is 0 (any free one) to 65535, got 70000"),
         (["preview", "--port", "-1"], "argument --port: a port is 0 (any free one) to 65535, got -1"),
-        (["quick", "--threads", "100000"], "argument --threads: threads must be at most 256 (Blosc's limit), "),
-        (["survey", "--summary-only", "--threads", "100000"], "argument --threads: threads must be at most 256"),
+        (
+            ["quick", "--threads", "100000"],
+            "argument --threads: threads must be at most 256 (Blosc's limit), ",
+        ),
+        (
+            ["survey", "--summary-only", "--threads", "100000"],
+            "argument --threads: threads must be at most 256",
+        ),
         (["survey", "--summary-only", "--portal-tb", "nan"], "argument --portal-tb: a size in TB must be a "
                                                              "positive number, got 'nan'"),  # fmt: skip
         (["survey", "--summary-only", "--portal-tb", "-5"], "argument --portal-tb: a size in TB must be a "
@@ -92,7 +98,7 @@ def test_options_out_of_range_are_refused(argv: list[str], expected: str, capsys
     assert expected in usage_error(capsys, *argv)
 
 
-# --------------------------------------------------------------------------- volumes that cannot be benchmarked
+# ------------------------------------------------------------------------- volumes that cannot be benchmarked
 
 
 @pytest.mark.parametrize(
@@ -102,18 +108,23 @@ def test_options_out_of_range_are_refused(argv: list[str], expected: str, capsys
         (["--source", "synthetic?shape=1"], r"shape \(1, 1, 1\) is a single column along z"),
         (
             ["--source", "synthetic?shape=100000"],
-            r"^generating synthetic\?shape=100000,100000,100000&seed=0 needs about 12.0 PB of memory but this "
-            r"machine has [\d.]+ [kMGT]B available; choose a smaller shape$",
+            r"^generating synthetic\?shape=100000,100000,100000&seed=0 needs about 12.0 PB of memory but "
+            r"this machine has [\d.]+ [kMGT]B available; choose a smaller shape$",
         ),
         (
             ["--size", "16", "--chunks", "4096"],
             r"^writing a 16x16x16 float32 volume in 4096x4096x4096 chunks needs about 824.6 GB of memory but "
             r"this machine has [\d.]+ [kMGT]B available; choose smaller chunks",
         ),
-        (["--source", "{tmp}/objects.npy"], r"objects.npy holds an array of Python objects; object arrays are not"),
+        (
+            ["--source", "{tmp}/objects.npy"],
+            r"objects.npy holds an array of Python objects; object arrays are not",
+        ),
     ],
 )
-def test_volumes_that_cannot_be_benchmarked(tmp_path: Path, private_tmp: Path, argv, expected, capsys) -> None:
+def test_volumes_that_cannot_be_benchmarked(
+    tmp_path: Path, private_tmp: Path, argv, expected, capsys
+) -> None:
     np.save(tmp_path / "empty.npy", np.zeros((0, 8, 8), np.float32))
     np.save(tmp_path / "objects.npy", np.array([[[{"a": 1}]]], dtype=object), allow_pickle=True)
     argv = [arg.format(tmp=tmp_path) for arg in argv]
@@ -261,11 +272,15 @@ def test_the_suites_s3_server_ends_with_the_asv_run_that_started_it(tmp_path: Pa
     (tmp_path / "asv").write_text(textwrap.dedent("""
         import subprocess, sys
         starter = "from cryoet_zarr_bench import s3; print(s3.start_detached_server(), flush=True)"
-        print(subprocess.run([sys.executable, "-c", starter], capture_output=True, text=True).stdout, flush=True)
+        started = subprocess.run([sys.executable, "-c", starter], capture_output=True, text=True)
+        print(started.stdout, flush=True)
         sys.stdin.read()  # the run goes on until the test ends it
     """))  # fmt: skip
     asv = subprocess.Popen(
-        [sys.executable, str(tmp_path / "asv"), "run"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        [sys.executable, str(tmp_path / "asv"), "run"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     endpoint = asv.stdout.readline().strip()
     assert re.fullmatch(r"http://127\.0\.0\.1:\d+", endpoint), endpoint

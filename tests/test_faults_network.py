@@ -70,13 +70,15 @@ def test_a_store_that_never_answers_is_given_up_at_the_deadline_the_first_waitin
     monkeypatch.setenv("AWS_ENDPOINT_URL_S3", silent_server.url)
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     start = time.monotonic()
-    with pytest.raises(SourceError, match=r"^no answer from the store at s3://bucket/image.zarr for 1.6 s \("):
+    with pytest.raises(
+        SourceError, match=r"^no answer from the store at s3://bucket/image.zarr for 1.6 s \("
+    ):
         acquire("s3://bucket/image.zarr", cache=False, progress=True)
     assert time.monotonic() - start < 4  # the retries alone would take 5 x 10 s
     lines = capsys.readouterr().err.splitlines()
     assert lines[0] == (
-        "still waiting for the store at s3://bucket/image.zarr: nothing for 0 s; giving up after at most 1.6 s "
-        "without an answer (CRYOET_ZARR_BENCH_NETWORK_DEADLINE)"
+        "still waiting for the store at s3://bucket/image.zarr: nothing for 0 s; giving up after at most "
+        "1.6 s without an answer (CRYOET_ZARR_BENCH_NETWORK_DEADLINE)"
     )
     waited = [float(re.search(r"nothing for (\d+) s", line).group(1)) for line in lines]
     assert len(waited) >= 3 and waited == sorted(waited) and waited[-1] > waited[0]  # counting up
@@ -87,7 +89,9 @@ def test_the_default_deadline_is_two_minutes() -> None:
     assert settings.deadline == 120 and settings.attempts * settings.read_timeout <= settings.deadline
 
 
-def test_a_store_that_never_answers_within_the_retries(silent_server, fast_network, monkeypatch, capsys) -> None:
+def test_a_store_that_never_answers_within_the_retries(
+    silent_server, fast_network, monkeypatch, capsys
+) -> None:
     monkeypatch.setenv("AWS_ENDPOINT_URL_S3", silent_server.url)
     start = time.monotonic()
     message = main_error(capsys, "fetch", "s3://bucket/image.zarr")
@@ -106,14 +110,32 @@ def test_an_api_that_never_answers(silent_server, fast_network, monkeypatch, cap
 @pytest.mark.parametrize(
     ("variable", "value", "expected"),
     [
-        ("CRYOET_ZARR_BENCH_READ_TIMEOUT", "soon", "a number of seconds above 0 and at most 3600, got 'soon'"),
-        ("CRYOET_ZARR_BENCH_READ_TIMEOUT", "1e999", "a number of seconds above 0 and at most 3600, got '1e999'"),
-        ("CRYOET_ZARR_BENCH_CONNECT_TIMEOUT", "nan", "a number of seconds above 0 and at most 3600, got 'nan'"),
+        (
+            "CRYOET_ZARR_BENCH_READ_TIMEOUT",
+            "soon",
+            "a number of seconds above 0 and at most 3600, got 'soon'",
+        ),
+        (
+            "CRYOET_ZARR_BENCH_READ_TIMEOUT",
+            "1e999",
+            "a number of seconds above 0 and at most 3600, got '1e999'",
+        ),
+        (
+            "CRYOET_ZARR_BENCH_CONNECT_TIMEOUT",
+            "nan",
+            "a number of seconds above 0 and at most 3600, got 'nan'",
+        ),
         ("CRYOET_ZARR_BENCH_NETWORK_DEADLINE", "0", "a number of seconds above 0 and at most 86400, got '0'"),
-        ("CRYOET_ZARR_BENCH_NETWORK_ATTEMPTS", "1.5", "a whole number of attempts above 0 and at most 100, got '1.5'"),
+        (
+            "CRYOET_ZARR_BENCH_NETWORK_ATTEMPTS",
+            "1.5",
+            "a whole number of attempts above 0 and at most 100, got '1.5'",
+        ),
     ],
 )
-def test_network_settings_that_make_no_sense_are_named(variable, value, expected, monkeypatch, capsys) -> None:
+def test_network_settings_that_make_no_sense_are_named(
+    variable, value, expected, monkeypatch, capsys
+) -> None:
     monkeypatch.setenv(variable, value)
     assert main_error(capsys, "fetch", "s3://bucket/image.zarr") == f"{variable} must be {expected}"
 
@@ -161,8 +183,8 @@ def test_an_api_answering_500(fast_network, monkeypatch, capsys) -> None:
     finally:
         server.shutdown()
     assert message.startswith(
-        f"the CryoET Data Portal API at {server_url(server)}/graphql answered HTTP 500 (Internal Server Error) "
-        "after 2 attempt(s)"
+        f"the CryoET Data Portal API at {server_url(server)}/graphql answered HTTP 500 "
+        "(Internal Server Error) after 2 attempt(s)"
     )
 
 
@@ -182,7 +204,9 @@ def test_an_api_answering_500(fast_network, monkeypatch, capsys) -> None:
         ),
     ],
 )
-def test_an_api_answering_what_is_not_its_schema(content_type, body, expected, fast_network, monkeypatch, capsys):
+def test_an_api_answering_what_is_not_its_schema(
+    content_type, body, expected, fast_network, monkeypatch, capsys
+):
     server = answering_server(200, content_type, body)
     monkeypatch.setenv("CRYOET_ZARR_BENCH_PORTAL_URL", f"{server_url(server)}/graphql")
     try:
@@ -218,9 +242,9 @@ def test_a_full_cache_is_reported_before_any_chunk_is_fetched(portal: Portal) ->
         assert [r.path for r in portal.proxy.requests if re.search(r"\.zarr/0/\d+/\d+/\d+$", r.path)] == []
         assert _files(portal.cache_dir) == []
     assert re.fullmatch(
-        rf"the cache in {portal.cache_dir} has [\d.]+ [kM]B free but portal:10445/TS_100_3\?crop=full&level=0 "
-        r"needs about 4.7 MB; free some space, set CRYOET_ZARR_BENCH_CACHE to a larger disk, or read without the "
-        r"cache \(--no-cache\)",
+        rf"the cache in {portal.cache_dir} has [\d.]+ [kM]B free but "
+        r"portal:10445/TS_100_3\?crop=full&level=0 needs about 4.7 MB; free some space, set "
+        r"CRYOET_ZARR_BENCH_CACHE to a larger disk, or read without the cache \(--no-cache\)",
         str(refused.value),
     ), refused.value
 

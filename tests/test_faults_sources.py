@@ -45,7 +45,9 @@ def test_a_truncated_compressed_mrc_file(tmp_path: Path, compress, capsys) -> No
     assert message.endswith("the file is truncated: copy or download it again")
 
 
-def test_an_mrc_file_holding_more_planes_than_its_header_says_is_read_with_a_note(tmp_path: Path, capsys) -> None:
+def test_an_mrc_file_holding_more_planes_than_its_header_says_is_read_with_a_note(
+    tmp_path: Path, capsys
+) -> None:
     path = write_mrc(tmp_path / "long.mrc", np.arange(10 * 6 * 8, dtype=np.float32).reshape(10, 6, 8))
     raw = bytearray(path.read_bytes())
     raw[8:12] = struct.pack("<i", 4)  # nz: the header now describes 4 of the 10 planes
@@ -53,7 +55,9 @@ def test_an_mrc_file_holding_more_planes_than_its_header_says_is_read_with_a_not
     volume = acquire(str(path), cache=False)
     assert volume.shape == (4, 6, 8)
     (note,) = volume.provenance["notes"]
-    assert note.startswith(f"{path} holds 1152 bytes after the 4 plane(s) its header describes, 6 more plane(s)")
+    assert note.startswith(
+        f"{path} holds 1152 bytes after the 4 plane(s) its header describes, 6 more plane(s)"
+    )
     assert main(["fetch", "--no-cache", str(path)]) == 0
     assert f"note: {note}" in capsys.readouterr().out
 
@@ -94,8 +98,8 @@ def test_html_where_the_group_metadata_should_be(tmp_path: Path, capsys) -> None
     (store / ".zattrs").write_text("<html><body>404 Not Found</body></html>")
     message = main_error(capsys, *QUICK, "--source", str(store))
     assert message == (
-        f".zattrs of {store} is not JSON (it starts '<html><body>404 Not Found</body></html>'); check the URL "
-        "(a web page instead of the store?) or copy the store again"
+        f".zattrs of {store} is not JSON (it starts '<html><body>404 Not Found</body></html>'); check the "
+        "URL (a web page instead of the store?) or copy the store again"
     )
 
 
@@ -120,8 +124,8 @@ def test_a_corrupt_chunk(tmp_path: Path, capsys) -> None:
     chunk.write_bytes(chunk.read_bytes()[:100])
     message = main_error(capsys, *QUICK, "--source", str(store))
     assert message.startswith(f"chunk (0, 1, 0) of {store} cannot be read (")
-    assert message.endswith("the chunk is damaged or not what the array's metadata describes; copy or download "
-                            "the store again")  # fmt: skip
+    assert message.endswith("the chunk is damaged or not what the array's metadata describes; copy or "
+                            "download the store again")  # fmt: skip
 
 
 def test_array_metadata_without_a_dtype(tmp_path: Path, capsys) -> None:
@@ -160,25 +164,29 @@ def test_nan_and_infinity_are_not_converted_to_integers_unless_asked(tmp_path: P
     np.save(tmp_path / "v.npy", data)
     message = main_error(capsys, *QUICK, "--source", f"{tmp_path}/v.npy?dtype=int16")
     assert message == (
-        f"converting {tmp_path}/v.npy?dtype=int16 from float32 to int16 would change 48 of 64 values (48 NaN or "
-        "infinite (no integer value)); its values span 1 to 1; add &lossy=yes to the source to convert anyway, "
-        "or choose a dtype that holds these values (e.g. float32)"
+        f"converting {tmp_path}/v.npy?dtype=int16 from float32 to int16 would change 48 of 64 values "
+        "(48 NaN or infinite (no integer value)); its values span 1 to 1; add &lossy=yes to the source to "
+        "convert anyway, or choose a dtype that holds these values (e.g. float32)"
     )
     volume = acquire(f"{tmp_path}/v.npy?dtype=int16&lossy=yes")
     assert volume.data.dtype == np.int16 and volume.data.ravel()[:4].tolist() == [0, 32767, -32768, 1]
     assert volume.provenance["notes"] == [
-        "converted from float32 to int16 with lossy=yes, changing 48 of 64 values (48 NaN or infinite (no integer "
-        "value)); its values span 1 to 1 (rounded to the nearest integer, clipped to the range, NaN made 0)"
+        "converted from float32 to int16 with lossy=yes, changing 48 of 64 values "
+        "(48 NaN or infinite (no integer value)); its values span 1 to 1 "
+        "(rounded to the nearest integer, clipped to the range, NaN made 0)"
     ]
 
 
 def test_a_tomogram_is_not_made_zeros_by_a_conversion_to_uint8(capsys) -> None:
     message = main_error(capsys, *QUICK, "--source", "synthetic?shape=16&dtype=uint8")
     assert message.startswith(
-        "converting synthetic?shape=16,16,16&seed=0&dtype=uint8 from float32 to uint8 would change 4096 of 4096 "
-        "values ("
+        "converting synthetic?shape=16,16,16&seed=0&dtype=uint8 from float32 to uint8 would change "
+        "4096 of 4096 values ("
     )
-    assert "with a fraction (rounded to whole numbers)" in message and "outside uint8's range 0 to 255" in message
+    assert (
+        "with a fraction (rounded to whole numbers)" in message
+        and "outside uint8's range 0 to 255" in message
+    )
 
 
 def test_conversions_that_keep_every_value_need_nothing_and_note_nothing(tmp_path: Path) -> None:
@@ -190,7 +198,7 @@ def test_conversions_that_keep_every_value_need_nothing_and_note_nothing(tmp_pat
         acquire("synthetic?shape=16&lossy=yes")
 
 
-# --------------------------------------------------------------------------- codecs given what they cannot take
+# ------------------------------------------------------------------------- codecs given what they cannot take
 
 
 @pytest.mark.parametrize(

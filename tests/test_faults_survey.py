@@ -1,6 +1,6 @@
 """The survey's faults: a table it cannot write, a scheduler that is malformed, absent or silent, folders with
-links that lead nowhere, interrupts.  Each ends with one line (exit status 2, 130 when stopped), checked before
-any cluster starts where it can be, and leaves nothing behind, the workers' files included.
+links that lead nowhere, interrupts.  Each ends with one line (exit status 2, 130 when stopped), checked
+before any cluster starts where it can be, and leaves nothing behind, the workers' files included.
 
 Tests that start a Dask cluster are marked slow.
 """
@@ -36,27 +36,33 @@ def private_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp
 
 
-# --------------------------------------------------------------------------- checked before any cluster starts
+# -------------------------------------------------------------------------- checked before any cluster starts
 
 
 def test_a_table_that_is_a_file(tmp_path: Path, capsys) -> None:
     (tmp_path / "table").write_text("not a table")
     message = main_error(capsys, *SURVEY, "--table", str(tmp_path / "table"))
     assert message == (
-        f"{tmp_path}/table is a file, not a survey table (a directory of Parquet files); choose another --table"
+        f"{tmp_path}/table is a file, not a survey table (a directory of Parquet files); "
+        "choose another --table"
     )
 
 
 def test_a_table_on_a_read_only_disk(tmp_path: Path, capsys) -> None:
     with mounted_tmpfs(tmp_path / "ro", megabytes=1, read_only=True) as disk:
         message = main_error(capsys, *SURVEY, "--table", str(disk / "table"))
-    assert message == f"cannot write the survey table {disk}/table (Read-only file system); choose another --table"
+    assert message == (
+        f"cannot write the survey table {disk}/table (Read-only file system); choose another --table"
+    )
 
 
 @pytest.mark.parametrize(
     ("address", "expected"),
     [
-        ("foo://::bad", r"^--scheduler 'foo://::bad' is not a Dask address \(ValueError: unknown address scheme"),
+        (
+            "foo://::bad",
+            r"^--scheduler 'foo://::bad' is not a Dask address \(ValueError: unknown address scheme",
+        ),
         ("tcp://127.0.0.1:{closed}", r"^no Dask scheduler answered at tcp://127\.0\.0\.1:\d+ within 1 s \("),
         ("tcp://127.0.0.1:{silent}", r"^no Dask scheduler answered at tcp://127\.0\.0\.1:\d+ within 1 s \("),
     ],
@@ -74,8 +80,8 @@ def test_a_scheduler_that_cannot_be_used(address: str, expected: str, tmp_path: 
     try:
         start = time.monotonic()
         with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
-            argv = ["--table", str(tmp_path / "t"), "--scheduler", address.format(closed=closed_port,
-                                                                                  silent=silent.port)]  # fmt: skip
+            scheduler = address.format(closed=closed_port, silent=silent.port)
+            argv = ["--table", str(tmp_path / "t"), "--scheduler", scheduler]
             message = main_error(capsys, *SURVEY, *argv)
         assert time.monotonic() - start < 10
     finally:
@@ -134,7 +140,9 @@ def _start_survey(tmp: Path, table: Path) -> subprocess.Popen:
     "stop", [lambda p: os.killpg(p.pid, signal.SIGINT), lambda p: p.send_signal(signal.SIGTERM)],
     ids=["ctrl-c-to-the-process-group", "sigterm-to-the-survey"],
 )  # fmt: skip
-def test_a_stopped_survey_ends_in_one_line_and_leaves_nothing(private_tmp: Path, tmp_path: Path, stop) -> None:
+def test_a_stopped_survey_ends_in_one_line_and_leaves_nothing(
+    private_tmp: Path, tmp_path: Path, stop
+) -> None:
     table = tmp_path / "table"
     process = _start_survey(private_tmp, table)
     stop(process)
@@ -147,7 +155,9 @@ def test_a_stopped_survey_ends_in_one_line_and_leaves_nothing(private_tmp: Path,
 
 
 @pytest.mark.slow
-def test_a_finished_survey_leaves_nothing_in_the_temporary_directory(private_tmp: Path, tmp_path: Path) -> None:
+def test_a_finished_survey_leaves_nothing_in_the_temporary_directory(
+    private_tmp: Path, tmp_path: Path
+) -> None:
     from cryoet_zarr_bench.cli import main
 
     assert main([*SURVEY, "--workers", "1", "--table", str(tmp_path / "t")]) == 0

@@ -69,7 +69,12 @@ def test_ssim_agrees_with_scikit_image():
     for noise in (0.01, 0.3, 3.0):
         y = x + noise * rng.standard_normal(x.shape).astype(np.float32)
         expected = structural_similarity(
-            x, y, win_size=7, data_range=fidelity.data_range(x), gaussian_weights=False, use_sample_covariance=True
+            x,
+            y,
+            win_size=7,
+            data_range=fidelity.data_range(x),
+            gaussian_weights=False,
+            use_sample_covariance=True,
         )
         assert fidelity.ssim(x, y) == pytest.approx(expected, rel=1e-6)
 
@@ -195,7 +200,8 @@ def test_the_crossing_carries_its_uncertainty():
 
 
 def test_a_knife_edge_crossing_is_no_shift():
-    """A curve grazing 0.143 may cross a shell earlier after a tiny change: within its uncertainty, no shift."""
+    """A curve grazing 0.143 may cross a shell earlier after a tiny change:
+    within its uncertainty, no shift."""
     frequency = np.arange(1, 21) / 40
     counts = 4 * np.pi * np.arange(1, 21) ** 2
     before = np.concatenate([np.linspace(0.95, 0.16, 13), [0.15, 0.1432, 0.138, 0.12], np.full(3, 0.05)])
@@ -205,7 +211,9 @@ def test_a_knife_edge_crossing_is_no_shift():
         FscCurve(frequency, before, counts), FscCurve(frequency, after, counts), voxel_spacing=10.0
     )
     assert change.before.shell == 16 and change.after.shell == 15  # the first shell below moved ...
-    assert change.worst_deviation < 1 and not change.shift_called and change.within_uncertainty  # ... no shift
+    assert (
+        change.worst_deviation < 1 and not change.shift_called and change.within_uncertainty
+    )  # ... no shift
 
 
 def test_a_stack_of_images_is_judged_by_2d_frc(halves):
@@ -223,4 +231,7 @@ def test_a_stack_of_images_is_judged_by_2d_frc(halves):
     )
     assert result.images and result.half_map is not None
     # 2-D shells of a 48x48 image: 24 of them, each holding fewer coefficients than a 3-D shell.
-    assert result.half_map.before.frequency_uncertainty > _assess_step(halves, 0.005).half_map.before.frequency_uncertainty
+    assert (
+        result.half_map.before.frequency_uncertainty
+        > _assess_step(halves, 0.005).half_map.before.frequency_uncertainty
+    )

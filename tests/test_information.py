@@ -101,6 +101,8 @@ def test_a_coloured_spectrum_needs_fewer_bits_than_white_noise_of_its_variance()
 def test_a_setting_exact_on_the_data_has_no_fraction_of_the_reference():
     from cryoet_zarr_bench.information import GaussianReference
 
-    reference = GaussianReference.of(np.random.default_rng(0).standard_normal((16, 16, 16)).astype(np.float32))
+    reference = GaussianReference.of(
+        np.random.default_rng(0).standard_normal((16, 16, 16)).astype(np.float32)
+    )
     assert reference.fraction(3.0, 0.0) is None  # no distortion: the reference needs unbounded bits
     assert reference.fraction(3.0, 0.01) == pytest.approx(3.0 / reference.ratio(0.01))

@@ -76,7 +76,9 @@ def test_bench_matrix_without_an_interpreter_of_the_matrix_says_how_to_get_it(tm
     config = tmp_path / "asv.conf.json"
     environment = {"python": "3.99", "req": {"zarr": "3.4.2", "numcodecs": "0.17.1", "numpy": "2.4.6"}}
     config.write_text(
-        json.dumps({"version": 1, "repo": str(REPO_ROOT), "pythons": [], "matrix": {}, "include": [environment]})
+        json.dumps(
+            {"version": 1, "repo": str(REPO_ROOT), "pythons": [], "matrix": {}, "include": [environment]}
+        )
     )
     assert main(["bench", "--matrix", "--config", str(config)]) == 2
     captured = capsys.readouterr()

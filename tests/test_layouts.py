@@ -17,7 +17,11 @@ zarr3_only = pytest.mark.skipif(_compat.ZARR_MAJOR == 2, reason="sharding needs 
         ("shard256-64", Layout((64, 64, 64), (256, 256, 256)), "shard256x256x256-64x64x64"),
         ("shard128x256x256-32x64x64", Layout((32, 64, 64), (128, 256, 256)), "shard128x256x256-32x64x64"),
         ("64+skipempty", Layout((64, 64, 64), write_empty_chunks=False), "64x64x64+skipempty"),
-        ("shard128-32+skipempty", Layout((32,) * 3, (128,) * 3, False), "shard128x128x128-32x32x32+skipempty"),
+        (
+            "shard128-32+skipempty",
+            Layout((32,) * 3, (128,) * 3, False),
+            "shard128x128x128-32x32x32+skipempty",
+        ),
     ],
 )
 def test_layout_names_round_trip(text, expected, canonical):

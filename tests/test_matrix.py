@@ -69,7 +69,8 @@ def write_wheel(index: Path, name: str, version: str, requires_python: str, requ
                 "",
             ]
         ),
-        f"{dist_info}/WHEEL": "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+        f"{dist_info}/WHEEL": "Wheel-Version: 1.0\nGenerator: test\n"
+        "Root-Is-Purelib: true\nTag: py3-none-any\n",
     }
     files[f"{dist_info}/RECORD"] = "".join(f"{path},,\n" for path in [*files, f"{dist_info}/RECORD"])
     with zipfile.ZipFile(directory / f"{name}-{version}-py3-none-any.whl", "w") as wheel:
@@ -169,16 +170,20 @@ def test_the_repository_matrix_pins_everything_and_bridges_its_pythons() -> None
     matrix = read_environments(REPO_ROOT / "asv.conf.json")
     assert all(re.fullmatch(r"\d+\.\d+\.\d+", env.pin(library)) for env in matrix for library in PINNED)
     assert len({env.name for env in matrix}) == len(matrix), "reports tell environments apart by these names"
-    assert len({env.pin("numpy") for env in matrix}) == 1, "one numpy, so every environment has the same volume"
+    assert len({env.pin("numpy") for env in matrix}) == 1, (
+        "one numpy, so every environment has the same volume"
+    )
     pythons = sorted({env.python for env in matrix}, key=lambda version: tuple(map(int, version.split("."))))
     assert len(pythons) >= 2
-    pairs = [{(env.pin("zarr"), env.pin("numcodecs")) for env in matrix if env.python == py} for py in pythons]
+    pairs = [
+        {(env.pin("zarr"), env.pin("numcodecs")) for env in matrix if env.python == py} for py in pythons
+    ]
     assert set.intersection(*pairs), "no zarr/numcodecs pair runs on every Python (the bridge)"
 
 
 def test_each_python_sees_its_own_releases_and_a_bridge_stays_a_bridge(index, tmp_path, capsys) -> None:
-    """zarr 3.1.6 requires Python 3.12 here: the Python 3.13 environment could take it, the 3.11 one cannot, so
-    the pin they share stays; numpy 2.4.6 installs on both and moves in both."""
+    """zarr 3.1.6 requires Python 3.12 here: the Python 3.13 environment could take it, the 3.11 one cannot,
+    so the pin they share stays; numpy 2.4.6 installs on both and moves in both."""
     other = "3.13" if PYTHON != "3.13" else "3.11"
     require(find_python(other) is not None, how_to_get(other))
     directory, url = index

@@ -11,7 +11,12 @@ pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="mincore and pos
 
 def test_eviction_empties_the_page_cache_and_a_read_fills_it(tmp_path):
     store = DirectoryStore(tmp_path / "a.zarr")
-    store.write(np.arange(64**3, dtype=np.float32).reshape(64, 64, 64), codec="none", chunks=(32, 32, 32), zarr_format=2)
+    store.write(
+        np.arange(64**3, dtype=np.float32).reshape(64, 64, 64),
+        codec="none",
+        chunks=(32, 32, 32),
+        zarr_format=2,
+    )
     files = [p for p in store.path.rglob("*") if p.is_file()]
     size = sum(p.stat().st_size for p in files)
     if resident_bytes(files) == 0:

@@ -20,7 +20,9 @@ BENCHMARK = "compression.Compression.track_compression_ratio"
 
 
 def git(repo: Path, *arguments: str) -> str:
-    completed = subprocess.run(["git", "-C", str(repo), *arguments], capture_output=True, text=True, check=True)
+    completed = subprocess.run(
+        ["git", "-C", str(repo), *arguments], capture_output=True, text=True, check=True
+    )
     return completed.stdout.strip()
 
 
@@ -39,8 +41,12 @@ def write_result(results_dir: Path, commit: str, zarr: str, ratio: float) -> Pat
     )
     machine = {"machine": MACHINE, "arch": "x86_64", "cpu": "test", "num_cpu": "2", "os": "Linux", "ram": "1"}
     (path.parent / "machine.json").write_text(json.dumps({**machine, "version": 1}), encoding="utf-8")
-    benchmark = {"name": BENCHMARK, "type": "track", "unit": "ratio", "param_names": [], "params": [], "version": "1"}
-    (results_dir / "benchmarks.json").write_text(json.dumps({BENCHMARK: benchmark, "version": 2}), encoding="utf-8")
+    benchmark = {
+        "name": BENCHMARK, "type": "track", "unit": "ratio", "param_names": [], "params": [], "version": "1"
+    }
+    (results_dir / "benchmarks.json").write_text(
+        json.dumps({BENCHMARK: benchmark, "version": 2}), encoding="utf-8"
+    )
     return path
 
 

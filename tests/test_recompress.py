@@ -37,8 +37,8 @@ def test_recompress_copies_the_values_exactly_into_the_new_codec_and_layout(layo
 
 @pytest.mark.parametrize("layout", ["32", "shard128-32"])
 def test_recompressing_a_portal_shaped_tomogram_stays_under_half_its_size(tmp_path, layout):
-    """The portal's 184x630x630 in 256³ chunks, at half scale: a source chunk is 23% of the volume, and a whole
-    destination shard 16%, so holding a shard while a source chunk is decoded would pass the bound."""
+    """The portal's 184x630x630 in 256³ chunks, at half scale: a source chunk is 23% of the volume, and a
+    whole destination shard 16%, so holding a shard while a source chunk is decoded would pass the bound."""
     if parse_layout(layout).sharded and NEWEST != 3:
         pytest.skip("sharding needs zarr-python 3")
     data = np.random.default_rng(0).standard_normal((92, 315, 315), dtype=np.float32)

@@ -60,7 +60,8 @@ class MatrixRun:
 
 
 def matrix_subset() -> list[dict]:
-    """asv ``include`` entries for MATRIX's environments, with the pins (numpy too) of asv.conf.json's matrix."""
+    """asv ``include`` entries for MATRIX's environments,
+    with the pins (numpy too) of asv.conf.json's matrix."""
     chosen = [
         env
         for env in read_environments(REPO_ROOT / "asv.conf.json")
@@ -81,7 +82,9 @@ def run(command: list[str], env: dict[str, str], log: Path) -> subprocess.Comple
 def matrix_run(tmp_path_factory: pytest.TempPathFactory) -> MatrixRun:
     require(importlib.util.find_spec("asv") is not None, "asv is not installed (pip install asv)")
     require(importlib.util.find_spec("virtualenv") is not None, "virtualenv is not installed")
-    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, check=False)
+    head = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, check=False
+    )
     require(head.returncode == 0, f"{REPO_ROOT} is not a git checkout with a commit; asv builds a commit")
     commit = head.stdout.strip()
     pythons = sorted({python for python, _, _ in MATRIX})
@@ -123,7 +126,8 @@ def result_files(matrix_run: MatrixRun) -> dict[tuple[str, str, str], dict]:
         if path.name != "machine.json"
     ]
     return {
-        (doc["python"], doc["requirements"]["zarr"], doc["requirements"]["numcodecs"]): doc for doc in documents
+        (doc["python"], doc["requirements"]["zarr"], doc["requirements"]["numcodecs"]): doc
+        for doc in documents
     }
 
 
@@ -153,9 +157,13 @@ def test_every_release_benchmark_has_a_result_in_every_environment(matrix_run: M
             assert value is not None, f"{where} failed"
             param_names = benchmarks[name]["param_names"]
             format_3 = "zarr_format" in param_names and params[param_names.index("zarr_format")] == "3"
-            zarr_3_knob = name == "recorded.Concurrency.track_setting" and params[0].strip("'").startswith("zarr_")
+            zarr_3_knob = (
+                name == "recorded.Concurrency.track_setting" and params[0].strip("'").startswith("zarr_")
+            )
             if zarr_release.startswith("2.") and (format_3 or zarr_3_knob):
-                assert math.isnan(value), f"{where}: zarr 2 has no format 3 nor zarr 3's knobs, yet it has a value"
+                assert math.isnan(value), (
+                    f"{where}: zarr 2 has no format 3 nor zarr 3's knobs, yet it has a value"
+                )
             else:
                 assert not math.isnan(value), f"{where} was skipped"
         # The environment imported the releases it pins (verify_pins also stops the suite otherwise).

@@ -7,7 +7,9 @@ from cryoet_zarr_bench.releases import PinMismatchError, asv_pins, verify_pins, 
 
 
 def _asv_env(tmp_path, requirements):
-    (tmp_path / "asv-env-info.json").write_text(json.dumps({"tool_name": "virtualenv", "requirements": requirements}))
+    (tmp_path / "asv-env-info.json").write_text(
+        json.dumps({"tool_name": "virtualenv", "requirements": requirements})
+    )
     return {"ASV_ENV_DIR": str(tmp_path), "ASV_ENV_NAME": "virtualenv-py3.11-test"}
 
 
@@ -18,7 +20,9 @@ def test_outside_asv_nothing_is_pinned():
 
 def test_pins_that_match_the_imported_releases_pass(tmp_path):
     installed = library_versions()
-    environ = _asv_env(tmp_path, {"zarr": installed["zarr"], "numcodecs": installed["numcodecs"], "numpy": ""})
+    environ = _asv_env(
+        tmp_path, {"zarr": installed["zarr"], "numcodecs": installed["numcodecs"], "numpy": ""}
+    )
     assert asv_pins(environ) == {"zarr": installed["zarr"], "numcodecs": installed["numcodecs"]}
     assert verify_pins(environ)["zarr"] == installed["zarr"]
     environ = _asv_env(tmp_path, {**installed, "scipy": "0.1"})

@@ -96,8 +96,24 @@ def write_results(
     byte_cases = list(itertools.product(ENGINES, CODECS, FORMATS))
     date = ASV_DATE
     results = {
-        ENGINE_WRITE_TIME: [[write_time(*case) for case in timed_cases], timed_params, "1", date, 1.0, None, None],
-        ENGINE_READ_TIME: [[read_time(*case) for case in timed_cases], timed_params, "1", date, 1.0, None, None],
+        ENGINE_WRITE_TIME: [
+            [write_time(*case) for case in timed_cases],
+            timed_params,
+            "1",
+            date,
+            1.0,
+            None,
+            None,
+        ],
+        ENGINE_READ_TIME: [
+            [read_time(*case) for case in timed_cases],
+            timed_params,
+            "1",
+            date,
+            1.0,
+            None,
+            None,
+        ],
         ENGINE_CHUNK_BYTES: [
             [chunk_bytes(*case) for case in byte_cases],
             timed_params[:-1],

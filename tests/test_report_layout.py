@@ -86,7 +86,9 @@ def write_results(directory: Path, *, with_access: bool = True) -> Path:
         BYTES_TRANSFERRED: column(
             [1000.0 * requests(c, layout, p) for c, layout, _, p in counted], counted_params
         ),
-        LAYOUT_STORED_OBJECTS: column([stored_objects(*c) for c in itertools.product(CODECS, LAYOUTS)], quoted),
+        LAYOUT_STORED_OBJECTS: column(
+            [stored_objects(*c) for c in itertools.product(CODECS, LAYOUTS)], quoted
+        ),
         LAYOUT_STORED_BYTES: column([1e6 for _ in itertools.product(CODECS, LAYOUTS)], quoted),
     }
     if with_access:

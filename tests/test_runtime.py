@@ -50,8 +50,8 @@ def test_applied_sets_every_knob_and_restores_it(threads):
 
 # --- The threads a benchmark's reads and writes really use -------------------------------------------------
 #
-# A numcodecs codec (zstd underneath) records, for every chunk it encodes or decodes, the thread it runs on and
-# the Blosc thread count in force. It is written and read through the project's own stores, so what is
+# A numcodecs codec (zstd underneath) records, for every chunk it encodes or decodes, the thread it runs on
+# and the Blosc thread count in force. It is written and read through the project's own stores, so what is
 # observed is zarr's codec pipeline under a Runtime, as every benchmark runs it.
 
 
@@ -119,7 +119,9 @@ def test_one_thread_encodes_and_decodes_every_chunk_on_one_thread(tmp_path, zarr
     store = DirectoryStore(tmp_path / "a.zarr")
     codec = CodecSpec(ThreadRecordingZstd(level=1))
     with Runtime(1).applied():
-        written = _calls_of(lambda: store.write(data, codec=codec, chunks=(16, 16, 16), zarr_format=zarr_format))
+        written = _calls_of(
+            lambda: store.write(data, codec=codec, chunks=(16, 16, 16), zarr_format=zarr_format)
+        )
         read = _calls_of(lambda: np.testing.assert_array_equal(store.read(), data))
     assert [what for what, _, _ in written] == ["encode"] * chunk_count
     assert [what for what, _, _ in read] == ["decode"] * chunk_count
@@ -137,7 +139,9 @@ def test_more_threads_let_zarr_3_use_several(tmp_path, zarr_format):
     store = DirectoryStore(tmp_path / "a.zarr")
     codec = CodecSpec(ThreadRecordingZstd(level=1))
     with Runtime(4).applied():
-        written = _calls_of(lambda: store.write(data, codec=codec, chunks=(16, 16, 16), zarr_format=zarr_format))
+        written = _calls_of(
+            lambda: store.write(data, codec=codec, chunks=(16, 16, 16), zarr_format=zarr_format)
+        )
         read = _calls_of(store.read)
     assert 1 < len({thread for _, thread, _ in written}) <= 4
     assert 1 < len({thread for _, thread, _ in read}) <= 4

@@ -319,7 +319,8 @@ def test_unwritable_cache_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     with pytest.raises(
         SourceError,
         match=r"cannot write the cache entry for .*tomo.mrc in .*a-file/cache \(\w+Error: "
-        r".*\); set CRYOET_ZARR_BENCH_CACHE to a writable directory, or read without the cache \(--no-cache\)$",
+        r".*\); set CRYOET_ZARR_BENCH_CACHE to a writable directory, or read without the cache "
+        r"\(--no-cache\)$",
     ):
         acquire(str(path))
     np.testing.assert_array_equal(acquire(str(path), cache=False).data, _ramp(np.int8))

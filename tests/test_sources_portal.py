@@ -279,8 +279,8 @@ def test_a_read_only_cache_is_found_before_fetching(portal: Portal) -> None:
 
 
 # Soak test: 50 fetches through an S3 connection that drops, delays or fails 20% of requests. Every
-# fetch either completes with exactly the stored data or fails with a SourceError; the cache holds only complete
-# entries afterwards, and no temporary or partial file.
+# fetch either completes with exactly the stored data or fails with a SourceError; the cache holds only
+# complete entries afterwards, and no temporary or partial file.
 FETCHES = 50
 LEVEL0 = (46, 158, 158)
 
@@ -322,5 +322,6 @@ def test_fetches_through_a_flaky_connection_are_exact_or_fail_cleanly(
     sidecars = [name for name in files if name.endswith(".json")]
     assert len(files) == 2 * len(sidecars)  # each entry whole: one sidecar, one data file
     print(
-        f"{completed} fetches completed, {failed} failed, {len(proxy.faults)} faults in {len(proxy.requests)} requests"
+        f"{completed} fetches completed, {failed} failed, {len(proxy.faults)} faults in "
+        f"{len(proxy.requests)} requests"
     )

@@ -67,7 +67,9 @@ def test_an_array_created_in_place_and_written_whole_holds_what_write_stores(sto
     """What the asv suite times (``create(...)[...] = data``, zarr's public API) stores the same chunks as
     ``write`` (staged, all or nothing), and replaces what the store held."""
     store.write(data[:8], codec="zstd-5", chunks=(8, 8, 8), zarr_format=zarr_format)
-    array = store.create(shape=data.shape, dtype=data.dtype, codec="zstd-5", chunks="16", zarr_format=zarr_format)
+    array = store.create(
+        shape=data.shape, dtype=data.dtype, codec="zstd-5", chunks="16", zarr_format=zarr_format
+    )
     assert store.stored_objects() == 0  # the old array is gone; only the new metadata is there
     array[...] = data
     assert same_bits(store.read(), data)

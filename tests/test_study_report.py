@@ -54,7 +54,9 @@ def _results(recorded=RECORDED, skipped_case=True) -> Results:
         for track in TRACKS:
             params = (("codec", "zstd-5"), ("chunks", "64"), ("zarr_format", "3"))
             values[Case(study_figure("study.LossyFidelity", track), params)] = math.nan
-    run = EnvironmentRun(Path("r.json"), "m", "py3.11 zarr3.1.6 numcodecs0.16.6", "abcdef12", 1, "3.11", {}, values)
+    run = EnvironmentRun(
+        Path("r.json"), "m", "py3.11 zarr3.1.6 numcodecs0.16.6", "abcdef12", 1, "3.11", {}, values
+    )
     return Results(benchmarks={}, runs=[run])
 
 
@@ -186,8 +188,8 @@ def test_central_slices_through_the_store(tmp_path):
 
 
 def test_the_use_test_gets_its_own_best_setting_per_family_beside_the_noise_verdict(tmp_path):
-    """``study.UseFidelity.track_criterion_use`` joins each setting's row; per family the highest-ratio setting
-    safe for use is named apart from the highest-ratio setting safe by noise."""
+    """``study.UseFidelity.track_criterion_use`` joins each setting's row; per family the highest-ratio
+    setting safe for use is named apart from the highest-ratio setting safe by noise."""
     run = _results().runs[0]
     values = dict(run.values)
     for codec, passed in (("bitround-2+blosc-zstd-5-shuffle", 1), ("bitround-4+blosc-zstd-5-shuffle", 1)):

@@ -1,4 +1,5 @@
-"""The asv suite's settings (validated once, one line per bad value) and the one volume every environment reads."""
+"""The asv suite's settings (validated once, one line per bad value)
+and the one volume every environment reads."""
 
 from __future__ import annotations
 
@@ -42,10 +43,18 @@ BAD_SETTINGS = [
     (SOURCE_ENV, "/nowhere/tomo.mrc", "no such file or directory: /nowhere/tomo.mrc"),
     (CHECKSUM_ENV, "abc", "sha256:<64 hex digits>"),
     (CODECS_ENV, "step-1%+pcodec-8", "every codec named is tied to the noise"),
-    (STUDIES_ENV, "codecs", "no study named codecs; give some of codec, layout, engines, full-size, parallel, machine"),
+    (
+        STUDIES_ENV,
+        "codecs",
+        "no study named codecs; give some of codec, layout, engines, full-size, parallel, machine",
+    ),
     (LAYOUTS_ENV, "shard7", "cannot parse layout 'shard7'"),
     (STORES_ENV, "memroy,ftp", "no store named memroy, ftp; give some of local, memory, s3, s3+latency"),
-    (FULL_SIZES_ENV, "huge", "give comma-separated volume shapes, each one edge (512) or three (184x630x630)"),
+    (
+        FULL_SIZES_ENV,
+        "huge",
+        "give comma-separated volume shapes, each one edge (512) or three (184x630x630)",
+    ),
 ]
 
 
@@ -62,8 +71,11 @@ def test_defaults_and_canonical_values():
         stores=("local", "memory", "s3", "s3+latency"),
         full_sizes=("184x630x630",),
     )
-    settings = SuiteSettings.from_env({CODECS_ENV: "zstd-5,none", CHUNKS_ENV: "32, 16x32x64", THREADS_ENV: "2"})
-    assert (settings.codecs, settings.chunks, settings.runtime) == (("zstd-5", "none"), ("32x32x32", "16x32x64"), Runtime(2))
+    settings = SuiteSettings.from_env(
+        {CODECS_ENV: "zstd-5,none", CHUNKS_ENV: "32, 16x32x64", THREADS_ENV: "2"}
+    )
+    expected = (("zstd-5", "none"), ("32x32x32", "16x32x64"), Runtime(2))
+    assert (settings.codecs, settings.chunks, settings.runtime) == expected
     assert settings.study_codecs == settings.codecs  # named codecs replace the codec study's set too
 
 
