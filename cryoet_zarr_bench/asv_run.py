@@ -53,10 +53,10 @@ _RESULT_LINE = re.compile(r"^(?P<name>[\w.]+)\s{2,}(?P<status>\S.*)$")
 _DROPPED_HEADERS = ("Discovering benchmarks", "Running ", "For ", "Building for ")
 _NOT_RUN = "n/a"
 
-#: Seconds per case (one sample, asv's full sampling), measured on a quiet 2-core machine with asv's forkserver
-#: (asv.conf.json's launch_method), the synthetic 128³ volume and each module's default settings.  The codec
-#: study's cases each write the volume (and its half-volumes) and compute fidelity figures; the full-size ones
-#: recompress a portal-sized tomogram.
+#: Seconds per case (one sample, asv's full sampling), measured on a quiet 2-core machine with asv's
+#: forkserver (asv.conf.json's launch_method), the synthetic 128³ volume and each module's default settings.
+#: The codec study's cases each write the volume (and its half-volumes) and compute fidelity figures; the
+#: full-size ones recompress a portal-sized tomogram.
 _SECONDS_PER_CASE = {
     "compression": (0.11, 0.15),
     "write_read": (0.15, 2.4),
