@@ -59,8 +59,8 @@ _NOT_RUN = "n/a"
 #: full-size ones recompress a portal-sized tomogram.
 _SECONDS_PER_CASE = {
     "compression": (0.11, 0.15),
-    "write_read": (0.15, 2.4),
-    "overhead": (0.15, 2.0),
+    "write_read": (0.15, 3.4),
+    "overhead": (0.15, 3.2),
     "study": (0.61, 0.78),
     "study_use": (0.20, 0.28),
     "access": (0.53, 1.76),
