@@ -127,6 +127,9 @@ def _start_survey(tmp: Path, table: Path) -> subprocess.Popen:
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        # As a terminal's job: Ctrl-C is heard even when the tests run from a background shell job, which
+        # starts with SIGINT ignored (and Python then installs no KeyboardInterrupt handler).
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.monotonic() + 120
     while not table.exists() or not any(table.glob("*.parquet")):  # the workers are at work
