@@ -15,8 +15,8 @@ The suite is configured through environment variables, so ``asv run`` itself nee
 ``CRYOET_ZARR_BENCH_CHECKSUM``  the volume's expected ``sha256:...`` (default: the first environment
                                 records it)
 ``CRYOET_ZARR_BENCH_STUDIES``   opt-in studies, comma-separated, or ``all`` (default: none, the core alone):
-                                ``codec`` (study.py), ``layout`` (access.py), ``engines``, ``full-size``
-                                (full_size.py), ``parallel``, ``repeatability``
+                                ``codec`` (study.py, study_use.py), ``layout`` (access.py), ``engines``,
+                                ``full-size`` (full_size.py), ``parallel``, ``machine``
 ``CRYOET_ZARR_BENCH_LAYOUTS``, ``CRYOET_ZARR_BENCH_STORES``, ``CRYOET_ZARR_BENCH_FULL_SIZES``: the layout and
                                 full-size studies' layouts, stores and volume shapes
 
