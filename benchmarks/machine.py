@@ -34,24 +34,19 @@ from . import (
 SELECTED = SETTINGS.runs("machine")
 
 
-class _LocalRead(VolumeBenchmark):
-    """Reads of the whole array from the case's read store, whose files ``page_cache_state`` sets up (in or
-    out of the page cache) before every sample."""
-
-    def setup(self, volume, codec, chunks, zarr_format):
-        super().setup(volume, codec, chunks, zarr_format)
-        self.store = read_store(volume, codec, chunks, zarr_format)
-        self.array = self.store.open()
-        self.page_cache_state(self.store)
-
-
 @only_if(SELECTED)
-class ColdRead(_LocalRead):
-    """The same read from the disk: the store's files are evicted from the page cache before every sample."""
+class ColdRead(VolumeBenchmark):
+    """The whole array read from the disk: the store's files are evicted from the page cache before every
+    sample."""
 
     version = "3"
     repeat = (5, 8, 3.0)
-    page_cache_state = staticmethod(evict_page_cache)
+
+    def setup(self, volume, codec, chunks, zarr_format):
+        super().setup(volume, codec, chunks, zarr_format)
+        store = read_store(volume, codec, chunks, zarr_format)
+        self.array = store.open()
+        evict_page_cache(store)
 
     def time_read_cold(self, volume, codec, chunks, zarr_format):
         """``array[...]``; none of the store's files are in the page cache."""
